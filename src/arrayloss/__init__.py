@@ -1,0 +1,26 @@
+"""arrayloss: PyTorch's loss functions, written once against the Python array API standard.
+
+Every loss takes arrays of one library (NumPy, PyTorch, JAX, CuPy, Dask or any array API
+library) and returns an array of that library on the same device, with autograd intact.
+Names, parameters and defaults mirror ``torch.nn.functional`` and ``torch.nn``.
+
+Importing arrayloss imports no array library.
+"""
+
+from __future__ import annotations
+
+from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._modules import BCELoss, BCEWithLogitsLoss
+from ._validation import ArrayLossTypeError, ArrayLossValueError
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "ArrayLossTypeError",
+    "ArrayLossValueError",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "__version__",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]

@@ -1,0 +1,235 @@
+"""The binary cross-entropy family: on probabilities and on logits.
+
+Each public loss is a short front (namespace, legacy arguments, validation, reduction)
+over a private kernel that computes the unreduced loss with ``xp`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._dispatch import namespace_of
+from ._numerics import clamped_log, compute_dtype, log_sigmoid
+from ._reduction import apply_reduction, legacy_reduction
+from ._validation import (
+    check_broadcasts_to,
+    check_floating,
+    check_in_unit_interval,
+    check_same_dtype,
+    check_same_shape,
+)
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
+
+def _bce_unreduced(xp: Any, p: Any, t: Any, weight: Any) -> Any:
+    # aten/src/ATen/native/Loss.cpp, binary_cross_entropy_out_cpu:
+    #   (t - 1) * max(log1p(-p), -100) - t * max(log(p), -100)
+    loss = (t - 1.0) * clamped_log(xp, 1.0 - p) - t * clamped_log(xp, p)
+    if weight is not None:
+        loss = loss * weight
+    return loss
+
+
+def _bce_with_logits_unreduced(xp: Any, x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
+    # aten/src/ATen/native/Loss.cpp, binary_cross_entropy_with_logits:
+    #   (1 - t) * x - ((pos_weight - 1) * t + 1) * log_sigmoid(x)
+    # The same operations in the same order, so that NaN and inf propagate as in PyTorch
+    # (e.g. x = +inf with t = 1 gives 0 * inf = nan there too).
+    log_sig = log_sigmoid(xp, x)
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1.0) * t + 1.0)
+    loss = (1.0 - t) * x - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return loss
+
+
+def binary_cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Binary cross entropy between probabilities ``input`` and ``target``.
+
+    Mirrors :func:`torch.nn.functional.binary_cross_entropy` (PyTorch 2.13).
+
+    .. math::
+
+        \ell_n = -w_n \left[ y_n \max(\log x_n, -100)
+                 + (1 - y_n) \max(\log(1 - x_n), -100) \right]
+
+    then reduced by ``reduction``: 'none' gives :math:`\ell` itself, 'sum' gives
+    :math:`\sum_n \ell_n`, 'mean' gives :math:`\frac{1}{N}\sum_n \ell_n` over all
+    :math:`N` elements. The logs are clamped at -100 as in PyTorch, so inputs of exactly
+    0 or 1 give finite losses.
+
+    Parameters
+    ----------
+    input : array of shape (*), real floating
+        Probabilities in [0, 1].
+    target : array of shape (*), the dtype of ``input``
+        Targets in [0, 1]; same shape as ``input``.
+    weight : array broadcastable to (*), optional
+        Rescaling weight per element.
+    size_average, reduce : bool, optional
+        Deprecated (``DeprecationWarning``); when either is given it overrides
+        ``reduction`` exactly as in PyTorch.
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+
+    Returns
+    -------
+    array
+        Of ``input``'s library, device and dtype: shape (*) for 'none', 0-d otherwise.
+
+    Raises
+    ------
+    ValueError
+        ``target``'s shape differs from ``input``'s; ``reduction`` is unknown; on eager
+        backends, an element of ``input`` or ``target`` lies outside [0, 1] (NaN
+        included). On traced or lazy arrays (JAX under ``jit``/``vmap``/``grad``,
+        Dask, ``torch.compile``) the range check is skipped: out-of-range inputs then
+        give the formula's value (NaN for the log of a negative number).
+    TypeError
+        Dtypes of ``input`` and ``target`` differ, or are not floating; arrays of two
+        libraries.
+
+    Notes
+    -----
+    float16 and bfloat16 inputs are computed in float32 and the result cast back, as
+    PyTorch's kernels do. Gradients equal PyTorch's wherever ``0 < input < 1`` is not
+    within 1e-12 of 0 or 1; there PyTorch divides by ``max(x (1 - x), 1e-12)`` while
+    autodiff gives the exact derivative (finite, also at exactly 0 and 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> p = np.array([0.9, 0.2, 0.6])
+    >>> y = np.array([1.0, 0.0, 1.0])
+    >>> loss = arrayloss.binary_cross_entropy(p, y)
+    >>> bool(np.isclose(loss, -(np.log(0.9) + np.log(0.8) + np.log(0.6)) / 3))
+    True
+    """
+    ctx = namespace_of(input=input, target=target, weight=weight)
+    xp = ctx.xp
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_floating(xp, "input", input)
+    check_same_dtype("target", target, "input", input)
+    check_same_shape("target", target, "input", input)
+    if weight is not None:
+        check_floating(xp, "weight", weight)
+        check_broadcasts_to("weight", weight, tuple(input.shape))
+    check_in_unit_interval(ctx, "input", input)
+    check_in_unit_interval(ctx, "target", target)
+
+    work_dtype = compute_dtype(xp, input.dtype)
+    with ctx.quiet_floating_point():
+        loss = _bce_unreduced(
+            xp,
+            xp.astype(input, work_dtype),
+            xp.astype(target, work_dtype),
+            None if weight is None else xp.astype(weight, work_dtype),
+        )
+        return apply_reduction(xp, loss, reduction, dtype=input.dtype)
+
+
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Any | None = None,
+) -> Any:
+    r"""Binary cross entropy between logits ``input`` and ``target``, computed stably.
+
+    Mirrors :func:`torch.nn.functional.binary_cross_entropy_with_logits` (PyTorch 2.13).
+
+    .. math::
+
+        \ell_n = -w_n \left[ p_c\, y_n \log \sigma(x_n) + (1 - y_n) \log(1 - \sigma(x_n)) \right]
+               = w_n \left[ (1 - y_n)\, x_n - (1 + (p_c - 1)\, y_n) \log \sigma(x_n) \right]
+
+    with :math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`, finite for logits of
+    any magnitude, and :math:`p_c` the ``pos_weight`` of the element's class (last
+    dimension). Reduced by ``reduction`` as in :func:`binary_cross_entropy`.
+
+    Parameters
+    ----------
+    input : array of shape (*), real floating
+        Logits (unnormalized scores).
+    target : array of shape (*), real floating
+        Same shape as ``input``. Usually in [0, 1]; values outside are computed by the
+        formula, not clipped, as in PyTorch.
+    weight : array broadcastable to (*), optional
+        Rescaling weight per element.
+    size_average, reduce : bool, optional
+        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+    pos_weight : array broadcastable to (*), optional
+        Weight of positive examples, typically of shape (C,) for C classes along the last
+        dimension; ``pos_weight > 1`` raises recall, ``< 1`` precision.
+
+    Returns
+    -------
+    array
+        Of ``input``'s library and device, with ``target``'s dtype (PyTorch's result
+        dtype: its kernel works in place on ``1 - target``): shape (*) for 'none',
+        0-d otherwise.
+
+    Raises
+    ------
+    ValueError
+        ``target``'s shape differs from ``input``'s; ``weight`` or ``pos_weight`` does
+        not broadcast to it; ``reduction`` is unknown.
+    TypeError
+        ``input`` or ``target`` is not floating; arrays of two libraries.
+
+    Notes
+    -----
+    float16 and bfloat16 inputs are computed in float32 and the result cast back, so
+    logits of +-1e4 stay finite. Infinite logits give what PyTorch gives: ``+inf`` for
+    ``x = +inf, y = 0`` and NaN for ``x = -inf, y = 0`` or ``x = +inf, y = 1``
+    (``0 * inf`` in the formula above).
+
+    Examples
+    --------
+    PyTorch's documented example: 64 classes, every target 1, every logit 1.5 and
+    ``pos_weight`` of ones gives :math:`-\log \sigma(1.5)`.
+
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> target = np.ones((10, 64))
+    >>> output = np.full((10, 64), 1.5)
+    >>> loss = arrayloss.binary_cross_entropy_with_logits(
+    ...     output, target, pos_weight=np.ones(64))
+    >>> bool(np.isclose(loss, np.log1p(np.exp(-1.5))))
+    True
+    """
+    ctx = namespace_of(input=input, target=target, weight=weight, pos_weight=pos_weight)
+    xp = ctx.xp
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_floating(xp, "input", input)
+    check_floating(xp, "target", target)
+    check_same_shape("target", target, "input", input)
+    shape = tuple(input.shape)
+    for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
+        if extra is not None:
+            check_floating(xp, name, extra)
+            check_broadcasts_to(name, extra, shape)
+
+    work_dtype = compute_dtype(xp, xp.result_type(input, target))
+
+    def work(x: Any) -> Any:
+        return None if x is None else xp.astype(x, work_dtype)
+
+    with ctx.quiet_floating_point():
+        loss = _bce_with_logits_unreduced(
+            xp, work(input), work(target), work(weight), work(pos_weight)
+        )
+        return apply_reduction(xp, loss, reduction, dtype=target.dtype)

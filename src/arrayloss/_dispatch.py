@@ -1,0 +1,177 @@
+"""The dispatch layer: from a loss's array arguments to one array namespace and one device.
+
+This is the only module of arrayloss that may know a backend by name. Every
+backend-specific fast path or workaround lives here, named, with a comment saying why;
+loss definitions see only the standard namespace ``xp`` returned by :func:`namespace_of`.
+
+Nothing here imports an array library at module import time: a backend is looked up in
+``sys.modules`` only once an array of it has been passed in, so ``import arrayloss``
+stays framework-free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+
+__all__ = ["ArrayContext", "array_size", "namespace_of"]
+
+# Python scalars are allowed wherever PyTorch allows a number; they carry no namespace.
+_PYTHON_SCALARS = (bool, int, float, complex)
+
+
+@dataclass(frozen=True)
+class ArrayContext:
+    """What a loss needs to know about its arguments' backend.
+
+    Attributes
+    ----------
+    xp
+        The array API namespace shared by every array argument.
+    device
+        The device of the ``input`` argument (``None`` inside a JAX trace, where
+        devices are not known); results are created there.
+    eager
+        True when array values may be read from Python (NumPy, PyTorch outside
+        ``torch.compile``, CuPy, array-api-strict, concrete JAX arrays). False for Dask
+        and for JAX tracers (``jit``, ``vmap``, ``grad``): value checks are skipped there
+        because they would force a computation or fail on a traced value.
+    """
+
+    xp: ModuleType
+    device: Any
+    eager: bool
+
+    @contextlib.contextmanager
+    def quiet_floating_point(self) -> Iterator[None]:
+        """Silence NumPy's floating-point warnings for the computation inside.
+
+        Why: ``log(0) = -inf``, ``inf - inf = nan`` and ``0 / 0`` are part of the
+        defined results of several losses (PyTorch computes them silently). NumPy, and
+        Dask through it, would emit a ``RuntimeWarning`` for each; other backends never
+        warn. Dask computes later, so its warnings cannot be silenced here.
+        """
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and array_api_compat.is_numpy_namespace(self.xp):
+            with numpy.errstate(all="ignore"):
+                yield
+        else:
+            yield
+
+
+def _type_name(value: object) -> str:
+    cls = type(value)
+    module = cls.__module__.split(".")[0]
+    # Name the public type users know: numpy.ndarray, torch.Tensor, jax.Array.
+    if array_api_compat.is_jax_array(value):
+        return "jax.Array"
+    return f"{module}.{cls.__qualname__}" if module != "builtins" else cls.__qualname__
+
+
+def _is_traced_jax_array(value: object) -> bool:
+    # JAX tracers (under jit, vmap, grad) hold no concrete values; reading one raises.
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(value, jax.core.Tracer)
+
+
+def _torch_is_compiling() -> bool:
+    # Under torch.compile a value check would break the graph (or fail with fullgraph).
+    torch = sys.modules.get("torch")
+    return torch is not None and bool(torch.compiler.is_compiling())
+
+
+def _is_eager(value: object) -> bool:
+    if array_api_compat.is_dask_array(value):
+        return False
+    if array_api_compat.is_jax_array(value):
+        return not _is_traced_jax_array(value)
+    if array_api_compat.is_torch_array(value):
+        return not _torch_is_compiling()
+    # NumPy, CuPy, array-api-strict and other eager libraries.
+    return not array_api_compat.is_lazy_array(value)
+
+
+def _is_torch_cpu_scalar(value: object) -> bool:
+    # PyTorch lets a 0-d CPU tensor (e.g. pos_weight=torch.tensor(3.0)) combine with
+    # tensors on any device; accept what PyTorch accepts.
+    return (
+        array_api_compat.is_torch_array(value)
+        and value.ndim == 0  # type: ignore[attr-defined]
+        and value.device.type == "cpu"  # type: ignore[attr-defined]
+    )
+
+
+def namespace_of(**arrays: object) -> ArrayContext:
+    """Return the one namespace and device shared by a loss's array arguments.
+
+    Each keyword names an argument (``input=input, target=target, ...``) so that errors
+    can say which argument is at fault. ``None`` and Python scalars are ignored.
+
+    Raises
+    ------
+    TypeError
+        If an argument is neither an array, ``None`` nor a Python number, or if arrays
+        of two libraries are mixed (e.g. a NumPy ``input`` with a torch ``target``).
+    ValueError
+        If the arrays live on two devices.
+    """
+    first_name: str | None = None
+    first_value: object = None
+    xp: ModuleType | None = None
+    device: Any = None
+    device_name: str | None = None
+    eager = True
+    for name, value in arrays.items():
+        if value is None or isinstance(value, _PYTHON_SCALARS):
+            continue
+        if not array_api_compat.is_array_api_obj(value):
+            raise TypeError(
+                f"`{name}` must be an array (numpy.ndarray, torch.Tensor, jax.Array, "
+                f"cupy.ndarray, dask.array.Array, ...); got {_type_name(value)}"
+            )
+        namespace = array_api_compat.array_namespace(value)
+        if xp is None:
+            xp, first_name, first_value = namespace, name, value
+        elif namespace is not xp:
+            raise TypeError(
+                f"arrays from two libraries: `{first_name}` is {_type_name(first_value)} "
+                f"but `{name}` is {_type_name(value)}; convert them to one library first"
+            )
+        eager = eager and _is_eager(value)
+        value_device = array_api_compat.device(value)
+        if value_device is None or _is_torch_cpu_scalar(value):
+            continue
+        if device_name is None:
+            device, device_name = value_device, name
+        elif value_device != device:
+            raise ValueError(
+                f"arrays on two devices: `{device_name}` is on {device} but `{name}` is "
+                f"on {value_device}; move them to one device first"
+            )
+    if xp is None:
+        raise TypeError(
+            "expected at least one array argument; got only None and Python scalars"
+        )
+    if first_name is not None:
+        input_device = array_api_compat.device(first_value)
+        if input_device is not None:
+            device = input_device
+    return ArrayContext(xp=xp, device=device, eager=eager)
+
+
+def array_size(x: Any) -> int:
+    """The number of elements of ``x``.
+
+    Why not ``x.size``: the standard lets it be ``None`` for unknown dimensions and
+    PyTorch's ``size`` is a method; the product of a known shape works everywhere.
+    """
+    size = 1
+    for n in x.shape:
+        size *= int(n)
+    return size

@@ -1,0 +1,141 @@
+"""The torch.nn-named loss classes: thin, explicit wrappers over the functions.
+
+Each class has PyTorch's constructor signature; options are validated when the loss is
+constructed (PyTorch only fails when it is called), and ``forward``/``__call__`` take the
+arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._reduction import legacy_reduction
+from ._validation import check_options_not_arrays
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss"]
+
+
+class _Loss:
+    """Base of the loss classes: holds ``reduction``, as ``torch.nn.modules.loss._Loss``."""
+
+    reduction: str
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        check_options_not_arrays(
+            type(self).__name__, size_average=size_average, reduce=reduce, reduction=reduction
+        )
+        self.reduction = legacy_reduction(size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, input: Any, target: Any) -> Any:
+        return self.forward(input, target)
+
+    def _options(self) -> dict[str, Any]:
+        # Each value as it should appear in repr.
+        return {"reduction": repr(self.reduction)}
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v}" for k, v in self._options().items())
+        return f"{type(self).__name__}({options})"
+
+
+class _WeightedLoss(_Loss):
+    """A loss with a ``weight`` array, as ``torch.nn.modules.loss._WeightedLoss``."""
+
+    def __init__(
+        self,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.weight = weight
+
+    def _options(self) -> dict[str, Any]:
+        options = super()._options()
+        if self.weight is not None:
+            options["weight"] = _describe(self.weight)
+        return options
+
+
+def _describe(array: Any) -> str:
+    # A short description for repr: the full array would flood the console.
+    return f"<{type(array).__name__} of shape {tuple(array.shape)}>"
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross entropy on probabilities; see :func:`arrayloss.binary_cross_entropy`.
+
+    Mirrors :class:`torch.nn.BCELoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.BCELoss(reduction="sum")
+    >>> float(loss_fn(np.array([0.5, 0.5]), np.array([1.0, 0.0])))  # 2 log 2
+    1.3862943611198906
+    """
+
+    def __init__(
+        self,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross entropy on logits; see :func:`arrayloss.binary_cross_entropy_with_logits`.
+
+    Mirrors :class:`torch.nn.BCEWithLogitsLoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.BCEWithLogitsLoss(pos_weight=np.ones(64))
+    >>> loss = loss_fn(np.full((10, 64), 1.5), np.ones((10, 64)))
+    >>> bool(np.isclose(loss, np.log1p(np.exp(-1.5))))  # -log(sigmoid(1.5))
+    True
+    """
+
+    def __init__(
+        self,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        pos_weight: Any | None = None,
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.pos_weight = pos_weight
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return binary_cross_entropy_with_logits(
+            input,
+            target,
+            weight=self.weight,
+            reduction=self.reduction,
+            pos_weight=self.pos_weight,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = super()._options()
+        if self.pos_weight is not None:
+            options["pos_weight"] = _describe(self.pos_weight)
+        return options

@@ -1,0 +1,52 @@
+"""Numerically stable primitives, written once with the standard namespace ``xp``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid"]
+
+# PyTorch's binary_cross_entropy clamps each log at -100 so that probabilities of
+# exactly 0 or 1 give a finite loss (aten/src/ATen/native/Loss.cpp).
+LOG_CLAMP = -100.0
+
+
+def is_half(xp: Any, dtype: Any) -> bool:
+    """True for float16 and bfloat16 (where the namespace has them)."""
+    return any(
+        getattr(xp, name, None) is not None and dtype == getattr(xp, name)
+        for name in ("float16", "bfloat16")
+    )
+
+
+def compute_dtype(xp: Any, dtype: Any) -> Any:
+    """The dtype a loss computes in: float32 for half-precision inputs, else ``dtype``.
+
+    Why: float16's sigmoid rounds to 1.0 above x ~ 7.6 and its sums overflow past
+    65504; PyTorch's kernels compute half inputs in float32 ("opmath") and accumulate
+    their reductions in float32, casting only the result back.
+    """
+    return xp.float32 if is_half(xp, dtype) else dtype
+
+
+def log_sigmoid(xp: Any, x: Any) -> Any:
+    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``, finite for every finite x.
+
+    ``-|x|`` is written ``minimum(x, -x)``: under ``jax.grad`` the derivative of
+    ``abs`` at 0 is 1 (PyTorch: 0), which would make the gradient at x = 0 wrong;
+    ``minimum`` splits ties evenly on both, giving the exact ``1 - sigmoid(0)``.
+    """
+    return xp.minimum(x, 0.0) - xp.log1p(xp.exp(xp.minimum(x, -x)))
+
+
+def clamped_log(xp: Any, p: Any) -> Any:
+    """``max(log(p), -100)`` for p >= 0, as PyTorch's BCE, with a finite gradient at 0.
+
+    A plain ``maximum(log(p), -100)`` has gradient ``0 * (1 / 0) = nan`` at p = 0 under
+    autodiff (a sigmoid saturated to exactly 0 in float32 then poisons training with
+    NaN). Taking the log of 1 where p is 0 keeps every branch's gradient finite, and
+    the value is the same.
+    """
+    positive = p > 0
+    safe_p = xp.where(positive, p, 1.0)
+    return xp.where(positive, xp.maximum(xp.log(safe_p), LOG_CLAMP), LOG_CLAMP)

@@ -1,0 +1,140 @@
+"""Argument validation shared by every loss.
+
+Static checks (shapes, dtype kinds, option values) always run. Value checks (ranges of
+probabilities, class indices) run only on eager arrays: on JAX tracers and Dask arrays
+they would force a computation or fail, so they are skipped there and the docstrings
+say so.
+
+Where PyTorch raises ``RuntimeError`` the errors here derive from both the natural
+Python type and ``RuntimeError``, so code written against either keeps working.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import array_api_compat
+
+from ._dispatch import ArrayContext, array_size
+
+__all__ = [
+    "ArrayLossTypeError",
+    "ArrayLossValueError",
+    "check_broadcasts_to",
+    "check_floating",
+    "check_in_unit_interval",
+    "check_same_dtype",
+    "check_same_shape",
+    "check_options_not_arrays",
+    "warn_at_caller",
+]
+
+
+class ArrayLossTypeError(TypeError, RuntimeError):
+    """A ``TypeError`` where PyTorch raises ``RuntimeError`` (e.g. a wrong dtype)."""
+
+
+class ArrayLossValueError(ValueError, RuntimeError):
+    """A ``ValueError`` where PyTorch raises ``RuntimeError`` (e.g. a value out of range)."""
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape)
+
+
+def _dtype_name(dtype: Any) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def check_floating(xp: Any, name: str, x: Any) -> None:
+    """``x`` must have a real floating-point dtype (PyTorch has no integer loss kernels)."""
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise ArrayLossTypeError(
+            f"`{name}` must have a real floating-point dtype; got {_dtype_name(x.dtype)}"
+        )
+
+
+def check_same_dtype(name: str, x: Any, reference_name: str, reference: Any) -> None:
+    """``x`` must have exactly the dtype of ``reference`` (PyTorch's BCE kernel demands it)."""
+    if x.dtype != reference.dtype:
+        raise ArrayLossTypeError(
+            f"`{name}` must have the dtype of `{reference_name}` "
+            f"({_dtype_name(reference.dtype)}); got {_dtype_name(x.dtype)}"
+        )
+
+
+def check_same_shape(name: str, x: Any, reference_name: str, reference: Any) -> None:
+    """``x`` must have exactly the shape of ``reference`` (no broadcasting)."""
+    if _shape(x) != _shape(reference):
+        raise ValueError(
+            f"`{name}` must have the shape of `{reference_name}` {_shape(reference)}; "
+            f"got {_shape(x)}"
+        )
+
+
+def check_broadcasts_to(name: str, x: Any, shape: tuple[int, ...]) -> None:
+    """``x`` must broadcast to ``shape`` without enlarging it.
+
+    PyTorch applies weights in place on the loss, so a weight that would enlarge the
+    result is an error there ("output with shape [...] doesn't match the broadcast
+    shape [...]"), not a bigger result.
+    """
+    x_shape = _shape(x)
+    fits = len(x_shape) <= len(shape) and all(
+        n == m or n == 1 for n, m in zip(reversed(x_shape), reversed(shape), strict=False)
+    )
+    if not fits:
+        raise ArrayLossValueError(
+            f"`{name}` of shape {x_shape} must broadcast to the input's shape {shape}"
+        )
+
+
+def check_in_unit_interval(ctx: ArrayContext, name: str, x: Any) -> None:
+    """On eager arrays, every element of ``x`` must lie in [0, 1] (NaN does not).
+
+    Skipped on traced and lazy arrays (JAX under ``jit``/``vmap``/``grad``, Dask,
+    ``torch.compile``), where reading values is impossible or would force a compute.
+    """
+    if not ctx.eager or array_size(x) == 0:
+        return
+    xp = ctx.xp
+    inside = (x >= 0) & (x <= 1)
+    if bool(xp.all(inside)):
+        return
+    if bool(xp.any(xp.isnan(x))):
+        got = "got NaN"
+    else:
+        got = f"got values from {float(xp.min(x))!r} to {float(xp.max(x))!r}"
+    raise ArrayLossValueError(f"all elements of `{name}` must lie between 0 and 1; {got}")
+
+
+def check_options_not_arrays(cls_name: str, **options: object) -> None:
+    """Reject arrays passed where a class constructor expects options.
+
+    ``BCEWithLogitsLoss(output, target)`` is a common mistake: PyTorch reads ``target``
+    as ``size_average`` and fails with "Boolean value of Tensor ... is ambiguous".
+    """
+    for name, value in options.items():
+        if value is not None and array_api_compat.is_array_api_obj(value):
+            raise TypeError(
+                f"{cls_name}() got an array for `{name}`: a loss class takes its options "
+                f"when constructed and its arrays when called; write "
+                f"{cls_name}(...)(input, target), not {cls_name}(input, target)"
+            )
+
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """Warn with the stack level of the first frame outside arrayloss.
+
+    Why not a fixed ``stacklevel``: the same helper is reached from functions and from
+    class constructors at different depths; the warning must name the user's line.
+    """
+    frame = sys._getframe(1)  # the caller of this function: stacklevel 2
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("arrayloss."):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
