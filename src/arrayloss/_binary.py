@@ -134,7 +134,7 @@ def binary_cross_entropy(
             xp.astype(target, work_dtype),
             None if weight is None else xp.astype(weight, work_dtype),
         )
-        return apply_reduction(xp, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
 
 
 def binary_cross_entropy_with_logits(
@@ -232,4 +232,4 @@ def binary_cross_entropy_with_logits(
         loss = _bce_with_logits_unreduced(
             xp, work(input), work(target), work(weight), work(pos_weight)
         )
-        return apply_reduction(xp, loss, reduction, dtype=target.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=target.dtype)

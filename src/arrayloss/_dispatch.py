@@ -48,21 +48,33 @@ class ArrayContext:
     device: Any
     eager: bool
 
+    def as_array(self, x: Any) -> Any:
+        """``x`` as an array of this namespace.
+
+        Why: NumPy reductions of arrays return NumPy scalars (``np.float64``), which
+        are not ``ndarray``; every loss promises a 0-d array of the input's library.
+        """
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(x, numpy.generic):
+            return numpy.asarray(x)
+        return x
+
     @contextlib.contextmanager
     def quiet_floating_point(self) -> Iterator[None]:
         """Silence NumPy's floating-point warnings for the computation inside.
 
         Why: ``log(0) = -inf``, ``inf - inf = nan`` and ``0 / 0`` are part of the
         defined results of several losses (PyTorch computes them silently). NumPy, and
-        Dask through it, would emit a ``RuntimeWarning`` for each; other backends never
-        warn. Dask computes later, so its warnings cannot be silenced here.
+        the libraries computing through it (array-api-strict; Dask's metadata), would
+        emit a ``RuntimeWarning`` for each. Dask computes later, outside this context,
+        so a Dask computation may still warn when it runs.
         """
         numpy = sys.modules.get("numpy")
-        if numpy is not None and array_api_compat.is_numpy_namespace(self.xp):
+        if numpy is None:
+            yield
+        else:
             with numpy.errstate(all="ignore"):
                 yield
-        else:
-            yield
 
 
 def _type_name(value: object) -> str:

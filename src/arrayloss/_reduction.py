@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ._dispatch import array_size
+from ._dispatch import ArrayContext, array_size
 from ._validation import warn_at_caller
 
 __all__ = ["Reduction", "apply_reduction", "legacy_reduction", "validate_reduction"]
@@ -66,7 +66,7 @@ def legacy_reduction(
     return result
 
 
-def apply_reduction(xp: Any, loss: Any, reduction: str, dtype: Any = None) -> Any:
+def apply_reduction(ctx: ArrayContext, loss: Any, reduction: str, dtype: Any = None) -> Any:
     """Reduce an elementwise loss: 'none' keeps it, 'sum' and 'mean' give a 0-d array.
 
     The mean of zero elements is NaN, as in PyTorch (computed as sum / count so that no
@@ -74,6 +74,7 @@ def apply_reduction(xp: Any, loss: Any, reduction: str, dtype: Any = None) -> An
     the reduction itself runs in the dtype of ``loss`` (float32 for half-precision inputs,
     which the losses upcast, as PyTorch accumulates them in float32).
     """
+    xp = ctx.xp
     if reduction == "none":
         result = loss
     elif reduction == "sum":
@@ -84,5 +85,5 @@ def apply_reduction(xp: Any, loss: Any, reduction: str, dtype: Any = None) -> An
         raise AssertionError(reduction)
     if dtype is not None and result.dtype != dtype:
         result = xp.astype(result, dtype)
-    return result
+    return ctx.as_array(result)
 

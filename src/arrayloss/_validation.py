@@ -45,7 +45,8 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 
 def _dtype_name(dtype: Any) -> str:
-    return str(dtype).removeprefix("torch.")
+    # 'float32', not 'torch.float32' or 'array_api_strict.float32'.
+    return str(dtype).rsplit(".", 1)[-1]
 
 
 def check_floating(xp: Any, name: str, x: Any) -> None:

@@ -1,0 +1,42 @@
+"""The backend fixtures: every test that takes ``backend`` (or ``xp``) runs on every
+backend of ``conformance.backends.BACKENDS``: NumPy, array-api-strict (always: it proves
+arrayloss uses only the standard), PyTorch, JAX eager and under ``jax.jit``, Dask (where
+computing inside a loss is an error), and the GPU backends (torch-cuda, jax-gpu, CuPy),
+which skip with their reason on a machine without a GPU.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conformance.backends import BACKENDS, Backend
+
+
+def _backend_params() -> list[Any]:
+    params = []
+    for backend in BACKENDS:
+        reason = backend.skip_reason()
+        marks = [pytest.mark.skip(reason=f"{backend.name}: {reason}")] if reason else []
+        params.append(pytest.param(backend, id=backend.name, marks=marks))
+    return params
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """One backend/mode: make arrays with ``backend.asarray``, call losses with
+    ``backend.call`` (jit for jax-jit, no compute for Dask), read with ``to_numpy``."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def xp(backend: Backend) -> Any:
+    """The backend's own array module (numpy, torch, jax.numpy, dask.array, ...)."""
+    return backend.namespace()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261123)
