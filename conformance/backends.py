@@ -130,10 +130,12 @@ class Backend:
         traced); Dask columns forbid any compute during the call.
         """
         if self.jit:
-            jax = _jax()
             arrays = {k: v for k, v in kwargs.items() if _is_jax_array(v)}
-            static = {k: v for k, v in kwargs.items() if k not in arrays}
-            jitted = jax.jit(lambda a, kw: fn(*a, **kw, **static))
+            static = tuple(sorted((k, v) for k, v in kwargs.items() if k not in arrays))
+            try:
+                jitted = _jitted(fn, static)
+            except TypeError:  # an unhashable option: trace afresh, uncached
+                jitted = _jitted.__wrapped__(fn, static)
             return jitted(args, arrays)
         if self.lazy:
             with self._no_compute():
@@ -146,6 +148,19 @@ class Backend:
 
         with dask.config.set(scheduler=_forbid_compute):
             yield
+
+
+@functools.lru_cache(maxsize=1024)
+def _jitted(fn: Callable[..., Any], static: tuple[tuple[str, Any], ...]) -> Any:
+    """``fn`` under ``jax.jit`` with the options ``static`` bound.
+
+    Cached per (function, options) so that JAX's own cache, keyed on the shapes and
+    dtypes of the traced arrays, reuses compilations across calls; a fresh ``jax.jit``
+    of a fresh lambda would recompile on every call (~35 ms each on a CPU).
+    """
+    jax = _jax()
+    options = dict(static)
+    return jax.jit(lambda a, kw: fn(*a, **kw, **options))
 
 
 def _is_jax_array(x: Any) -> bool:
