@@ -1,0 +1,412 @@
+"""The conformance cases, as data (like PyTorch's OpInfo sample inputs).
+
+A :class:`Case` names a loss (its ``arrayloss`` / ``torch.nn.functional`` name), a seed,
+one :class:`Arg` per array argument (how to draw it from a seeded NumPy generator) and
+the non-array options. Nothing here calls a loss: the runner (``conformance.runner``)
+turns each case into arrays of every backend and dtype and compares with PyTorch.
+
+``input`` and ``target`` are passed positionally, every other array (``weight``,
+``pos_weight``) and option by keyword, exactly as written in the case.
+
+To add a loss: write a generator yielding its cases and register it in :data:`LOSSES`
+with a :class:`LossInfo`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LOSSES", "Arg", "Case", "LossInfo", "all_cases", "case_by_name", "cases_for"]
+
+Shape = tuple[int, ...]
+Sampler = Callable[[np.random.Generator, Shape, float], np.ndarray]
+
+
+def _with_values(rng: np.random.Generator, base: np.ndarray, values: list[float]) -> np.ndarray:
+    """``base`` with ``values`` written at random distinct positions (each at least once
+    when the array is large enough)."""
+    out = np.array(base, dtype=np.float64)
+    if out.size:
+        positions = rng.permutation(out.size)[: len(values)]
+        out.flat[positions] = values[: len(positions)]
+    return out
+
+
+def _probabilities_01(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # About a third exactly 0, a third exactly 1: the -100 clamp of both logs.
+    p = rng.uniform(size=shape)
+    kind = rng.integers(0, 3, size=shape)
+    return _with_values(rng, np.where(kind == 0, 0.0, np.where(kind == 1, 1.0, p)), [0.0, 1.0])
+
+
+def _huge(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # +-scale mixed with ordinary logits.
+    signs = rng.choice([-1.0, 1.0], size=shape)
+    x = np.where(rng.uniform(size=shape) < 0.7, signs * scale, rng.normal(size=shape) * 3)
+    return _with_values(rng, x, [scale, -scale])
+
+
+def _infinite(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    x = rng.choice([-np.inf, np.inf, -2.5, 0.0, 1.5], size=shape)
+    return _with_values(rng, x, [np.inf, -np.inf])
+
+
+def _nan_probability(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    return _with_values(rng, rng.uniform(size=shape), [np.nan])
+
+
+def _outside_unit(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # In [0, 1] but for one element at 1 + scale (or -scale).
+    return _with_values(rng, rng.uniform(size=shape), [1.0 + scale, -scale])
+
+
+#: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64.
+KINDS: dict[str, Sampler] = {
+    # Logits: normal * scale.
+    "logits": lambda rng, shape, scale: rng.normal(size=shape) * scale,
+    # Probabilities strictly inside (0, 1).
+    "probabilities": lambda rng, shape, scale: rng.uniform(0.01, 0.99, size=shape),
+    # Probabilities uniform in [0, 1] with many exact 0 and 1.
+    "probabilities_01": _probabilities_01,
+    # Hard targets in {0, 1}.
+    "binary": lambda rng, shape, scale: rng.integers(0, 2, size=shape).astype(np.float64),
+    # Soft targets uniform in [0, 1].
+    "soft": lambda rng, shape, scale: rng.uniform(size=shape),
+    # Constants, for exact values.
+    "zeros": lambda rng, shape, scale: np.zeros(shape),
+    "ones": lambda rng, shape, scale: np.ones(shape),
+    "constant": lambda rng, shape, scale: np.full(shape, scale),
+    # Targets outside [0, 1] (the logits loss computes them by its formula).
+    "wide": lambda rng, shape, scale: rng.uniform(-scale, 1.0 + scale, size=shape),
+    # Weights: positive, around 1.
+    "positive": lambda rng, shape, scale: rng.uniform(0.5, 2.0, size=shape) * scale,
+    # Logits of +-scale (1e4) with some ordinary ones.
+    "huge": _huge,
+    # Logits of +-inf with some finite ones.
+    "infinite": _infinite,
+    # Probabilities with one NaN.
+    "nan": _nan_probability,
+    # Probabilities with elements outside [0, 1].
+    "outside_unit": _outside_unit,
+}
+
+
+@dataclass(frozen=True)
+class Arg:
+    """How to draw one array argument: a kind of :data:`KINDS`, a shape and a scale."""
+
+    kind: str
+    shape: Shape
+    scale: float = 1.0
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        return np.asarray(KINDS[self.kind](rng, self.shape, self.scale), dtype=np.float64)
+
+    def __str__(self) -> str:
+        scale = "" if self.scale == 1.0 else f"*{self.scale:g}"
+        return f"{self.kind}{_shape_str(self.shape)}{scale}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conformance case: a loss, its arrays (as :class:`Arg` specs) and options.
+
+    Attributes
+    ----------
+    name
+        Unique within its loss; ``loss/name`` is unique overall.
+    loss
+        The function name in ``arrayloss`` and in ``torch.nn.functional``.
+    seed
+        Seeds the NumPy generator that draws ``args`` in order.
+    args
+        ``input`` and ``target`` first (positional), then keyword arrays.
+    kwargs
+        Options, passed as given (``reduction``, ``size_average``, ``reduce``, ...).
+    value_check
+        PyTorch raises because of the *values* (e.g. a probability outside [0, 1]).
+        arrayloss checks values only on eager arrays (documented): backends that trace
+        or run lazily (jax-jit, Dask) are exempt from this case.
+    dtypes
+        The dtypes to run in (None: every dtype of each backend).
+    """
+
+    name: str
+    loss: str
+    seed: int
+    args: Mapping[str, Arg]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    value_check: bool = False
+    dtypes: tuple[str, ...] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.loss}/{self.name}"
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The float64 arrays of this case, drawn afresh from its seed."""
+        rng = np.random.default_rng(self.seed)
+        return {name: arg.draw(rng) for name, arg in self.args.items()}
+
+    def describe(self) -> str:
+        """A one-line description of the arrays and options, for reports."""
+        parts = [f"{name}={arg}" for name, arg in self.args.items()]
+        parts += [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """A loss the suite knows: how to generate its cases, and when its gradient with
+    respect to ``input`` cannot be compared with PyTorch's (a reason, or None)."""
+
+    name: str
+    generate: Callable[[], Iterator[Case]]
+    grad_exclusion: Callable[[Mapping[str, np.ndarray]], str | None] = lambda arrays: None
+
+
+# --- the grid ----------------------------------------------------------------------------
+
+REDUCTIONS = ("none", "mean", "sum")
+SHAPES: tuple[Shape, ...] = ((), (5,), (4, 3), (2, 3, 4), (0, 3))
+#: PyTorch's legacy (size_average, reduce) pairs; each overrides `reduction`.
+LEGACY = (
+    (True, None),
+    (False, None),
+    (None, True),
+    (None, False),
+    (True, True),
+    (False, True),
+    (True, False),
+    (False, False),
+)
+#: Hard and soft targets: data only, so every structure is run with both at no compile cost.
+TARGETS = ("binary", "soft")
+#: The legacy options are a mapping onto `reduction`, independent of the dtype.
+LEGACY_DTYPES = ("float64", "float32")
+#: A weight shape that broadcasts to each input shape without being it.
+BROADCAST_WEIGHT: dict[Shape, Shape] = {
+    (5,): (),
+    (4, 3): (4, 1),
+    (2, 3, 4): (4,),
+    (0, 3): (3,),
+}
+
+
+def _shape_str(shape: Shape) -> str:
+    return "(" + ",".join(str(n) for n in shape) + ")"
+
+
+def _seed(loss: str, name: str) -> int:
+    # Stable across runs and independent of the order of the grid.
+    return zlib.crc32(f"{loss}/{name}".encode())
+
+
+def _case(
+    loss: str,
+    name: str,
+    args: dict[str, Arg],
+    value_check: bool = False,
+    dtypes: tuple[str, ...] | None = None,
+    **kwargs: Any,
+) -> Case:
+    return Case(name, loss, _seed(loss, name), args, kwargs, value_check, dtypes)
+
+
+def _rotate(i: int) -> str:
+    return REDUCTIONS[i % len(REDUCTIONS)]
+
+
+def _bce_cases() -> Iterator[Case]:
+    loss = "binary_cross_entropy"
+
+    def args_for(shape: Shape, target: str, x: str = "probabilities") -> dict[str, Arg]:
+        return {"input": Arg(x, shape), "target": Arg(target, shape)}
+
+    # Every shape x reduction, hard and soft targets.
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            for target in TARGETS:
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args_for(shape, target), reduction=reduction)
+    # A weight per element and a broadcast one, on every shape (reductions in turn).
+    i = 0
+    for shape in SHAPES:
+        for label, w_shape in (("full", shape), ("bcast", BROADCAST_WEIGHT.get(shape))):
+            if w_shape is None:
+                continue
+            reduction, target = _rotate(i), TARGETS[i % 2]
+            i += 1
+            args = {**args_for(shape, target), "weight": Arg("positive", w_shape)}
+            name = f"{_shape_str(shape)}-{reduction}-weight_{label}{_shape_str(w_shape)}-{target}"
+            yield _case(loss, name, args, reduction=reduction)
+    # Legacy size_average/reduce (they override `reduction`, set here to 'none').
+    for size_average, reduce in LEGACY:
+        args = {**args_for((4, 3), "soft"), "weight": Arg("positive", (3,))}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss,
+            name,
+            args,
+            dtypes=LEGACY_DTYPES,
+            size_average=size_average,
+            reduce=reduce,
+            reduction="none",
+        )
+    # Probabilities of exactly 0 and 1: both logs clamped at -100.
+    for reduction in REDUCTIONS:
+        for target in TARGETS:
+            args = args_for((2, 3, 4), target, "probabilities_01")
+            yield _case(loss, f"exact_0_1-{reduction}-{target}", args, reduction=reduction)
+    yield _case(loss, "exact_0_target_1", args_for((), "ones", "zeros"), reduction="none")
+    yield _case(loss, "exact_1_target_0", args_for((), "zeros", "ones"), reduction="none")
+    # float16: the elements fit but their sum overflows; PyTorch accumulates half
+    # precision in float32, so the mean is finite.
+    args = {**args_for((2, 3, 4), "ones", "zeros"), "weight": Arg("positive", (2, 3, 4), 300.0)}
+    yield _case(loss, "half_sum_overflows-mean", args, reduction="mean")
+    # Errors: PyTorch raises; arrayloss must raise the same kind of exception.
+    p43 = Arg("probabilities", (4, 3))
+    t43 = Arg("soft", (4, 3))
+    for name, args in (
+        ("input_outside_unit", {"input": Arg("outside_unit", (4, 3), 0.5), "target": t43}),
+        ("input_nan", {"input": Arg("nan", (4, 3)), "target": t43}),
+        ("target_outside_unit", {"input": p43, "target": Arg("outside_unit", (4, 3), 0.5)}),
+    ):
+        yield _case(loss, f"error-{name}", args, value_check=True)
+    yield _case(loss, "error-target_shape", {"input": p43, "target": Arg("soft", (3, 4))})
+    yield _case(loss, "error-reduction", {"input": p43, "target": t43}, reduction="avg")
+    for name, w_shape in (("weight_shape", (2, 1)), ("weight_enlarges", (2, 4, 3))):
+        args = {"input": p43, "target": t43, "weight": Arg("positive", w_shape)}
+        yield _case(loss, f"error-{name}{_shape_str(w_shape)}", args, reduction="none")
+
+
+def _bce_logits_cases() -> Iterator[Case]:
+    loss = "binary_cross_entropy_with_logits"
+
+    def args_for(
+        shape: Shape, target: str, x: str = "logits", scale: float = 3.0
+    ) -> dict[str, Arg]:
+        return {"input": Arg(x, shape, scale), "target": Arg(target, shape)}
+
+    # Every shape x reduction, hard and soft targets.
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            for target in TARGETS:
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args_for(shape, target), reduction=reduction)
+    # weight and pos_weight, alone and together, on every shape (reductions in turn).
+    i = 0
+    for shape in SHAPES:
+        c_shape = shape[-1:] if shape else None  # pos_weight of shape (C,)
+        # Each weight and each pos_weight alone and with the other.
+        combos = [
+            ("full", shape, None, None),
+            (None, None, "C", c_shape),
+            ("full", shape, "C", c_shape),
+            ("bcast", BROADCAST_WEIGHT.get(shape), "0d", ()),
+        ]
+        for w_label, w_shape, pw_label, pw_shape in combos:
+            if (w_label and w_shape is None) or (pw_label and pw_shape is None):
+                continue
+            reduction, target = _rotate(i), TARGETS[i % 2]
+            i += 1
+            args = args_for(shape, target)
+            name = f"{_shape_str(shape)}-{reduction}"
+            if w_shape is not None:
+                args["weight"] = Arg("positive", w_shape)
+                name += f"-weight_{w_label}{_shape_str(w_shape)}"
+            if pw_shape is not None:
+                args["pos_weight"] = Arg("positive", pw_shape, 1.5)
+                name += f"-pos_weight_{pw_label}{_shape_str(pw_shape)}"
+            yield _case(loss, f"{name}-{target}", args, reduction=reduction)
+    # Legacy size_average/reduce.
+    for size_average, reduce in LEGACY:
+        args = {**args_for((4, 3), "soft"), "pos_weight": Arg("positive", (3,), 1.5)}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss,
+            name,
+            args,
+            dtypes=LEGACY_DTYPES,
+            size_average=size_average,
+            reduce=reduce,
+            reduction="none",
+        )
+    # Huge and infinite logits (PyTorch gives NaN for 0 * inf: positions must match),
+    # and targets outside [0, 1] (computed by the formula, not clipped).
+    edge_cases: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
+        ("huge", "huge", 1e4, TARGETS),
+        ("infinite", "infinite", 1.0, TARGETS),
+        ("target_outside_unit", "logits", 3.0, ("wide",)),
+    )
+    for kind, x, scale, targets in edge_cases:
+        for reduction in REDUCTIONS:
+            for t in targets:
+                args = args_for((4, 3), t, x, scale)
+                yield _case(loss, f"{kind}-{reduction}-{t}", args, reduction=reduction)
+        args = {
+            **args_for((2, 3, 4), targets[-1], x, scale),
+            "weight": Arg("positive", (2, 3, 4)),
+            "pos_weight": Arg("positive", (4,), 1.5),
+        }
+        yield _case(loss, f"{kind}-none-weight-pos_weight-{targets[-1]}", args, reduction="none")
+    # float16: every element is 3e4, their sum overflows; PyTorch accumulates half
+    # precision in float32, so the mean is finite.
+    args = args_for((2, 3, 4), "ones", "constant", -3e4)
+    yield _case(loss, "half_sum_overflows-mean", args, reduction="mean")
+    # Errors.
+    t43 = Arg("soft", (4, 3))
+    yield _case(
+        loss, "error-target_shape", {"input": Arg("logits", (4, 3)), "target": Arg("soft", (3, 4))}
+    )
+    yield _case(loss, "error-reduction", args_for((4, 3), "soft"), reduction="avg")
+    for name, extra in (
+        ("weight_shape", {"weight": Arg("positive", (2, 1))}),
+        ("pos_weight_shape", {"pos_weight": Arg("positive", (4,))}),
+    ):
+        args = {"input": Arg("logits", (4, 3)), "target": t43, **extra}
+        yield _case(loss, f"error-{name}", args)
+    args = {**args_for((), "soft"), "pos_weight": Arg("positive", (1,))}
+    yield _case(loss, "error-pos_weight_enlarges_0d", args, reduction="none")
+
+
+def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
+    p = arrays["input"]
+    if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
+        return (
+            "input within 1e-12 of 0 or 1: arrayloss gives the exact derivative there, "
+            "PyTorch clamps the denominator x(1 - x) at 1e-12 (documented)"
+        )
+    return None
+
+
+#: Every loss the suite knows, by name.
+LOSSES: dict[str, LossInfo] = {
+    info.name: info
+    for info in (
+        LossInfo("binary_cross_entropy", _bce_cases, _near_0_or_1),
+        LossInfo("binary_cross_entropy_with_logits", _bce_logits_cases),
+    )
+}
+
+
+def cases_for(loss: str) -> tuple[Case, ...]:
+    """The cases of one loss, in grid order."""
+    return tuple(LOSSES[loss].generate())
+
+
+def all_cases() -> tuple[Case, ...]:
+    return tuple(case for loss in LOSSES for case in cases_for(loss))
+
+
+def case_by_name(case_id: str) -> Case:
+    """The case named ``loss/name`` (as in the reports)."""
+    for case in all_cases():
+        if case.id == case_id:
+            return case
+    raise KeyError(f"no conformance case {case_id!r}")
