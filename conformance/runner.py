@@ -1,0 +1,663 @@
+"""Run every conformance case on every backend and dtype, and compare with PyTorch.
+
+For each case x dtype the data are drawn in float64 and rounded through the dtype (so
+every backend and the reference see the same, representable values). The reference is
+PyTorch on the CPU in float64 on those values; PyTorch in the case's own dtype is
+computed too ("matches PyTorch's rounding"). For each backend the candidate is
+``backend.call(arrayloss.<loss>, input, target, **kwargs)`` with arrays of that backend
+and dtype.
+
+A value cell passes when the result is an array of the backend (its own array type),
+has PyTorch's shape and PyTorch's result dtype for that dtype, and every element lies
+within the tolerance below of the float64 reference. The error against PyTorch in the
+case's dtype is recorded beside it (reports show both); it does not decide the cell.
+
+Where PyTorch raises, arrayloss must raise an exception of the same category
+(``ValueError``, ``TypeError`` or ``RuntimeError``; arrayloss's errors derive from both a
+natural type and ``RuntimeError`` where PyTorch raises ``RuntimeError``). Cases whose
+error comes from the *values* (``Case.value_check``) are skipped on traced or lazy
+backends (jax-jit, Dask), where arrayloss documents that value checks are off.
+
+Gradient cells (backends with autodiff: torch via autograd, JAX via ``jax.grad``; float64
+and float32) compare d(sum of the output)/d(input) with PyTorch's float64 autograd
+gradient, under the same policy with its own k (see ``TOLERANCE_POLICY``).
+
+The run is deterministic: every case draws its data from its own seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import functools
+import importlib
+import importlib.metadata
+import multiprocessing
+import platform
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backends import BACKENDS, DTYPES, Backend, backend_by_name
+from .cases import LOSSES, Case, cases_for
+
+__all__ = [
+    "EPS",
+    "GRAD_RTOL_EPS",
+    "RTOL_EPS",
+    "TOLERANCE_POLICY",
+    "CellResult",
+    "Results",
+    "compare",
+    "environment",
+    "run",
+    "tolerance",
+]
+
+#: Machine epsilon of each dtype (bfloat16: 8 significand bits, 2**-7).
+EPS: dict[str, float] = {
+    "float64": 2.0**-52,
+    "float32": 2.0**-23,
+    "float16": 2.0**-10,
+    "bfloat16": 2.0**-7,
+}
+#: The tolerance in units of the dtype's eps, for values and for gradients.
+RTOL_EPS = 8.0
+GRAD_RTOL_EPS = 16.0
+#: Gradients are compared in these dtypes only.
+GRAD_DTYPES = ("float64", "float32")
+#: Why a value-check case is skipped on traced or lazy backends.
+VALUE_CHECK_SKIP = "value checks are off on traced/lazy backends"
+
+TOLERANCE_POLICY = f"""\
+Every backend is held to the same rule. For a result of dtype d with eps = finfo(d).eps
+(float64 2**-52, float32 2**-23, float16 2**-10, bfloat16 2**-7), an element a passes
+against the reference e (PyTorch, CPU, float64, on the same dtype-rounded inputs, the
+result then rounded to d) when
+
+    |a - e| <= k * eps * (|e| + scale)
+
+  k = {RTOL_EPS:g} for values, {GRAD_RTOL_EPS:g} for gradients;
+  scale = max(1, the largest finite |input element|, the largest finite |unreduced loss
+          element| (|gradient element| for gradients)), times the number of elements
+          N (at least 1) for reduction='sum'.
+
+NaN must face NaN and +-inf the same infinity, element for element.
+
+Why: the losses are built from intermediates (1 - t, 1 - p, 1 + exp(-|x|), (1 - t) x,
+the clamped logs) whose size is bounded by that scale; each operation rounds relative to
+its intermediate, not to the final result, which may be far smaller after cancellation
+(x - log(1 + e^x) for very negative x, or a loss near 0). A sum of N elements accumulates
+N such errors. Rounding the reference to d makes float16 overflow (inf) part of the
+expected result. k leaves room for a few roundings in the formula and for another order
+of summation; gradients take one more division and the reduction's 1/N. The worst errors
+measured on the CPU backends are about 0.6 eps for values and 1.1 eps for gradients. For
+float64 the bound is 1.8e-15 relative (plus the scale term); an error of 100 eps fails.
+"""
+
+
+def tolerance(dtype: str, expected: np.ndarray, scale: float, grad: bool = False) -> np.ndarray:
+    """The allowed |actual - expected| per element (see :data:`TOLERANCE_POLICY`)."""
+    k = GRAD_RTOL_EPS if grad else RTOL_EPS
+    with np.errstate(invalid="ignore"):
+        return np.asarray(k * EPS[dtype] * (np.abs(expected) + scale))
+
+
+@dataclass
+class Comparison:
+    passed: bool
+    max_abs_err: float
+    max_rel_err: float
+    # The largest |a - e| / (eps * (|e| + scale)): the error in the policy's units (the
+    # tolerance is k of them), comparable across dtypes.
+    error_eps: float
+    message: str | None = None
+
+
+def compare(
+    actual: np.ndarray, expected: np.ndarray, dtype: str, scale: float, grad: bool = False
+) -> Comparison:
+    """Compare values under the tolerance policy: NaN equal to NaN, inf to inf of the
+    same sign, finite elements within :func:`tolerance`."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        return Comparison(
+            False, np.inf, np.inf, np.inf, f"shape {actual.shape} != {expected.shape}"
+        )
+    nan_a, nan_e = np.isnan(actual), np.isnan(expected)
+    finite = np.isfinite(expected) & np.isfinite(actual)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.where(finite, np.abs(actual - expected), 0.0)
+        rel = err / np.where(finite & (expected != 0), np.abs(expected), np.inf)
+    max_abs = float(err.max(initial=0.0))
+    max_rel = float(rel.max(initial=0.0))
+    unit = np.where(finite, EPS[dtype] * (np.abs(np.where(finite, expected, 0.0)) + scale), 1.0)
+    error_eps = float((err / unit).max(initial=0.0))
+    problems = []
+
+    def first(mask: np.ndarray, what: str) -> None:
+        if np.any(mask):
+            i = tuple(int(n) for n in np.argwhere(mask)[0])
+            problems.append(
+                f"{what} at {i}: got {float(actual[i])!r}, expected {float(expected[i])!r}"
+            )
+
+    first(nan_a != nan_e, "NaN mismatch")
+    first(~nan_a & ~nan_e & ~finite & (actual != expected), "inf mismatch")
+    tol = tolerance(dtype, expected, scale, grad)
+    bad = finite & (err > tol)
+    if np.any(bad):
+        i = tuple(int(n) for n in np.argwhere(bad)[0])
+        problems.append(
+            f"{int(bad.sum())} of {bad.size} elements out of tolerance; first at {i}: "
+            f"got {float(actual[i])!r}, expected {float(expected[i])!r} "
+            f"(|error| {err[i]:.3g} > tolerance {tol[i]:.3g})"
+        )
+    if np.any(nan_a != nan_e) or np.any(~nan_a & ~nan_e & ~finite & (actual != expected)):
+        max_abs = max_rel = error_eps = np.inf  # a NaN or an infinity out of place
+    return Comparison(not problems, max_abs, max_rel, error_eps, "; ".join(problems) or None)
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass
+class CellResult:
+    """One case on one backend in one dtype: a value check or a gradient check."""
+
+    case: str
+    loss: str
+    check: str  # 'value' or 'grad'
+    backend: str
+    dtype: str
+    status: str  # 'passed', 'failed' or 'skipped'
+    max_abs_err: float | None = None
+    max_rel_err: float | None = None
+    error_eps: float | None = None  # see Comparison.error_eps
+    # The error against PyTorch computed in the case's own dtype (values only).
+    max_abs_err_torch_dtype: float | None = None
+    message: str | None = None
+    description: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def row(self) -> str:
+        """The row of the matrix: the loss, or 'loss [grad]'."""
+        return self.loss if self.check == "value" else f"{self.loss} [grad]"
+
+
+@dataclass
+class Results:
+    cells: list[CellResult]
+    losses: tuple[str, ...]
+    backends: tuple[str, ...]
+    dtypes: tuple[str, ...]
+    skipped_backends: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[CellResult]:
+        return [c for c in self.cells if c.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "losses": list(self.losses),
+            "backends": list(self.backends),
+            "dtypes": list(self.dtypes),
+            "skipped_backends": self.skipped_backends,
+            "tolerance_policy": TOLERANCE_POLICY,
+            "environment": self.environment,
+            "cells": [asdict(c) for c in self.cells],
+        }
+
+
+# --- PyTorch, the reference --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_legacy_warnings() -> Iterator[None]:
+    """Silence the deprecation warnings of size_average/reduce: DeprecationWarning from
+    arrayloss, UserWarning from PyTorch (both start "size_average and reduce")."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "size_average and reduce", DeprecationWarning)
+        warnings.filterwarnings("ignore", "size_average and reduce", UserWarning)
+        yield
+
+
+def _torch_dtype(dtype: str) -> Any:
+    import torch
+
+    return getattr(torch, dtype)
+
+
+def _error_category(exc: BaseException) -> type[BaseException]:
+    for category in (ValueError, TypeError, RuntimeError):
+        if isinstance(exc, category):
+            return category
+    return Exception
+
+
+def _describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+@dataclass
+class Reference:
+    """PyTorch's answers for one case in one dtype."""
+
+    arrays: dict[str, np.ndarray]  # float64 values, representable in the dtype
+    error: BaseException | None = None
+    value: np.ndarray | None = None  # float64 result rounded to the result dtype
+    result_dtype: str = ""
+    shape: tuple[int, ...] = ()
+    scale: float = 1.0
+    value_in_dtype: np.ndarray | None = None  # PyTorch computed in the dtype
+    grad: np.ndarray | None = None  # float64 d(sum)/d(input), or None
+    grad_scale: float = 1.0
+    grad_skip: str | None = None
+
+
+def _round_through(a: np.ndarray, dtype: str) -> np.ndarray:
+    import torch
+
+    return torch.from_numpy(a).to(_torch_dtype(dtype)).to(torch.float64).numpy()
+
+
+def _torch_loss(
+    case: Case,
+    arrays: Mapping[str, np.ndarray],
+    dtype: str,
+    requires_grad: bool = False,
+    **overrides: Any,
+) -> tuple[Any, Any]:
+    """``torch.nn.functional.<loss>`` on ``arrays`` in ``dtype``: (result, input tensor)."""
+    import torch
+    import torch.nn.functional as F
+
+    tensors = {k: torch.from_numpy(v).to(_torch_dtype(dtype)) for k, v in arrays.items()}
+    x, t = tensors.pop("input"), tensors.pop("target")
+    x.requires_grad_(requires_grad)
+    with quiet_legacy_warnings():
+        out = getattr(F, case.loss)(x, t, **tensors, **{**case.kwargs, **overrides})
+    return out, x
+
+
+def _finite_max(*arrays: np.ndarray) -> float:
+    biggest = 0.0
+    for a in arrays:
+        a = np.abs(a[np.isfinite(a)])
+        if a.size:
+            biggest = max(biggest, float(a.max()))
+    return biggest
+
+
+def _effective_reduction(kwargs: Mapping[str, Any]) -> str:
+    size_average, reduce = kwargs.get("size_average"), kwargs.get("reduce")
+    if size_average is None and reduce is None:
+        return str(kwargs.get("reduction", "mean"))
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def reference(case: Case, dtype: str) -> Reference:
+    """PyTorch's float64 result (and gradient) and its result in ``dtype``."""
+    import torch
+
+    arrays = {k: _round_through(v, dtype) for k, v in case.arrays().items()}
+    ref = Reference(arrays)
+    try:
+        out, _ = _torch_loss(case, arrays, "float64")
+    except Exception as exc:
+        ref.error = exc
+        return ref
+    try:
+        in_dtype, _ = _torch_loss(case, arrays, dtype)
+        ref.result_dtype = str(in_dtype.dtype).rsplit(".", 1)[-1]
+        ref.value_in_dtype = in_dtype.to(torch.float64).numpy()
+    except Exception:  # PyTorch lacks a kernel in this dtype: float64 still decides
+        ref.result_dtype = dtype
+    ref.shape = tuple(out.shape)
+    ref.value = _round_through(out.numpy(), ref.result_dtype)
+    # The size of the intermediates (see TOLERANCE_POLICY).
+    unreduced, _ = _torch_loss(
+        case, arrays, "float64", size_average=None, reduce=None, reduction="none"
+    )
+    n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
+    ref.scale = max(1.0, _finite_max(arrays["input"], unreduced.numpy())) * n_sum
+
+    ref.grad_skip = _grad_skip(case, dtype, ref)
+    if ref.grad_skip is None:
+        out, x = _torch_loss(case, arrays, "float64", requires_grad=True)
+        out.sum().backward()
+        ref.grad = x.grad.numpy()
+        if not np.all(np.isfinite(ref.grad)):
+            ref.grad, ref.grad_skip = None, "PyTorch's gradient is not finite"
+        else:
+            ref.grad_scale = max(1.0, _finite_max(ref.grad))
+    return ref
+
+
+def _grad_skip(case: Case, dtype: str, ref: Reference) -> str | None:
+    if dtype not in GRAD_DTYPES:
+        return f"gradients are compared in {' and '.join(GRAD_DTYPES)} only"
+    if not all(np.all(np.isfinite(a)) for a in ref.arrays.values()):
+        return "non-finite inputs"
+    if ref.value is None or not np.all(np.isfinite(ref.value)):
+        return "non-finite loss"
+    return LOSSES[case.loss].grad_exclusion(ref.arrays)
+
+
+# --- the candidate: arrayloss on a backend -----------------------------------------------
+
+
+def _expected_type(backend: Backend, dtype: str) -> Any:
+    return type(backend.asarray(np.zeros(1), dtype))
+
+
+def _backend_args(backend: Backend, arrays: Mapping[str, np.ndarray], dtype: str) -> dict[str, Any]:
+    return {k: backend.asarray(v, dtype) for k, v in arrays.items()}
+
+
+def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
+    import arrayloss
+
+    fn = getattr(arrayloss, case.loss)
+    rest = {k: v for k, v in args.items() if k not in ("input", "target")}
+    with quiet_legacy_warnings():
+        return backend.call(fn, args["input"], args["target"], **rest, **case.kwargs)
+
+
+def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
+    args["input"].requires_grad_(True)
+    _call(backend, case, args).sum().backward()
+    return backend.to_numpy(args["input"].grad)
+
+
+def _jax_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
+    import arrayloss
+
+    options = tuple(sorted(case.kwargs.items()))
+    grad = _jax_grad_function(getattr(arrayloss, case.loss), options, backend.jit)
+    x = args.pop("input")
+    return backend.to_numpy(grad(x, args))
+
+
+@functools.lru_cache(maxsize=1024)
+def _jax_grad_function(
+    fn: Callable[..., Any], options: tuple[tuple[str, Any], ...], jit: bool
+) -> Callable[..., Any]:
+    """``jax.grad`` of the summed loss with respect to ``input``; on jit backends the
+    whole gradient is traced under ``jax.jit`` (one compilation per shape, where
+    ``grad`` of a jitted function compiles its forward and backward parts apart).
+    Cached so that JAX reuses its compilations across cases."""
+    import jax
+    import jax.numpy as jnp
+
+    kwargs = dict(options)
+
+    def total(x: Any, arrays: dict[str, Any]) -> Any:
+        rest = {k: v for k, v in arrays.items() if k != "target"}
+        with quiet_legacy_warnings():
+            return jnp.sum(fn(x, arrays["target"], **rest, **kwargs))
+
+    grad = jax.grad(total)
+    return jax.jit(grad) if jit else grad
+
+
+#: How to take d(sum of the loss)/d(input) on each autodiff library.
+GRADIENTS: dict[str, Callable[[Backend, Case, dict[str, Any]], np.ndarray]] = {
+    "torch": _torch_grad,
+    "jax": _jax_grad,
+}
+
+
+def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> CellResult:
+    cell = CellResult(
+        case.name, case.loss, "value", backend.name, dtype, "failed", description=case.describe()
+    )
+    if case.value_check and (backend.jit or backend.lazy):
+        cell.status, cell.message = "skipped", VALUE_CHECK_SKIP
+        return cell
+    try:
+        result = _call(backend, case, _backend_args(backend, ref.arrays, dtype))
+    except Exception as exc:
+        cell.status, cell.message = _judge_error(ref.error, exc)
+        return cell
+    if ref.error is not None:
+        cell.message = f"PyTorch raised, arrayloss did not: {_describe_error(ref.error)}"
+        return cell
+    cell.message = _check_array(backend, result, dtype, ref)
+    if cell.message is not None:
+        return cell
+    try:
+        actual = backend.to_numpy(result)  # Dask computes here
+    except Exception as exc:
+        cell.message = f"computing the result raised: {_describe_error(exc)}"
+        return cell
+    assert ref.value is not None
+    comparison = compare(actual, ref.value, ref.result_dtype, ref.scale)
+    cell.max_abs_err, cell.max_rel_err = comparison.max_abs_err, comparison.max_rel_err
+    cell.error_eps = comparison.error_eps
+    if ref.value_in_dtype is not None:
+        cell.max_abs_err_torch_dtype = compare(
+            actual, ref.value_in_dtype, ref.result_dtype, ref.scale
+        ).max_abs_err
+    cell.status = "passed" if comparison.passed else "failed"
+    cell.message = comparison.message
+    return cell
+
+
+def _judge_error(torch_error: BaseException | None, exc: BaseException) -> tuple[str, str]:
+    """(status, message) when arrayloss raised ``exc``."""
+    if torch_error is None:
+        return "failed", f"arrayloss raised, PyTorch did not: {_describe_error(exc)}"
+    category = _error_category(torch_error)
+    if not isinstance(exc, category):
+        return "failed", (
+            f"arrayloss raised {type(exc).__name__}, not a {category.__name__} "
+            f"as PyTorch ({_describe_error(torch_error)}): {_describe_error(exc)}"
+        )
+    return "passed", (
+        f"both raised: PyTorch {_describe_error(torch_error)}; arrayloss {_describe_error(exc)}"
+    )
+
+
+def _qualname(cls: Any) -> str:
+    return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+
+
+def _check_array(backend: Backend, result: Any, dtype: str, ref: Reference) -> str | None:
+    """What is wrong with ``result`` as an array (type, shape, dtype), or None."""
+    expected_type = _expected_type(backend, dtype)
+    if type(result) is not expected_type:
+        return f"result is {_qualname(type(result))}, not {_qualname(expected_type)}"
+    if tuple(result.shape) != ref.shape:
+        return f"result shape {tuple(result.shape)} != PyTorch's {ref.shape}"
+    if backend.dtype_name(result) != ref.result_dtype:
+        return f"result dtype {backend.dtype_name(result)} != PyTorch's {ref.result_dtype}"
+    return None
+
+
+def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> CellResult | None:
+    if ref.error is not None or dtype not in GRAD_DTYPES:
+        return None  # no gradient to compare
+    cell = CellResult(
+        case.name, case.loss, "grad", backend.name, dtype, "skipped", description=case.describe()
+    )
+    if ref.grad is None:
+        cell.message = ref.grad_skip
+        return cell
+    gradient = GRADIENTS.get(backend.module)
+    if gradient is None:
+        cell.message = f"no gradient runner for {backend.module}"
+        return cell
+    try:
+        actual = gradient(backend, case, _backend_args(backend, ref.arrays, dtype))
+    except Exception as exc:
+        cell.status, cell.message = "failed", f"gradient raised: {_describe_error(exc)}"
+        return cell
+    comparison = compare(actual, ref.grad, dtype, ref.grad_scale, grad=True)
+    cell.max_abs_err, cell.max_rel_err = comparison.max_abs_err, comparison.max_rel_err
+    cell.error_eps = comparison.error_eps
+    cell.status = "passed" if comparison.passed else "failed"
+    cell.message = comparison.message
+    return cell
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def _select(names: Iterable[str] | None, known: Sequence[str], what: str) -> tuple[str, ...]:
+    if names is None:
+        return tuple(known)
+    chosen = tuple(dict.fromkeys(names))
+    unknown = [n for n in chosen if n not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown {what} {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    return chosen
+
+
+def run(
+    losses: Iterable[str] | None = None,
+    backends: Iterable[str] | None = None,
+    dtypes: Iterable[str] | None = None,
+    cases: Iterable[str] | None = None,
+    jobs: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> Results:
+    """Run the conformance suite; the one code path of ``python -m conformance`` and pytest.
+
+    Parameters
+    ----------
+    losses, backends, dtypes
+        Names to run (default: every loss, every backend, every dtype). Backends that
+        cannot run here are listed in ``Results.skipped_backends`` with their reason.
+    cases
+        Shell-style patterns matched against case ids ``loss/name`` (default: all).
+    jobs
+        With ``jobs > 1``, each dtype runs in a worker process (at most ``jobs`` at a
+        time; JAX's compilations, most of the time of a run, are per dtype anyway).
+        With 1 (the default) everything runs in this process, so that monkeypatched
+        losses are seen.
+    progress
+        Called with a short line as each dtype finishes, for the command line.
+
+    Raises
+    ------
+    ValueError
+        An unknown loss, backend or dtype name.
+    """
+    started = time.perf_counter()
+    loss_names = _select(losses, tuple(LOSSES), "loss")
+    backend_names = _select(backends, tuple(b.name for b in BACKENDS), "backend")
+    dtype_names = _select(dtypes, DTYPES, "dtype")
+    patterns = tuple(cases) if cases is not None else None
+    chosen = [backend_by_name(n) for n in backend_names]
+    skipped = {b.name: reason for b in chosen if (reason := b.skip_reason()) is not None}
+    runnable = tuple(b.name for b in chosen if b.name not in skipped)
+
+    units = [(loss_names, runnable, dtype, patterns) for dtype in dtype_names]
+    cells: list[CellResult] = []
+    if jobs > 1 and len(units) > 1:
+        # spawn, not fork: JAX and PyTorch hold threads that fork would copy broken.
+        context = multiprocessing.get_context("spawn")
+        workers = min(jobs, len(units))
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for unit, part in zip(units, pool.map(_run_dtype, units), strict=True):
+                cells += part
+                if progress:
+                    progress(f"{unit[2]}: {len(part)} cells")
+    else:
+        for unit in units:
+            part = _run_dtype(unit)
+            cells += part
+            if progress:
+                progress(f"{unit[2]}: {len(part)} cells")
+    order = {name: i for i, name in enumerate((*loss_names, *dtype_names, *runnable))}
+    cells.sort(key=lambda c: (order[c.loss], c.case, order[c.dtype], order[c.backend], c.check))
+    return Results(
+        cells,
+        loss_names,
+        runnable,
+        dtype_names,
+        skipped,
+        time.perf_counter() - started,
+        environment([backend_by_name(n) for n in runnable]),
+    )
+
+
+def _run_dtype(
+    unit: tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None],
+) -> list[CellResult]:
+    """Every selected case in one dtype on the given backends (a worker's unit)."""
+    loss_names, backend_names, dtype, patterns = unit
+    backends = [b for b in map(backend_by_name, backend_names) if dtype in b.dtypes]
+    cells: list[CellResult] = []
+    if not backends:
+        return cells
+    for loss in loss_names:
+        for case in cases_for(loss):
+            if patterns is not None and not any(fnmatch.fnmatchcase(case.id, p) for p in patterns):
+                continue
+            if case.dtypes is not None and dtype not in case.dtypes:
+                continue
+            ref = reference(case, dtype)
+            for backend in backends:
+                cells.append(_value_cell(backend, case, dtype, ref))
+                if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
+                    cells.append(grad)
+    return cells
+
+
+# --- the environment ---------------------------------------------------------------------
+
+_DISTRIBUTIONS = (
+    "numpy",
+    "torch",
+    "jax",
+    "jaxlib",
+    "dask",
+    "array-api-strict",
+    "array-api-compat",
+    "arrayloss",
+    "cupy-cuda12x",
+)
+
+
+def environment(backends: Sequence[Backend] = ()) -> dict[str, Any]:
+    """Versions of Python and the array libraries, and the devices the backends used."""
+    versions = {"python": platform.python_version()}
+    for dist in _DISTRIBUTIONS:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            if dist != "cupy-cuda12x":
+                versions[dist] = "not installed"
+    devices = {"cpu": f"{platform.machine()} {platform.processor() or ''}".strip()}
+    if any(b.module == "torch" for b in backends):
+        torch = importlib.import_module("torch")
+        cuda = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        devices["torch"] = ", ".join(["cpu", *(f"cuda:{i} {n}" for i, n in enumerate(cuda))])
+    if any(b.module == "jax" for b in backends):
+        jax = importlib.import_module("jax")
+        devices["jax"] = ", ".join(str(d) for d in jax.devices())
+    return {"versions": versions, "platform": platform.platform(), "devices": devices}
