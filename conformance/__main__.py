@@ -1,0 +1,100 @@
+"""``python -m conformance``: every loss, every installed backend, every dtype, vs PyTorch.
+
+Exit status: 0 when every cell passes, 1 on any mismatch, 2 on a usage error.
+Backends that cannot run here are listed with their reason and do not fail the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .backends import BACKENDS, DTYPES
+from .cases import LOSSES
+from .report import format_failures, format_text, write_report
+from .runner import run
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m conformance",
+        description="Run arrayloss's losses on every backend and dtype and compare them "
+        "with PyTorch (CPU, float64). Exit status 0: every cell passes; 1: a mismatch; "
+        "2: a usage error.",
+    )
+    p.add_argument(
+        "--backend",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        choices=[b.name for b in BACKENDS],
+        help="backends to run (default: all)",
+    )
+    p.add_argument(
+        "--loss",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        choices=list(LOSSES),
+        help="losses to run (default: all)",
+    )
+    p.add_argument(
+        "--dtype",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        choices=list(DTYPES),
+        help="dtypes to run (default: all)",
+    )
+    p.add_argument(
+        "--case",
+        action="extend",
+        nargs="+",
+        metavar="PATTERN",
+        help="only cases whose id 'loss/name' matches a shell-style pattern",
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        default="conformance-report",
+        help="where to write report.json and report.md (default: ./conformance-report)",
+    )
+    p.add_argument("--no-report", action="store_true", help="write no report")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        default=min(4, os.cpu_count() or 1),
+        help="worker processes, one dtype each (default: the CPU count, at most 4)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the summary line and failures")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.jobs < 1:
+        parser().error("--jobs must be at least 1")
+    results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs)
+    if args.quiet:
+        status = "pass" if results.ok else f"{len(results.failures)} FAILING"
+        print(f"arrayloss conformance: {len(results.cells)} cells, {status}")
+        for name, reason in results.skipped_backends.items():
+            print(f"{name}: skipped ({reason})")
+        if not results.ok:
+            print(format_failures(results))
+    else:
+        print(format_text(results))
+    if not args.no_report:
+        path = write_report(results, args.report)
+        if not args.quiet:
+            print(f"\nreport: {path / 'report.md'}, {path / 'report.json'}")
+    if not results.cells:
+        print("no cells ran: nothing selected is available here")
+    return 0 if results.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
