@@ -192,8 +192,11 @@ def binary_cross_entropy_with_logits(
 
     Notes
     -----
-    float16 and bfloat16 inputs are computed in float32 and the result cast back, so
-    logits of +-1e4 stay finite. Infinite logits give what PyTorch gives: ``+inf`` for
+    float16 and bfloat16 inputs are computed in float32 and rounded once, at the end, so
+    logits of +-1e4 stay finite. PyTorch's kernel for this loss is a chain of
+    half-precision operations that rounds after each, so in half precision the two may
+    differ by a few units in the last place (arrayloss's result is the closer one to the
+    exact value). Infinite logits give what PyTorch gives: ``+inf`` for
     ``x = +inf, y = 0`` and NaN for ``x = -inf, y = 0`` or ``x = +inf, y = 1``
     (``0 * inf`` in the formula above).
 

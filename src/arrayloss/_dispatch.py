@@ -83,6 +83,8 @@ def _type_name(value: object) -> str:
     # Name the public type users know: numpy.ndarray, torch.Tensor, jax.Array.
     if array_api_compat.is_jax_array(value):
         return "jax.Array"
+    if array_api_compat.is_dask_array(value):
+        return "dask.array.Array"
     return f"{module}.{cls.__qualname__}" if module != "builtins" else cls.__qualname__
 
 
@@ -167,9 +169,7 @@ def namespace_of(**arrays: object) -> ArrayContext:
                 f"on {value_device}; move them to one device first"
             )
     if xp is None:
-        raise TypeError(
-            "expected at least one array argument; got only None and Python scalars"
-        )
+        raise TypeError("expected at least one array argument; got only None and Python scalars")
     if first_name is not None:
         input_device = array_api_compat.device(first_value)
         if input_device is not None:

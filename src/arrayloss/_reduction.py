@@ -59,8 +59,7 @@ def legacy_reduction(
     else:
         result = "sum"
     warn_at_caller(
-        f"size_average and reduce are deprecated, as in PyTorch; use reduction={result!r} "
-        "instead.",
+        f"size_average and reduce are deprecated, as in PyTorch; use reduction={result!r} instead.",
         DeprecationWarning,
     )
     return result
@@ -86,4 +85,3 @@ def apply_reduction(ctx: ArrayContext, loss: Any, reduction: str, dtype: Any = N
     if dtype is not None and result.dtype != dtype:
         result = xp.astype(result, dtype)
     return ctx.as_array(result)
-

@@ -25,9 +25,9 @@ __all__ = [
     "check_broadcasts_to",
     "check_floating",
     "check_in_unit_interval",
+    "check_options_not_arrays",
     "check_same_dtype",
     "check_same_shape",
-    "check_options_not_arrays",
     "warn_at_caller",
 ]
 
@@ -124,7 +124,6 @@ def check_options_not_arrays(cls_name: str, **options: object) -> None:
                 f"when constructed and its arrays when called; write "
                 f"{cls_name}(...)(input, target), not {cls_name}(input, target)"
             )
-
 
 
 def warn_at_caller(message: str, category: type[Warning]) -> None:

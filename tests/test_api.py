@@ -1,0 +1,118 @@
+"""The public API mirrors PyTorch 2.13: names, signatures, defaults, classes, docstrings."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import pkgutil
+from typing import Any
+
+import numpy as np
+import pytest
+
+import arrayloss
+from conformance.backends import Backend
+from tests.helpers import assert_matches, torch_loss
+
+torch = pytest.importorskip("torch")
+
+FUNCTIONS = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+CLASSES = {
+    "BCELoss": "binary_cross_entropy",
+    "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
+}
+
+
+def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
+    return [
+        (p.name, p.kind, p.default)
+        for p in inspect.signature(fn).parameters.values()
+        if p.name != "self"
+    ]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_signature_equals_torch(name: str) -> None:
+    import torch.nn.functional as F
+
+    assert parameters(getattr(arrayloss, name)) == parameters(getattr(F, name))
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_class_signatures_equal_torch(name: str) -> None:
+    ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
+    assert parameters(ours.__init__) == parameters(theirs.__init__)
+    assert parameters(ours.forward) == parameters(theirs.forward)
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_class_equals_function(backend: Backend, name: str, rng: np.random.Generator) -> None:
+    x = rng.uniform(0.05, 0.95, size=(4, 3))
+    t = rng.uniform(size=(4, 3))
+    w = rng.uniform(size=(3,))
+    loss = getattr(arrayloss, name)(weight=backend.asarray(w), reduction="sum")
+    expected = torch_loss(CLASSES[name], x, t, weight=w, reduction="sum")
+    result = backend.call(loss, backend.asarray(x), backend.asarray(t))
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_bce_with_logits_class_pos_weight(backend: Backend) -> None:
+    # torch.nn.BCEWithLogitsLoss docs example: -log(sigmoid(1.5)), closed form.
+    loss = arrayloss.BCEWithLogitsLoss(pos_weight=backend.asarray(np.ones(64)))
+    result = backend.call(
+        loss, backend.asarray(np.full((10, 64), 1.5)), backend.asarray(np.ones((10, 64)))
+    )
+    assert_matches(backend, result, np.asarray(np.log1p(np.exp(-1.5))), "float64")
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_arrays_passed_to_constructor_raise_at_once(name: str) -> None:
+    out, tgt = np.zeros(3), np.zeros(3)
+    with pytest.raises(
+        TypeError,
+        match=rf"{name}\(\) got an array for `size_average`: .* write {name}\(\.\.\.\)\(input, target\)",
+    ):
+        getattr(arrayloss, name)(out, tgt)
+
+
+def test_reduction_is_validated_at_construction() -> None:
+    with pytest.raises(
+        ValueError, match="`reduction` must be one of 'none', 'mean', 'sum'; got 'avg'"
+    ):
+        arrayloss.BCELoss(reduction="avg")
+
+
+def test_legacy_arguments_in_constructor_map_like_torch() -> None:
+    with pytest.warns(DeprecationWarning, match="use reduction='sum' instead"):
+        ours = arrayloss.BCEWithLogitsLoss(size_average=False)
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        theirs = torch.nn.BCEWithLogitsLoss(size_average=False)
+    assert ours.reduction == theirs.reduction == "sum"
+
+
+def test_repr_is_short_and_informative() -> None:
+    loss = arrayloss.BCEWithLogitsLoss(pos_weight=np.ones(3), reduction="sum")
+    assert repr(loss) == "BCEWithLogitsLoss(reduction='sum', pos_weight=<ndarray of shape (3,)>)"
+    assert repr(arrayloss.BCELoss()) == "BCELoss(reduction='mean')"
+
+
+def _modules() -> list[str]:
+    names = ["arrayloss"]
+    names += [f"arrayloss.{m.name}" for m in pkgutil.iter_modules(arrayloss.__path__)]
+    return names
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_docstring_examples(module: str) -> None:
+    # Docstring examples are executed, so they cannot go stale.
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_docstrings_give_formula_shapes_and_torch_name(name: str) -> None:
+    doc = getattr(arrayloss, name).__doc__
+    assert ".. math::" in doc
+    assert f"torch.nn.functional.{name}" in doc
+    assert "shape" in doc

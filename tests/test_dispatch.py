@@ -1,0 +1,136 @@
+"""The dispatch layer: one library, one device, or a named error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import arrayloss
+from arrayloss._dispatch import namespace_of
+from conformance.backends import Backend
+
+
+def test_import_arrayloss_imports_no_array_library() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        import arrayloss
+        arrayloss.BCEWithLogitsLoss()
+        banned = ("numpy", "torch", "jax", "jaxlib", "cupy", "dask", "array_api_strict")
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in banned)
+        print(",".join(loaded))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "", f"import arrayloss imported: {out}"
+
+
+def test_public_surface_is_sorted_and_complete() -> None:
+    public = [n for n in dir(arrayloss) if not n.startswith("_")]
+    assert arrayloss.__all__ == sorted(arrayloss.__all__)
+    assert set(public) - {"annotations"} <= set(arrayloss.__all__)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "first_type", "second_type"),
+    [
+        ("numpy", "torch", "numpy.ndarray", "torch.Tensor"),
+        ("torch", "jax", "torch.Tensor", "jax.Array"),
+        ("numpy", "array-api-strict", "numpy.ndarray", "array_api_strict.Array"),
+        ("jax", "numpy", "jax.Array", "numpy.ndarray"),
+        ("dask", "numpy", "dask.array.Array", "numpy.ndarray"),
+    ],
+)
+def test_two_libraries_raise_type_error_naming_both(
+    first: str, second: str, first_type: str, second_type: str
+) -> None:
+    from conformance.backends import backend_by_name
+
+    a, b = backend_by_name(first), backend_by_name(second)
+    for backend in (a, b):
+        if backend.skip_reason():
+            pytest.skip(backend.skip_reason() or "")
+    x = a.asarray(np.zeros(3))
+    t = b.asarray(np.zeros(3))
+    message = (
+        rf"arrays from two libraries: `input` is {first_type} but `target` is "
+        rf"{second_type}; convert them to one library first"
+    )
+    with pytest.raises(TypeError, match=message):
+        arrayloss.binary_cross_entropy_with_logits(x, t)
+
+
+def test_weight_from_another_library_is_named() -> None:
+    torch = pytest.importorskip("torch")
+    x = np.zeros(3)
+    with pytest.raises(
+        TypeError, match=r"`input` is numpy.ndarray but `pos_weight` is torch.Tensor"
+    ):
+        arrayloss.binary_cross_entropy_with_logits(x, x, pos_weight=torch.ones(3))
+
+
+@pytest.mark.parametrize("bad", [[0.0, 1.0], (0.0, 1.0), "abc"], ids=["list", "tuple", "str"])
+def test_non_array_raises_type_error_naming_type(bad: object) -> None:
+    # PyTorch rejects lists for these losses too (AttributeError: no attribute 'size').
+    name = type(bad).__name__
+    with pytest.raises(TypeError, match=rf"`input` must be an array .*; got {name}"):
+        arrayloss.binary_cross_entropy_with_logits(bad, np.zeros(2))
+
+
+def test_two_devices_raise_value_error_naming_both() -> None:
+    xp = pytest.importorskip("array_api_strict")
+    x = xp.zeros(3)
+    t = xp.zeros(3, device=xp.Device("device1"))
+    with pytest.raises(
+        ValueError,
+        match=r"arrays on two devices: `input` is on .*CPU_DEVICE.* but `target` is on "
+        r".*device1.*; move them to one device first",
+    ):
+        arrayloss.binary_cross_entropy_with_logits(x, t)
+
+
+def test_result_lives_on_the_input_device() -> None:
+    xp = pytest.importorskip("array_api_strict")
+    device = xp.Device("device1")
+    x = xp.zeros(3, device=device)
+    out = arrayloss.binary_cross_entropy_with_logits(x, x, reduction="none")
+    assert out.device == device
+    assert arrayloss.binary_cross_entropy(x, x).device == device
+
+
+def test_torch_cpu_scalar_combines_with_other_devices() -> None:
+    # PyTorch allows a 0-d CPU tensor beside tensors of any device; so does dispatch.
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(3, device="meta")
+    ctx = namespace_of(input=x, target=x, pos_weight=torch.tensor(2.0))
+    assert ctx.device == torch.device("meta")
+
+
+def test_none_and_python_scalars_are_ignored() -> None:
+    ctx = namespace_of(input=np.zeros(2), target=None, margin=1.0, p=2)
+    assert ctx.eager
+    assert ctx.device == "cpu"
+
+
+def test_no_array_at_all_raises() -> None:
+    with pytest.raises(TypeError, match="expected at least one array argument"):
+        namespace_of(input=None, target=1.0)
+
+
+def test_eager_flag(backend: Backend) -> None:
+    x = backend.asarray(np.zeros(2))
+
+    def probe(a: object) -> object:
+        ctx = namespace_of(input=a)
+        seen.append(ctx.eager)
+        return a
+
+    seen: list[bool] = []
+    backend.call(probe, x)
+    assert seen == [not (backend.jit or backend.lazy)]
