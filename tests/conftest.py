@@ -40,3 +40,31 @@ def xp(backend: Backend) -> Any:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261123)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run the backend-parametrized tests only on these backends (repeatable): "
+        + ", ".join(b.name for b in BACKENDS),
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--backend"))
+    if not wanted:
+        return
+    unknown = wanted - {b.name for b in BACKENDS}
+    if unknown:
+        raise pytest.UsageError(f"--backend: unknown backend(s) {sorted(unknown)}")
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("backend") if params else None
+        (drop if backend is not None and backend.name not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

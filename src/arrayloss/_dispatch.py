@@ -114,11 +114,7 @@ def _is_eager(value: object) -> bool:
 def _is_torch_cpu_scalar(value: object) -> bool:
     # PyTorch lets a 0-d CPU tensor (e.g. pos_weight=torch.tensor(3.0)) combine with
     # tensors on any device; accept what PyTorch accepts.
-    return (
-        array_api_compat.is_torch_array(value)
-        and value.ndim == 0  # type: ignore[attr-defined]
-        and value.device.type == "cpu"  # type: ignore[attr-defined]
-    )
+    return array_api_compat.is_torch_array(value) and value.ndim == 0 and value.device.type == "cpu"
 
 
 def namespace_of(**arrays: object) -> ArrayContext:

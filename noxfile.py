@@ -1,0 +1,82 @@
+"""Developer sessions: `nox -l` lists them, `nox -s NAME` runs one.
+
+Every environment installs through constraints.txt, which pins torch to the 2.13.0 CPU
+build (the package's own metadata never pins torch; an unpinned torch pulls a
+multi-gigabyte CUDA build).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "typecheck", "tests", "minimal", "conformance"]
+
+CONSTRAINTS = ("-c", "constraints.txt")
+
+# Backend sessions: the extras to install and the columns of the backend fixture.
+BACKEND_SESSIONS = {
+    "numpy": ("numpy", ["numpy"]),
+    "torch": ("torch", ["torch"]),
+    "jax": ("jax", ["jax", "jax-jit"]),
+    "dask": ("dask", ["dask"]),
+    "strict": ("numpy", ["array-api-strict"]),
+}
+
+
+def install(session: nox.Session, *extras: str) -> None:
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install(*CONSTRAINTS, "-e", spec)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite on every CPU backend (the README's second command)."""
+    install(session, "cpu", "test")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def minimal(session: nox.Session) -> None:
+    """Only arrayloss and array-api-strict: import works and the losses run."""
+    install(session)
+    session.install(*CONSTRAINTS, "pytest", "array-api-strict")
+    session.run("python", "-m", "pytest", "tests/test_minimal.py", *session.posargs)
+
+
+def _backend_session(name: str, extra: str, columns: list[str]) -> None:
+    @nox.session(name=name)
+    def run(session: nox.Session) -> None:
+        # torch is the reference of every expected value, so it is always installed.
+        install(session, "test", "torch", extra)
+        args = [f"--backend={c}" for c in columns]
+        session.run("python", "-m", "pytest", *args, *session.posargs)
+
+    run.__doc__ = f"The backend-parametrized tests on {', '.join(columns)} only."
+
+
+for _name, (_extra, _columns) in BACKEND_SESSIONS.items():
+    _backend_session(_name, _extra, _columns)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The conformance report against PyTorch (the README's first command)."""
+    install(session, "cpu")
+    session.run("python", "-m", "conformance", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    install(session)
+    session.install("mypy")
+    session.run("mypy")
