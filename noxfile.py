@@ -62,7 +62,7 @@ for _name, (_extra, _columns) in BACKEND_SESSIONS.items():
 @nox.session
 def conformance(session: nox.Session) -> None:
     """The conformance report against PyTorch (the README's first command)."""
-    install(session, "cpu")
+    install(session, "conformance")
     session.run("python", "-m", "conformance", *session.posargs)
 
 
