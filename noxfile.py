@@ -1,8 +1,8 @@
 """Developer sessions: `nox -l` lists them, `nox -s NAME` runs one.
 
-Every environment installs through constraints.txt, which pins torch to the 2.13.0 CPU
-build (the package's own metadata never pins torch; an unpinned torch pulls a
-multi-gigabyte CUDA build).
+Every environment installs through constraints.txt, which pins torch==2.13.0 (on this
+project's machines pip finds that CPU build on disk; an unpinned torch pulls a
+multi-gigabyte CUDA build). The package's own metadata never pins torch.
 """
 
 from __future__ import annotations

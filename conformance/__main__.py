@@ -92,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.quiet:
             print(f"\nreport: {path / 'report.md'}, {path / 'report.json'}")
     if not results.cells:
+        # Fail: a GPU job whose backends are missing must not pass having tested nothing.
         print("no cells ran: nothing selected is available here")
+        return 1
     return 0 if results.ok else 1
 
 

@@ -83,9 +83,10 @@ result then rounded to d) when
     |a - e| <= k * eps * (|e| + scale)
 
   k = {RTOL_EPS:g} for values, {GRAD_RTOL_EPS:g} for gradients;
-  scale = max(1, the largest finite |input element|, the largest finite |unreduced loss
-          element| (|gradient element| for gradients)), times the number of elements
-          N (at least 1) for reduction='sum'.
+  scale, for values = max(1, the largest finite |input element|, the largest finite
+          |unreduced loss element|), times the number of elements N (at least 1) for
+          reduction='sum';
+  scale, for gradients = max(1, the largest finite |gradient element| of the reference).
 
 NaN must face NaN and +-inf the same infinity, element for element.
 

@@ -91,8 +91,9 @@ def test_two_devices_raise_value_error_naming_both() -> None:
         ValueError,
         match=r"arrays on two devices: `input` is on .*CPU_DEVICE.* but `target` is on "
         r".*device1.*; move them to one device first",
-    ):
+    ) as info:
         arrayloss.binary_cross_entropy_with_logits(x, t)
+    assert isinstance(info.value, RuntimeError)  # PyTorch raises RuntimeError
 
 
 def test_result_lives_on_the_input_device() -> None:
@@ -110,6 +111,29 @@ def test_torch_cpu_scalar_combines_with_other_devices() -> None:
     x = torch.zeros(3, device="meta")
     ctx = namespace_of(input=x, target=x, pos_weight=torch.tensor(2.0))
     assert ctx.device == torch.device("meta")
+
+
+def test_result_follows_the_tensor_beside_a_torch_cpu_scalar_input() -> None:
+    torch = pytest.importorskip("torch")
+    t = torch.zeros((), device="meta")
+    out = arrayloss.binary_cross_entropy_with_logits(torch.tensor(0.5), t, reduction="none")
+    assert out.device == torch.device("meta")
+
+
+@pytest.mark.parametrize("name", ["input", "target", "weight", "pos_weight"])
+def test_python_number_where_an_array_is_required(name: str) -> None:
+    # Dispatch ignores numbers (options may be numbers); the loss names the argument.
+    arrays = {"input": np.zeros(2), "target": np.zeros(2), name: 2.0}
+    expected = "an array or None" if name in ("weight", "pos_weight") else "an array"
+    with pytest.raises(TypeError, match=rf"`{name}` must be {expected}; got float"):
+        arrayloss.binary_cross_entropy_with_logits(**arrays)
+
+
+def test_numpy_scalars_are_numpy_arrays() -> None:
+    # np.float64 subclasses float, yet it is a 0-d NumPy array to dispatch and to losses.
+    out = arrayloss.binary_cross_entropy_with_logits(np.float64(0.0), np.float64(1.0))
+    assert isinstance(out, np.ndarray)
+    assert np.isclose(out, np.log(2.0))  # closed form: -log(sigmoid(0))
 
 
 def test_none_and_python_scalars_are_ignored() -> None:

@@ -10,8 +10,8 @@ Importing arrayloss imports no array library.
 from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._modules import BCELoss, BCEWithLogitsLoss
-from ._validation import ArrayLossTypeError, ArrayLossValueError
 
 __version__ = "0.1.0.dev0"
 

@@ -12,6 +12,7 @@ from ._dispatch import namespace_of
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
 from ._validation import (
+    check_array,
     check_broadcasts_to,
     check_floating,
     check_in_unit_interval,
@@ -116,6 +117,9 @@ def binary_cross_entropy(
     """
     ctx = namespace_of(input=input, target=target, weight=weight)
     xp = ctx.xp
+    check_array("input", input)
+    check_array("target", target)
+    check_array("weight", weight, optional=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)
     check_same_dtype("target", target, "input", input)
@@ -216,6 +220,10 @@ def binary_cross_entropy_with_logits(
     """
     ctx = namespace_of(input=input, target=target, weight=weight, pos_weight=pos_weight)
     xp = ctx.xp
+    check_array("input", input)
+    check_array("target", target)
+    check_array("weight", weight, optional=True)
+    check_array("pos_weight", pos_weight, optional=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)

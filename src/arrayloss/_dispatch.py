@@ -20,6 +20,8 @@ from typing import Any
 
 import array_api_compat
 
+from ._errors import ArrayLossValueError
+
 __all__ = ["ArrayContext", "array_size", "namespace_of"]
 
 # Python scalars are allowed wherever PyTorch allows a number; they carry no namespace.
@@ -36,7 +38,8 @@ class ArrayContext:
         The array API namespace shared by every array argument.
     device
         The device of the ``input`` argument (``None`` inside a JAX trace, where
-        devices are not known); results are created there.
+        devices are not known), where the result lives; with a 0-d CPU torch tensor
+        beside tensors of another device, that other device.
     eager
         True when array values may be read from Python (NumPy, PyTorch outside
         ``torch.compile``, CuPy, array-api-strict, concrete JAX arrays). False for Dask
@@ -129,7 +132,8 @@ def namespace_of(**arrays: object) -> ArrayContext:
         If an argument is neither an array, ``None`` nor a Python number, or if arrays
         of two libraries are mixed (e.g. a NumPy ``input`` with a torch ``target``).
     ValueError
-        If the arrays live on two devices.
+        If the arrays live on two devices (``ArrayLossValueError``, also a
+        ``RuntimeError`` as in PyTorch).
     """
     first_name: str | None = None
     first_value: object = None
@@ -138,9 +142,13 @@ def namespace_of(**arrays: object) -> ArrayContext:
     device_name: str | None = None
     eager = True
     for name, value in arrays.items():
-        if value is None or isinstance(value, _PYTHON_SCALARS):
+        if value is None:
             continue
-        if not array_api_compat.is_array_api_obj(value):
+        # Before the scalar test: np.float64 subclasses float but is a NumPy array.
+        is_array = array_api_compat.is_array_api_obj(value)
+        if not is_array and isinstance(value, _PYTHON_SCALARS):
+            continue
+        if not is_array:
             raise TypeError(
                 f"`{name}` must be an array (numpy.ndarray, torch.Tensor, jax.Array, "
                 f"cupy.ndarray, dask.array.Array, ...); got {_type_name(value)}"
@@ -160,13 +168,15 @@ def namespace_of(**arrays: object) -> ArrayContext:
         if device_name is None:
             device, device_name = value_device, name
         elif value_device != device:
-            raise ValueError(
+            raise ArrayLossValueError(
                 f"arrays on two devices: `{device_name}` is on {device} but `{name}` is "
                 f"on {value_device}; move them to one device first"
             )
     if xp is None:
         raise TypeError("expected at least one array argument; got only None and Python scalars")
-    if first_name is not None:
+    # The result lives on the input's device (the first array argument), unless that is
+    # a 0-d CPU torch tensor beside tensors of another device: the result is there.
+    if not _is_torch_cpu_scalar(first_value):
         input_device = array_api_compat.device(first_value)
         if input_device is not None:
             device = input_device

@@ -42,13 +42,14 @@ def log_sigmoid(xp: Any, x: Any) -> Any:
 
 
 def clamped_log(xp: Any, p: Any) -> Any:
-    """``max(log(p), -100)`` for p >= 0, as PyTorch's BCE, with a finite gradient at 0.
+    """``max(log(p), -100)``, as PyTorch's BCE, with a finite gradient at p = 0.
 
     A plain ``maximum(log(p), -100)`` has gradient ``0 * (1 / 0) = nan`` at p = 0 under
     autodiff (a sigmoid saturated to exactly 0 in float32 then poisons training with
     NaN). Taking the log of 1 where p is 0 keeps every branch's gradient finite, and
-    the value is the same.
+    the value is the same. Negative p and NaN give NaN (the log's value), so that where
+    value checks are off (traced, lazy) an invalid probability shows as NaN.
     """
-    positive = p > 0
-    safe_p = xp.where(positive, p, 1.0)
-    return xp.where(positive, xp.maximum(xp.log(safe_p), LOG_CLAMP), LOG_CLAMP)
+    is_zero = p == 0
+    safe_p = xp.where(is_zero, 1.0, p)
+    return xp.where(is_zero, LOG_CLAMP, xp.maximum(xp.log(safe_p), LOG_CLAMP))

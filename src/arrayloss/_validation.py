@@ -5,8 +5,8 @@ probabilities, class indices) run only on eager arrays: on JAX tracers and Dask 
 they would force a computation or fail, so they are skipped there and the docstrings
 say so.
 
-Where PyTorch raises ``RuntimeError`` the errors here derive from both the natural
-Python type and ``RuntimeError``, so code written against either keeps working.
+Where PyTorch raises ``RuntimeError`` the errors here are those of ``_errors``: both the
+natural Python type and ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from typing import Any
 import array_api_compat
 
 from ._dispatch import ArrayContext, array_size
+from ._errors import ArrayLossTypeError, ArrayLossValueError
 
 __all__ = [
     "ArrayLossTypeError",
     "ArrayLossValueError",
+    "check_array",
     "check_broadcasts_to",
     "check_floating",
     "check_in_unit_interval",
@@ -32,14 +34,6 @@ __all__ = [
 ]
 
 
-class ArrayLossTypeError(TypeError, RuntimeError):
-    """A ``TypeError`` where PyTorch raises ``RuntimeError`` (e.g. a wrong dtype)."""
-
-
-class ArrayLossValueError(ValueError, RuntimeError):
-    """A ``ValueError`` where PyTorch raises ``RuntimeError`` (e.g. a value out of range)."""
-
-
 def _shape(x: Any) -> tuple[int, ...]:
     return tuple(x.shape)
 
@@ -47,6 +41,18 @@ def _shape(x: Any) -> tuple[int, ...]:
 def _dtype_name(dtype: Any) -> str:
     # 'float32', not 'torch.float32' or 'array_api_strict.float32'.
     return str(dtype).rsplit(".", 1)[-1]
+
+
+def check_array(name: str, x: Any, *, optional: bool = False) -> None:
+    """``x`` must be an array (or None, if ``optional``).
+
+    Dispatch ignores Python numbers (options such as ``margin`` may be numbers), so the
+    arguments that must be arrays say so here, as PyTorch requires tensors for them.
+    """
+    if (x is None and optional) or array_api_compat.is_array_api_obj(x):
+        return
+    expected = "an array or None" if optional else "an array"
+    raise TypeError(f"`{name}` must be {expected}; got {type(x).__name__}")
 
 
 def check_floating(xp: Any, name: str, x: Any) -> None:

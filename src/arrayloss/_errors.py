@@ -1,0 +1,18 @@
+"""The exception types of arrayloss, where PyTorch raises ``RuntimeError``.
+
+They derive from both the natural Python type and ``RuntimeError``, so code written
+against either (``except ValueError`` or PyTorch's ``except RuntimeError``) keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ArrayLossTypeError", "ArrayLossValueError"]
+
+
+class ArrayLossTypeError(TypeError, RuntimeError):
+    """A ``TypeError`` where PyTorch raises ``RuntimeError`` (e.g. a wrong dtype)."""
+
+
+class ArrayLossValueError(ValueError, RuntimeError):
+    """A ``ValueError`` where PyTorch raises ``RuntimeError`` (e.g. a value out of range,
+    arrays on two devices)."""
