@@ -37,6 +37,8 @@ def torch_loss(name: str, *arrays: Any, dtype: str = "float64", **kwargs: Any) -
     def to_torch(a: Any) -> Any:
         if a is None:
             return None
+        if np.asarray(a).dtype.kind in "iu":  # class indices stay integers
+            return torch.tensor(np.asarray(a, dtype=np.int64))
         t = torch.tensor(np.asarray(a, dtype="float32" if dtype == "bfloat16" else dtype))
         return t.to(torch.bfloat16) if dtype == "bfloat16" else t
 

@@ -17,11 +17,19 @@ from tests.helpers import assert_matches, torch_loss
 
 torch = pytest.importorskip("torch")
 
-FUNCTIONS = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+FUNCTIONS = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
+]
 CLASSES = {
     "BCELoss": "binary_cross_entropy",
     "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
+    "CrossEntropyLoss": "cross_entropy",
 }
+#: Classes whose targets are not the float arrays of test_class_equals_function.
+INDEX_CLASSES = {"NLLLoss": "nll_loss"}
 
 
 def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
@@ -39,7 +47,7 @@ def test_function_signature_equals_torch(name: str) -> None:
     assert parameters(getattr(arrayloss, name)) == parameters(getattr(F, name))
 
 
-@pytest.mark.parametrize("name", list(CLASSES))
+@pytest.mark.parametrize("name", [*CLASSES, *INDEX_CLASSES])
 def test_class_signatures_equal_torch(name: str) -> None:
     ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
     assert parameters(ours.__init__) == parameters(theirs.__init__)
@@ -66,7 +74,7 @@ def test_bce_with_logits_class_pos_weight(backend: Backend) -> None:
     assert_matches(backend, result, np.asarray(np.log1p(np.exp(-1.5))), "float64")
 
 
-@pytest.mark.parametrize("name", list(CLASSES))
+@pytest.mark.parametrize("name", [*CLASSES, *INDEX_CLASSES])
 def test_arrays_passed_to_constructor_raise_at_once(name: str) -> None:
     out, tgt = np.zeros(3), np.zeros(3)
     with pytest.raises(

@@ -10,8 +10,9 @@ Importing arrayloss imports no array library.
 from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._classification import cross_entropy, nll_loss
 from ._errors import ArrayLossTypeError, ArrayLossValueError
-from ._modules import BCELoss, BCEWithLogitsLoss
+from ._modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 
 __version__ = "0.1.0.dev0"
 
@@ -20,7 +21,11 @@ __all__ = [
     "ArrayLossValueError",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "NLLLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "nll_loss",
 ]

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._classification import cross_entropy, nll_loss
 from ._reduction import legacy_reduction
 from ._validation import check_options_not_arrays
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
 
 
 class _Loss:
@@ -138,4 +139,94 @@ class BCEWithLogitsLoss(_WeightedLoss):
         options = super()._options()
         if self.pos_weight is not None:
             options["pos_weight"] = _describe(self.pos_weight)
+        return options
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log likelihood of class indices; see :func:`arrayloss.nll_loss`.
+
+    Mirrors :class:`torch.nn.NLLLoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.NLLLoss(reduction="sum")
+    >>> float(loss_fn(np.log(np.array([[0.5, 0.5], [0.25, 0.75]])), np.array([0, 0])))
+    2.0794415416798357
+    """
+
+    def __init__(
+        self,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return nll_loss(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = super()._options()
+        if self.ignore_index != -100:
+            options["ignore_index"] = repr(self.ignore_index)
+        return options
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross entropy on logits; see :func:`arrayloss.cross_entropy`.
+
+    Mirrors :class:`torch.nn.CrossEntropyLoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.CrossEntropyLoss()
+    >>> float(loss_fn(np.zeros((3, 4)), np.array([0, 1, 3])))  # log 4
+    1.3862943611198906
+    """
+
+    def __init__(
+        self,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        check_options_not_arrays(
+            type(self).__name__, ignore_index=ignore_index, label_smoothing=label_smoothing
+        )
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return cross_entropy(
+            input,
+            target,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = super()._options()
+        if self.ignore_index != -100:
+            options["ignore_index"] = repr(self.ignore_index)
+        if self.label_smoothing != 0.0:
+            options["label_smoothing"] = repr(self.label_smoothing)
         return options

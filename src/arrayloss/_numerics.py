@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid"]
+__all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid", "log_softmax"]
 
 # PyTorch's binary_cross_entropy clamps each log at -100 so that probabilities of
 # exactly 0 or 1 give a finite loss (aten/src/ATen/native/Loss.cpp).
@@ -53,3 +53,18 @@ def clamped_log(xp: Any, p: Any) -> Any:
     is_zero = p == 0
     safe_p = xp.where(is_zero, 1.0, p)
     return xp.where(is_zero, LOG_CLAMP, xp.maximum(xp.log(safe_p), LOG_CLAMP))
+
+
+def log_softmax(xp: Any, x: Any, axis: int) -> Any:
+    """``x - log(sum(exp(x), axis))``, with the maximum subtracted first.
+
+    Finite for logits of any finite magnitude (1e4 in float16 included, once the caller
+    has upcast half inputs with :func:`compute_dtype`). A slice whose maximum is not
+    finite is shifted by 0 instead, so that it gives NaN or -inf as PyTorch's does, not
+    ``inf - inf`` warnings in the shift. The gradient through the shift cancels
+    exactly in the formula, so autodiff gives the softmax gradient.
+    """
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    shifted = x - m
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))

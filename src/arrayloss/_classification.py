@@ -1,0 +1,401 @@
+"""The multi-class classification family: negative log likelihood and cross entropy.
+
+Each public loss is a short front (namespace, legacy arguments, validation, reduction)
+over private kernels that compute unreduced terms with ``xp`` only. Class indices are
+gathered with a one-hot comparison ``target == arange(C)`` along the class axis and a
+sum, not with ``take_along_axis``: Dask's namespace lacks it, and PyTorch's and JAX's
+versions wrap or give NaN for out-of-range indices instead of raising.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._dispatch import ArrayContext, array_size, namespace_of
+from ._errors import ArrayLossTypeError, ArrayLossValueError
+from ._numerics import compute_dtype, log_softmax
+from ._reduction import apply_reduction, legacy_reduction
+from ._validation import check_array, check_floating, check_same_dtype
+
+__all__ = ["cross_entropy", "nll_loss"]
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def _class_axis(input: Any) -> int:
+    # (C,) unbatched: the classes are axis 0; (N, C, d1, ..., dK): axis 1.
+    return 0 if input.ndim == 1 else 1
+
+
+def _check_input_shape(input: Any) -> None:
+    if input.ndim < 1:
+        raise ArrayLossValueError(
+            "`input` must have shape (C,), (N, C) or (N, C, d1, ..., dK); got shape ()"
+        )
+
+
+def _check_index_target(xp: Any, input: Any, target: Any) -> None:
+    """``target`` holds class indices: an integer array of ``input``'s shape without
+    its class axis."""
+    if not xp.isdtype(target.dtype, "integral"):
+        dtype = str(target.dtype).rsplit(".", 1)[-1]
+        raise ArrayLossTypeError(
+            f"`target` of class indices must have an integer dtype; got {dtype}"
+        )
+    axis = _class_axis(input)
+    shape = tuple(input.shape)
+    expected = shape[:axis] + shape[axis + 1 :]
+    if tuple(target.shape) != expected:
+        raise ArrayLossValueError(
+            f"`target` of class indices must have shape {expected} (`input`'s shape "
+            f"{shape} without its class axis {axis}); got {tuple(target.shape)}"
+        )
+
+
+def _check_weight(xp: Any, weight: Any, n_classes: int) -> None:
+    if weight is None:
+        return
+    check_floating(xp, "weight", weight)
+    if tuple(weight.shape) != (n_classes,):
+        raise ArrayLossValueError(
+            f"`weight` must have shape ({n_classes},), one weight per class; "
+            f"got {tuple(weight.shape)}"
+        )
+
+
+def _check_ignore_index(ignore_index: object) -> None:
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise TypeError(f"`ignore_index` must be an int; got {type(ignore_index).__name__}")
+
+
+def _check_indices_in_range(
+    ctx: ArrayContext, target: Any, n_classes: int, ignore_index: int
+) -> None:
+    """On eager arrays, every class index lies in [0, C) or equals ``ignore_index``.
+
+    PyTorch raises ``IndexError`` ("Target 5 is out of bounds."); so does this check.
+    Skipped on traced and lazy arrays, where an out-of-range index then contributes
+    nothing to the loss (its one-hot row is all false).
+    """
+    if not ctx.eager or array_size(target) == 0:
+        return
+    xp = ctx.xp
+    bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
+    if not bool(xp.any(bad)):
+        return
+    zero = xp.zeros_like(target)
+    high = bad & (target >= n_classes)
+    value = int(xp.max(xp.where(high, target, zero))) if bool(xp.any(high)) else None
+    if value is None:
+        value = int(xp.min(xp.where(bad, target, zero)))
+    raise IndexError(
+        f"`target` holds class index {value}, outside [0, {n_classes}) "
+        f"(C = {n_classes}) and not ignore_index {ignore_index}"
+    )
+
+
+def _check_label_smoothing(label_smoothing: object) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"`label_smoothing` must be a float; got {type(label_smoothing).__name__}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ArrayLossValueError(
+            f"`label_smoothing` must lie between 0.0 and 1.0; got {label_smoothing!r}"
+        )
+    return float(label_smoothing)
+
+
+# --- kernels -------------------------------------------------------------------------------
+
+
+def _on_class_axis(xp: Any, v: Any, ndim: int, axis: int) -> Any:
+    # A (C,) vector shaped to broadcast along the class axis of an ndim-array.
+    return xp.reshape(v, (v.shape[0],) + (1,) * (ndim - axis - 1))
+
+
+def _hits(
+    xp: Any, target: Any, n_classes: int, ndim: int, axis: int, ignore_index: int, device: Any
+) -> Any:
+    """The one-hot mask ``target == c`` with the classes on ``axis`` (booleans).
+
+    An ignored or out-of-range index gives an all-false slice (``ignore_index`` may be
+    a class of [0, C) too).
+    """
+    classes = xp.arange(n_classes, dtype=target.dtype, device=device)
+    t = xp.expand_dims(target, axis=axis)
+    return (t == _on_class_axis(xp, classes, ndim, axis)) & (t != ignore_index)
+
+
+def _nll_unreduced(
+    xp: Any, logp: Any, target: Any, weight: Any, axis: int, ignore_index: int, device: Any
+) -> tuple[Any, Any]:
+    """(``-w[t] logp[t]``, ``w[t]``) per sample, both 0 where ``t`` is ignored.
+
+    ``w[t]`` is 1 for each counted sample without ``weight``: its sum is the 'mean'
+    normalizer in both cases (aten/src/ATen/native/LossNLL.cpp, nll_loss_out_frame).
+    """
+    n_classes = logp.shape[axis]
+    hit = _hits(xp, target, n_classes, logp.ndim, axis, ignore_index, device)
+    zero = xp.zeros_like(logp)
+    if weight is None:
+        picked_w = xp.astype(hit, logp.dtype)
+        term = logp
+    else:
+        w = _on_class_axis(xp, weight, logp.ndim, axis)
+        picked_w = xp.where(hit, w, zero)
+        term = logp * w
+    # where, not hit * term: a log-probability of -inf at another class must not
+    # become 0 * -inf = NaN.
+    loss = -xp.sum(xp.where(hit, term, zero), axis=axis)
+    return loss, xp.sum(picked_w, axis=axis)
+
+
+def _smooth_unreduced(xp: Any, logp: Any, weight: Any, axis: int) -> Any:
+    # -sum_c w_c logp_c: the label-smoothing term of each sample (LossNLL.cpp,
+    # cross_entropy_loss_label_smoothing).
+    if weight is not None:
+        logp = logp * _on_class_axis(xp, weight, logp.ndim, axis)
+    return -xp.sum(logp, axis=axis)
+
+
+def _prob_target_unreduced(
+    xp: Any, logp: Any, target: Any, weight: Any, axis: int, label_smoothing: float
+) -> Any:
+    # LossNLL.cpp, cross_entropy_loss_prob_target: -sum_c w_c t_c logp_c, with
+    # t <- t (1 - eps) + eps / C when smoothing.
+    if label_smoothing > 0.0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / logp.shape[axis]
+    term = logp * target
+    if weight is not None:
+        term = term * _on_class_axis(xp, weight, logp.ndim, axis)
+    return -xp.sum(term, axis=axis)
+
+
+def _reduce_weighted(ctx: ArrayContext, loss: Any, norm: Any, reduction: str, dtype: Any) -> Any:
+    """'mean' is ``sum(loss) / sum(norm)`` (NaN when every sample is ignored)."""
+    if reduction != "mean":
+        return apply_reduction(ctx, loss, reduction, dtype=dtype)
+    xp = ctx.xp
+    result = xp.sum(loss) / xp.sum(norm)
+    if result.dtype != dtype:
+        result = xp.astype(result, dtype)
+    return ctx.as_array(result)
+
+
+def _index_front(
+    ctx: ArrayContext, input: Any, target: Any, weight: Any, ignore_index: object
+) -> tuple[Any, Any, Any, int]:
+    """Checks and casts shared by both losses with class-index targets: the work
+    arrays ``(input, target, weight)`` and ``ignore_index``."""
+    xp = ctx.xp
+    _check_ignore_index(ignore_index)
+    assert isinstance(ignore_index, int)
+    n_classes = int(input.shape[_class_axis(input)])
+    _check_index_target(xp, input, target)
+    _check_weight(xp, weight, n_classes)
+    _check_indices_in_range(ctx, target, n_classes, ignore_index)
+    if xp.isdtype(target.dtype, "unsigned integer"):
+        # uint8 (which PyTorch accepts) cannot be compared with ignore_index = -100.
+        target = xp.astype(target, xp.int64)
+    work_dtype = compute_dtype(xp, input.dtype)
+    x = xp.astype(input, work_dtype)
+    w = None if weight is None else xp.astype(weight, work_dtype)
+    return x, target, w, ignore_index
+
+
+# --- public losses -------------------------------------------------------------------------
+
+
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Negative log likelihood of class indices ``target`` under log-probabilities ``input``.
+
+    Mirrors :func:`torch.nn.functional.nll_loss` (PyTorch 2.13).
+
+    .. math::
+
+        \ell_n = -w_{y_n} x_{n, y_n}, \qquad w_{y_n} = 0 \text{ where } y_n = \text{ignore\_index}
+
+    then 'none' gives :math:`\ell`, 'sum' gives :math:`\sum_n \ell_n` and 'mean' gives
+    :math:`\sum_n \ell_n / \sum_n w_{y_n}` (the weighted mean over the samples not
+    ignored; NaN when every sample is ignored, as in PyTorch).
+
+    Parameters
+    ----------
+    input : array of shape (C,), (N, C) or (N, C, d1, ..., dK), real floating
+        Log-probabilities (e.g. from a log-softmax); the classes are axis 1 (axis 0
+        unbatched).
+    target : array of shape (), (N,) or (N, d1, ..., dK), integer
+        Class indices in [0, C), or ``ignore_index``. PyTorch accepts int64 and uint8;
+        arrayloss accepts every integer dtype.
+    weight : array of shape (C,), optional
+        Rescaling weight per class.
+    size_average, reduce : bool, optional
+        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
+    ignore_index : int, default -100
+        Samples with this target contribute neither to the loss nor to the 'mean'
+        normalizer ('none' gives 0 there).
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+
+    Returns
+    -------
+    array
+        Of ``input``'s library, device and dtype: ``target``'s shape for 'none', 0-d
+        otherwise.
+
+    Raises
+    ------
+    IndexError
+        On eager backends, a target outside [0, C) other than ``ignore_index`` (as
+        PyTorch). Traced or lazy arrays (JAX under ``jit``/``vmap``/``grad``, Dask,
+        ``torch.compile``) skip the check: such a target then contributes 0.
+    ValueError
+        Shapes of ``input``, ``target`` or ``weight`` that do not fit; an unknown
+        ``reduction`` (``ArrayLossValueError`` where PyTorch raises ``RuntimeError``).
+    TypeError
+        ``input`` not floating, ``target`` not integer; arrays of two libraries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> logp = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]))
+    >>> loss = arrayloss.nll_loss(logp, np.array([0, 2]))
+    >>> bool(np.isclose(loss, -(np.log(0.7) + np.log(0.8)) / 2))
+    True
+    """
+    check_array("input", input)
+    check_array("target", target)
+    check_array("weight", weight, optional=True)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    ctx = namespace_of(input=input, target=target, weight=weight)
+    xp = ctx.xp
+    check_floating(xp, "input", input)
+    _check_input_shape(input)
+    x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    with ctx.quiet_floating_point():
+        loss, norm = _nll_unreduced(xp, x, t, w, _class_axis(input), ignore, ctx.device)
+        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
+
+
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
+    r"""Cross entropy between logits ``input`` and class indices or probabilities ``target``.
+
+    Mirrors :func:`torch.nn.functional.cross_entropy` (PyTorch 2.13). With
+    :math:`\log p_{n,c} = x_{n,c} - \log\sum_k e^{x_{n,k}}` (computed stably), for class
+    indices :math:`y_n` and label smoothing :math:`\varepsilon`:
+
+    .. math::
+
+        \ell_n = (1 - \varepsilon)\,(-w_{y_n} \log p_{n, y_n})
+                 + \frac{\varepsilon}{C} \left(-\sum_c w_c \log p_{n,c}\right)
+
+    with :math:`\ell_n = 0` where :math:`y_n` is ``ignore_index``; 'mean' divides
+    :math:`\sum_n \ell_n` by :math:`\sum_n w_{y_n}` over the samples not ignored (NaN
+    when all are), as PyTorch. For probabilities :math:`t_{n,c}` (``target`` of
+    ``input``'s shape and dtype):
+
+    .. math::
+
+        \ell_n = -\sum_c w_c \tilde t_{n,c} \log p_{n,c}, \qquad
+        \tilde t = (1 - \varepsilon)\, t + \varepsilon / C
+
+    and 'mean' divides by the number of samples :math:`N \cdot d_1 \cdots d_K`.
+
+    Parameters
+    ----------
+    input : array of shape (C,), (N, C) or (N, C, d1, ..., dK), real floating
+        Logits (unnormalized scores); the classes are axis 1 (axis 0 unbatched).
+    target : array of shape (), (N,) or (N, d1, ..., dK), integer; or of ``input``'s shape and dtype
+        Class indices in [0, C) (or ``ignore_index``), or class probabilities.
+    weight : array of shape (C,), optional
+        Rescaling weight per class.
+    size_average, reduce : bool, optional
+        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
+    ignore_index : int, default -100
+        Class-index targets only: samples with this target are left out.
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+    label_smoothing : float in [0, 1], default 0.0
+
+    Returns
+    -------
+    array
+        Of ``input``'s library, device and dtype: ``input``'s shape without the class
+        axis for 'none', 0-d otherwise.
+
+    Raises
+    ------
+    IndexError
+        On eager backends, a class index outside [0, C) other than ``ignore_index``.
+        Skipped on traced or lazy arrays, where such a target contributes only the
+        smoothing term.
+    ValueError
+        Shapes that do not fit; ``label_smoothing`` outside [0, 1]; an unknown
+        ``reduction``.
+    TypeError
+        ``input`` not floating; ``target`` neither integer nor ``input``'s dtype.
+
+    Notes
+    -----
+    float16 and bfloat16 inputs are computed in float32 and the result rounded once,
+    so logits of 1e4 stay finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> logits = np.array([[2.0, 0.5, -1.0]])
+    >>> loss = arrayloss.cross_entropy(logits, np.array([0]))
+    >>> bool(np.isclose(loss, np.log(np.exp(logits).sum()) - 2.0))
+    True
+    """
+    check_array("input", input)
+    check_array("target", target)
+    check_array("weight", weight, optional=True)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    eps = _check_label_smoothing(label_smoothing)
+    ctx = namespace_of(input=input, target=target, weight=weight)
+    xp = ctx.xp
+    check_floating(xp, "input", input)
+    _check_input_shape(input)
+    axis = _class_axis(input)
+    n_classes = int(input.shape[axis])
+
+    if not xp.isdtype(target.dtype, "integral") and tuple(target.shape) == tuple(input.shape):
+        # Class probabilities.
+        check_floating(xp, "target", target)
+        check_same_dtype("target", target, "input", input)
+        _check_weight(xp, weight, n_classes)
+        work_dtype = compute_dtype(xp, input.dtype)
+        w = None if weight is None else xp.astype(weight, work_dtype)
+        with ctx.quiet_floating_point():
+            logp = log_softmax(xp, xp.astype(input, work_dtype), axis)
+            t = xp.astype(target, work_dtype)
+            loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
+            return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+
+    x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    with ctx.quiet_floating_point():
+        logp = log_softmax(xp, x, axis)
+        loss, norm = _nll_unreduced(xp, logp, t, w, axis, ignore, ctx.device)
+        if eps > 0.0:
+            smooth = _smooth_unreduced(xp, logp, w, axis)
+            smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))
+            loss = (1.0 - eps) * loss + (eps / n_classes) * smooth
+        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)

@@ -1,0 +1,338 @@
+"""nll_loss and cross_entropy on every backend.
+
+Expected values come from PyTorch on the same data (``torch_loss``) or from closed-form
+math; each carries its provenance.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import arrayloss
+from conformance.backends import Backend
+from tests.helpers import REDUCTIONS, assert_matches, rounded, torch_loss
+
+C = 4
+#: (input shape, target shape): unbatched, batched, K = 2 extra dimensions.
+SHAPES = [((C,), ()), ((5, C), (5,)), ((2, C, 3, 2), (2, 3, 2))]
+
+
+def index_target(rng: np.random.Generator, shape: tuple[int, ...], ignore: bool) -> np.ndarray:
+    t = rng.integers(0, C, size=shape)
+    if ignore and t.ndim:
+        t.flat[0] = -100  # one ignored sample (the default ignore_index)
+    return np.asarray(t, dtype=np.int64)
+
+
+def b_kwargs(backend: Backend, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: backend.asarray(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+
+
+# --- values against PyTorch ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: str(s[0]))
+@pytest.mark.parametrize("with_weight", [False, True], ids=["plain", "weight"])
+@pytest.mark.parametrize("ignore", [False, True], ids=["all", "ignore"])
+def test_nll_loss_matches_torch(
+    backend: Backend,
+    rng: np.random.Generator,
+    reduction: str,
+    shapes: Any,
+    with_weight: bool,
+    ignore: bool,
+) -> None:
+    x_shape, t_shape = shapes
+    # Log-probabilities along the class axis (any values would do for nll_loss).
+    x = rng.normal(size=x_shape)
+    axis = 1 if len(x_shape) > 1 else 0
+    logp = x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+    t = index_target(rng, t_shape, ignore)
+    kwargs: dict[str, Any] = {"reduction": reduction}
+    if with_weight:
+        kwargs["weight"] = rng.uniform(0.5, 2.0, size=C)
+    # PyTorch on the same data.
+    expected = torch_loss("nll_loss", logp, t, **kwargs)
+    result = backend.call(
+        arrayloss.nll_loss,
+        backend.asarray(logp),
+        backend.asarray(t, "int64"),
+        **b_kwargs(backend, kwargs),
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: str(s[0]))
+@pytest.mark.parametrize("with_weight", [False, True], ids=["plain", "weight"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_cross_entropy_index_targets_match_torch(
+    backend: Backend,
+    rng: np.random.Generator,
+    reduction: str,
+    shapes: Any,
+    with_weight: bool,
+    label_smoothing: float,
+) -> None:
+    x_shape, t_shape = shapes
+    x = rng.normal(size=x_shape) * 3
+    t = index_target(rng, t_shape, ignore=True)
+    kwargs: dict[str, Any] = {"reduction": reduction, "label_smoothing": label_smoothing}
+    if with_weight:
+        kwargs["weight"] = rng.uniform(0.5, 2.0, size=C)
+    # PyTorch on the same data.
+    expected = torch_loss("cross_entropy", x, t, **kwargs)
+    result = backend.call(
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(t, "int64"),
+        **b_kwargs(backend, kwargs),
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: str(s[0]))
+@pytest.mark.parametrize("options", ["plain", "weight_smoothing"])
+def test_cross_entropy_probability_targets_match_torch(
+    backend: Backend, rng: np.random.Generator, reduction: str, shapes: Any, options: str
+) -> None:
+    x_shape, _ = shapes
+    x = rng.normal(size=x_shape) * 3
+    p = rng.uniform(size=x_shape)
+    kwargs: dict[str, Any] = {"reduction": reduction}
+    if options == "weight_smoothing":
+        kwargs["weight"] = rng.uniform(0.5, 2.0, size=C)
+        kwargs["label_smoothing"] = 0.2
+    # PyTorch on the same data ('mean' divides by the number of samples).
+    expected = torch_loss("cross_entropy", x, p, **kwargs)
+    result = backend.call(
+        arrayloss.cross_entropy, backend.asarray(x), backend.asarray(p), **b_kwargs(backend, kwargs)
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_custom_ignore_index_matches_torch(backend: Backend, rng: np.random.Generator) -> None:
+    x = rng.normal(size=(6, C))
+    t = np.array([0, 2, 2, 1, 3, 2])
+    w = rng.uniform(0.5, 2.0, size=C)
+    for loss, kw in (("nll_loss", {}), ("cross_entropy", {"label_smoothing": 0.1})):
+        for reduction in REDUCTIONS:
+            # PyTorch on the same data: class 2 ignored.
+            expected = torch_loss(loss, x, t, weight=w, ignore_index=2, reduction=reduction, **kw)
+            result = backend.call(
+                getattr(arrayloss, loss),
+                backend.asarray(x),
+                backend.asarray(t, "int64"),
+                weight=backend.asarray(w),
+                ignore_index=2,
+                reduction=reduction,
+                **kw,
+            )
+            assert_matches(backend, result, expected, "float64")
+
+
+def test_every_dtype_matches_torch_in_that_dtype(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    t = index_target(rng, (6,), ignore=True)
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, C)) * 3, dtype)
+        for reduction in REDUCTIONS:
+            # PyTorch in the same dtype.
+            expected = torch_loss("cross_entropy", x, t, dtype=dtype, reduction=reduction)
+            result = backend.call(
+                arrayloss.cross_entropy,
+                backend.asarray(x, dtype),
+                backend.asarray(t, "int64"),
+                reduction=reduction,
+            )
+            assert_matches(backend, result, expected, dtype)
+
+
+def test_closed_form_uniform_logits(backend: Backend) -> None:
+    # Closed form: equal logits give p = 1/C, so the loss is log C for every target.
+    x = backend.asarray(np.zeros((3, C)))
+    t = backend.asarray(np.array([0, 1, 3]), "int64")
+    result = backend.call(arrayloss.cross_entropy, x, t)
+    assert_matches(backend, result, np.asarray(math.log(C)), "float64")
+
+
+# --- ignore_index -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_all_ignored(backend: Backend, loss: str) -> None:
+    # PyTorch: 0 / 0 = NaN for 'mean', 0 for 'sum', zeros for 'none'.
+    x = backend.asarray(np.zeros((3, C)))
+    t = backend.asarray(np.full(3, -100), "int64")
+    mean = backend.to_numpy(backend.call(getattr(arrayloss, loss), x, t))
+    assert np.isnan(mean)
+    assert backend.to_numpy(backend.call(getattr(arrayloss, loss), x, t, reduction="sum")) == 0
+    none = backend.to_numpy(backend.call(getattr(arrayloss, loss), x, t, reduction="none"))
+    np.testing.assert_array_equal(none, np.zeros(3))
+
+
+# --- half precision ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_large_logits_finite(backend: Backend, dtype: str) -> None:
+    if dtype not in backend.dtypes:
+        pytest.skip(f"{backend.name} has no {dtype}")
+    x = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]])
+    t = np.array([1, 2])
+    result = backend.call(
+        arrayloss.cross_entropy,
+        backend.asarray(x, dtype),
+        backend.asarray(t, "int64"),
+        reduction="none",
+    )
+    # Closed form: -log_softmax: 1e4 for the first, log 2 for the second (rounded).
+    expected = rounded(np.array([1e4, math.log(2.0)]), dtype)
+    assert backend.dtype_name(result) == dtype
+    np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-2)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("bad", [5, -3])
+def test_out_of_range_target_raises_on_eager_backends(
+    backend: Backend, loss: str, bad: int
+) -> None:
+    if backend.jit or backend.lazy:
+        pytest.skip("value checks run on eager arrays only (documented)")
+    x = backend.asarray(np.zeros((3, C)))
+    t = backend.asarray(np.array([0, bad, 1]), "int64")
+    # PyTorch raises IndexError("Target 5 is out of bounds.").
+    with pytest.raises(IndexError, match=rf"class index {bad}, outside \[0, 4\) \(C = 4\)"):
+        backend.call(getattr(arrayloss, loss), x, t)
+
+
+def test_errors_name_the_argument(backend: Backend) -> None:
+    x = backend.asarray(np.zeros((3, C)))
+    t = backend.asarray(np.array([0, 1, 2]), "int64")
+    with pytest.raises(ValueError, match=r"`target` of class indices must have shape \(3,\)"):
+        backend.call(arrayloss.nll_loss, x, backend.asarray(np.array([0, 1]), "int64"))
+    with pytest.raises(ValueError, match=r"`weight` must have shape \(4,\)"):
+        backend.call(arrayloss.cross_entropy, x, t, weight=backend.asarray(np.ones(2)))
+    with pytest.raises(ValueError, match=r"`label_smoothing` must lie between 0\.0 and 1\.0"):
+        backend.call(arrayloss.cross_entropy, x, t, label_smoothing=1.5)
+    with pytest.raises(TypeError, match="`target` of class indices must have an integer"):
+        backend.call(arrayloss.nll_loss, x, backend.asarray(np.zeros(3)))
+    with pytest.raises(TypeError, match="`input` must have a real floating-point dtype"):
+        backend.call(arrayloss.cross_entropy, t, t)
+    with pytest.raises(ValueError, match=r"`input` must have shape \(C,\)"):
+        backend.call(arrayloss.nll_loss, backend.asarray(np.zeros(())), t[0])
+
+
+def test_runtime_errors_are_runtime_errors_as_in_torch() -> None:
+    # PyTorch raises RuntimeError for these; ours are also RuntimeError.
+    with pytest.raises(RuntimeError):
+        arrayloss.cross_entropy(np.zeros((3, C)), np.array([0, 1, 2]), label_smoothing=-0.1)
+    with pytest.raises(RuntimeError):
+        arrayloss.nll_loss(np.zeros((3, C)), np.array([0, 1, 2]), weight=np.ones(3))
+
+
+# --- gradients --------------------------------------------------------------------------------
+
+
+def _torch_grad(loss: str, x: np.ndarray, t: np.ndarray, **kwargs: Any) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    xt = torch.tensor(x, requires_grad=True)
+    kw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    getattr(F, loss)(xt, torch.tensor(t), **kw).sum().backward()
+    assert xt.grad is not None
+    return xt.grad.numpy()  # type: ignore[no-any-return]
+
+
+GRAD_CASES = [
+    ("nll_loss", {"reduction": "mean"}),
+    ("cross_entropy", {"reduction": "mean", "label_smoothing": 0.2}),
+    ("cross_entropy", {"reduction": "none"}),
+    ("cross_entropy", {"reduction": "sum", "probabilities": True}),
+]
+
+
+@pytest.mark.parametrize(("loss", "options"), GRAD_CASES, ids=lambda v: str(v))
+def test_gradients_equal_torch_autograd(
+    backend: Backend, rng: np.random.Generator, loss: str, options: dict[str, Any]
+) -> None:
+    if not backend.autodiff:
+        pytest.skip(f"{backend.name} records no gradients")
+    options = dict(options)
+    x = rng.normal(size=(2, C, 3)) * 2
+    if options.pop("probabilities", False):
+        t = rng.uniform(size=(2, C, 3))
+    else:
+        t = index_target(rng, (2, 3), ignore=True)
+    w = rng.uniform(0.5, 2.0, size=C)
+    # PyTorch autograd on the same data.
+    expected = _torch_grad(loss, x, t, weight=w, **options)
+    fn = getattr(arrayloss, loss)
+    tb = backend.asarray(t, str(t.dtype))
+    wb = backend.asarray(w)
+    if backend.module == "torch":
+        xb = backend.asarray(x).requires_grad_(True)
+        fn(xb, tb, weight=wb, **options).sum().backward()
+        actual = backend.to_numpy(xb.grad)
+    else:
+        import jax
+        import jax.numpy as jnp
+
+        grad = jax.grad(lambda xx: jnp.sum(fn(xx, tb, weight=wb, **options)))
+        actual = backend.to_numpy((jax.jit(grad) if backend.jit else grad)(backend.asarray(x)))
+    np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_jax_vmap(backend: Backend, rng: np.random.Generator) -> None:
+    if backend.module != "jax" or backend.jit:
+        pytest.skip("jax.vmap on the eager JAX backend")
+    import jax
+
+    x = rng.normal(size=(3, 5, C))
+    t = rng.integers(0, C, size=(3, 5))
+    batched = jax.vmap(lambda xx, tt: arrayloss.cross_entropy(xx, tt, label_smoothing=0.1))(
+        backend.asarray(x), backend.asarray(t, "int64")
+    )
+    # PyTorch, one batch at a time.
+    expected = np.array(
+        [torch_loss("cross_entropy", x[i], t[i], label_smoothing=0.1) for i in range(3)]
+    )
+    assert_matches(backend, batched, expected, "float64")
+
+
+# --- classes ----------------------------------------------------------------------------------
+
+
+def test_classes_equal_functions(backend: Backend, rng: np.random.Generator) -> None:
+    x = rng.normal(size=(5, C))
+    t = np.array([0, 3, 2, 1, 3])
+    w = rng.uniform(0.5, 2.0, size=C)
+    for cls, loss, kw in (
+        (arrayloss.NLLLoss, "nll_loss", {}),
+        (arrayloss.CrossEntropyLoss, "cross_entropy", {"label_smoothing": 0.2}),
+    ):
+        module = cls(weight=backend.asarray(w), ignore_index=3, reduction="sum", **kw)
+        # PyTorch's function on the same data.
+        expected = torch_loss(loss, x, t, weight=w, ignore_index=3, reduction="sum", **kw)
+        result = backend.call(module, backend.asarray(x), backend.asarray(t, "int64"))
+        assert_matches(backend, result, expected, "float64")
+
+
+def test_class_repr() -> None:
+    assert repr(arrayloss.NLLLoss()) == "NLLLoss(reduction='mean')"
+    loss = arrayloss.CrossEntropyLoss(weight=np.ones(3), label_smoothing=0.1, ignore_index=0)
+    assert repr(loss) == (
+        "CrossEntropyLoss(reduction='mean', weight=<ndarray of shape (3,)>, "
+        "ignore_index=0, label_smoothing=0.1)"
+    )
