@@ -21,6 +21,7 @@ FUNCTIONS = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "kl_div",
     "nll_loss",
 ]
 CLASSES = {
@@ -28,8 +29,8 @@ CLASSES = {
     "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
     "CrossEntropyLoss": "cross_entropy",
 }
-#: Classes whose targets are not the float arrays of test_class_equals_function.
-INDEX_CLASSES = {"NLLLoss": "nll_loss"}
+#: Classes outside test_class_equals_function (class-index targets, or no weight).
+INDEX_CLASSES = {"NLLLoss": "nll_loss", "KLDivLoss": "kl_div"}
 
 
 def parameters(fn: Any) -> list[tuple[str, Any, Any]]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, nll_loss
+from ._divergence import kl_div
 from ._errors import ArrayLossTypeError, ArrayLossValueError
-from ._modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from ._modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss
 
 __version__ = "0.1.0.dev0"
 
@@ -22,10 +23,12 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "KLDivLoss",
     "NLLLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "kl_div",
     "nll_loss",
 ]

@@ -11,16 +11,19 @@ from typing import Any
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, nll_loss
-from ._reduction import legacy_reduction
+from ._divergence import KL_DIV_REDUCTIONS, kl_div
+from ._reduction import REDUCTIONS, legacy_reduction
 from ._validation import check_options_not_arrays
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "KLDivLoss", "NLLLoss"]
 
 
 class _Loss:
     """Base of the loss classes: holds ``reduction``, as ``torch.nn.modules.loss._Loss``."""
 
     reduction: str
+    #: The reductions this loss accepts (kl_div adds 'batchmean').
+    _reductions: tuple[str, ...] = REDUCTIONS
 
     def __init__(
         self,
@@ -31,7 +34,7 @@ class _Loss:
         check_options_not_arrays(
             type(self).__name__, size_average=size_average, reduce=reduce, reduction=reduction
         )
-        self.reduction = legacy_reduction(size_average, reduce, reduction)
+        self.reduction = legacy_reduction(size_average, reduce, reduction, self._reductions)
 
     def forward(self, input: Any, target: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -229,4 +232,41 @@ class CrossEntropyLoss(_WeightedLoss):
             options["ignore_index"] = repr(self.ignore_index)
         if self.label_smoothing != 0.0:
             options["label_smoothing"] = repr(self.label_smoothing)
+        return options
+
+
+class KLDivLoss(_Loss):
+    """The Kullback-Leibler divergence; see :func:`arrayloss.kl_div`.
+
+    Mirrors :class:`torch.nn.KLDivLoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.KLDivLoss(reduction="batchmean")
+    >>> q, y = np.array([[0.5, 0.5]]), np.array([[0.25, 0.75]])
+    >>> bool(np.isclose(loss_fn(np.log(q), y), np.sum(y * np.log(y / q))))
+    True
+    """
+
+    _reductions = KL_DIV_REDUCTIONS
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def _options(self) -> dict[str, Any]:
+        options = super()._options()
+        if self.log_target:
+            options["log_target"] = "True"
         return options

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid", "log_softmax"]
+__all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid", "log_softmax", "xlogy"]
 
 # PyTorch's binary_cross_entropy clamps each log at -100 so that probabilities of
 # exactly 0 or 1 give a finite loss (aten/src/ATen/native/Loss.cpp).
@@ -64,7 +64,20 @@ def log_softmax(xp: Any, x: Any, axis: int) -> Any:
     ``inf - inf`` warnings in the shift. The gradient through the shift cancels
     exactly in the formula, so autodiff gives the softmax gradient.
     """
+    if 0 in tuple(x.shape):
+        return x  # nothing to normalize (and no maximum of an empty slice to take)
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     shifted = x - m
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def xlogy(xp: Any, x: Any, y: Any) -> Any:
+    """``x * log(y)``, 0 where x is 0 (unless y is NaN), as ``torch.xlogy``.
+
+    Why: the KL divergence's ``t log t`` must be 0 at t = 0, not ``0 * -inf = nan``.
+    """
+    zero = (x == 0) & ~xp.isnan(y)
+    # log(1) where the result is 0 anyway: keeps the gradient finite there.
+    safe_y = xp.where(zero, 1.0, y)
+    return xp.where(zero, 0.0, x * xp.log(safe_y))

@@ -13,14 +13,15 @@ Reduction = Literal["none", "mean", "sum"]
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
 
 
-def validate_reduction(reduction: object) -> str:
-    """Return ``reduction`` if it is one of 'none', 'mean', 'sum'; raise otherwise.
+def validate_reduction(reduction: object, allowed: tuple[str, ...] = REDUCTIONS) -> str:
+    """Return ``reduction`` if it is one of ``allowed`` ('none', 'mean', 'sum' unless a
+    loss has more, like kl_div's 'batchmean'); raise otherwise.
 
     PyTorch's deprecated alias ``'elementwise_mean'`` is accepted as ``'mean'`` with a
     ``DeprecationWarning``, as PyTorch accepts it (with a warning).
     """
     if isinstance(reduction, str):
-        if reduction in REDUCTIONS:
+        if reduction in allowed:
             return reduction
         if reduction == "elementwise_mean":
             warn_at_caller(
@@ -28,7 +29,7 @@ def validate_reduction(reduction: object) -> str:
                 DeprecationWarning,
             )
             return "mean"
-    options = ", ".join(repr(r) for r in REDUCTIONS)
+    options = ", ".join(repr(r) for r in allowed)
     raise ValueError(f"`reduction` must be one of {options}; got {reduction!r}")
 
 
@@ -36,6 +37,7 @@ def legacy_reduction(
     size_average: bool | None,
     reduce: bool | None,
     reduction: object,
+    allowed: tuple[str, ...] = REDUCTIONS,
 ) -> str:
     """Map PyTorch's deprecated ``size_average``/``reduce`` onto ``reduction``.
 
@@ -46,7 +48,7 @@ def legacy_reduction(
     ``reduction``.
     """
     if size_average is None and reduce is None:
-        return validate_reduction(reduction)
+        return validate_reduction(reduction, allowed)
     for name, flag in (("size_average", size_average), ("reduce", reduce)):
         if flag is not None and not isinstance(flag, (bool, int)):
             raise TypeError(f"`{name}` must be a bool or None; got {type(flag).__name__}")

@@ -24,6 +24,7 @@ __all__ = [
     "ArrayLossTypeError",
     "ArrayLossValueError",
     "check_array",
+    "check_broadcastable",
     "check_broadcasts_to",
     "check_floating",
     "check_in_unit_interval",
@@ -79,6 +80,22 @@ def check_same_shape(name: str, x: Any, reference_name: str, reference: Any) -> 
             f"`{name}` must have the shape of `{reference_name}` {_shape(reference)}; "
             f"got {_shape(x)}"
         )
+
+
+def check_broadcastable(name: str, x: Any, other_name: str, other: Any) -> tuple[int, ...]:
+    """``x`` and ``other`` must broadcast together; return the broadcast shape."""
+    x_shape, other_shape = _shape(x), _shape(other)
+    shape = []
+    for i in range(1, max(len(x_shape), len(other_shape)) + 1):
+        n = x_shape[-i] if i <= len(x_shape) else 1
+        m = other_shape[-i] if i <= len(other_shape) else 1
+        if n != m and 1 not in (n, m):
+            raise ValueError(
+                f"`{name}` of shape {x_shape} does not broadcast with `{other_name}` of "
+                f"shape {other_shape}"
+            )
+        shape.append(max(n, m) if 0 not in (n, m) else 0)
+    return tuple(reversed(shape))
 
 
 def check_broadcasts_to(name: str, x: Any, shape: tuple[int, ...]) -> None:

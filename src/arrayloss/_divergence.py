@@ -1,0 +1,123 @@
+"""Divergences between distributions: the Kullback-Leibler divergence.
+
+Each public loss is a short front (namespace, legacy arguments, validation, reduction)
+over a private kernel that computes the unreduced loss with ``xp`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._dispatch import namespace_of
+from ._numerics import compute_dtype, xlogy
+from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._validation import check_array, check_broadcastable, check_floating, warn_at_caller
+
+__all__ = ["kl_div"]
+
+KL_DIV_REDUCTIONS = (*REDUCTIONS, "batchmean")
+
+# PyTorch's warning for reduction='mean', word for word (torch/nn/functional.py).
+_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
+def _kl_div_unreduced(xp: Any, input: Any, target: Any, log_target: bool) -> Any:
+    # aten/src/ATen/native/Loss.cpp, kl_div:
+    #   log_target: exp(target) * (target - input)
+    #   otherwise:  xlogy(target, target) - target * input  (0 where target is 0)
+    if log_target:
+        return xp.exp(target) * (target - input)
+    return xlogy(xp, target, target) - target * input
+
+
+def kl_div(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Any:
+    r"""The Kullback-Leibler divergence of ``target`` from the log-probabilities ``input``.
+
+    Mirrors :func:`torch.nn.functional.kl_div` (PyTorch 2.13).
+
+    .. math::
+
+        \ell_n = y_n \left(\log y_n - x_n\right)
+        \quad\text{or, with log\_target,}\quad
+        \ell_n = e^{y_n} \left(y_n - x_n\right)
+
+    where :math:`x` holds log-probabilities and :math:`y` probabilities (log-probabilities
+    with ``log_target=True``); a target of 0 contributes 0 (:math:`0 \log 0 = 0`, xlogy
+    semantics), a negative target NaN, as in PyTorch. Reductions: 'none', 'sum',
+    'mean' (the sum over all elements divided by their number, with PyTorch's
+    ``UserWarning`` that this is not the mathematical KL divergence) and 'batchmean'
+    (the sum divided by the batch size ``input.shape[0]``; the sum for 0-d input).
+
+    Parameters
+    ----------
+    input : array of shape (*), real floating
+        Log-probabilities.
+    target : array broadcastable with ``input``, real floating
+        Probabilities, or log-probabilities if ``log_target``.
+    size_average, reduce : bool, optional
+        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
+    reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'mean'
+    log_target : bool, default False
+        Whether ``target`` holds log-probabilities.
+
+    Returns
+    -------
+    array
+        Of ``input``'s library and device, with the promoted dtype of ``input`` and
+        ``target``: the broadcast shape for 'none', 0-d otherwise.
+
+    Raises
+    ------
+    ValueError
+        ``input`` and ``target`` do not broadcast; ``reduction`` is unknown.
+    TypeError
+        ``input`` or ``target`` is not floating; arrays of two libraries.
+
+    Examples
+    --------
+    Closed form: :math:`\mathrm{KL}(y \,\|\, q) = \sum y \log(y / q)`.
+
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> q = np.array([[0.5, 0.25, 0.25]])
+    >>> y = np.array([[0.25, 0.25, 0.5]])
+    >>> kl = arrayloss.kl_div(np.log(q), y, reduction="batchmean")
+    >>> bool(np.isclose(kl, np.sum(y * np.log(y / q))))
+    True
+    """
+    ctx = namespace_of(input=input, target=target)
+    xp = ctx.xp
+    reduction = legacy_reduction(size_average, reduce, reduction, allowed=KL_DIV_REDUCTIONS)
+    if reduction == "mean" and size_average is None and reduce is None:
+        warn_at_caller(_MEAN_WARNING, UserWarning)
+    check_array("input", input)
+    check_array("target", target)
+    check_floating(xp, "input", input)
+    check_floating(xp, "target", target)
+    check_broadcastable("target", target, "input", input)
+
+    result_dtype = xp.result_type(input, target)
+    work_dtype = compute_dtype(xp, result_dtype)
+    with ctx.quiet_floating_point():
+        loss = _kl_div_unreduced(
+            xp, xp.astype(input, work_dtype), xp.astype(target, work_dtype), log_target
+        )
+        if reduction == "batchmean":
+            # PyTorch: the sum divided by the batch size (not divided for 0-d input).
+            batch = input.shape[0] if input.ndim else 1
+            result = xp.sum(loss) / batch
+            if result.dtype != result_dtype:
+                result = xp.astype(result, result_dtype)
+            return ctx.as_array(result)
+        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
