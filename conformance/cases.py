@@ -65,7 +65,30 @@ def _outside_unit(rng: np.random.Generator, shape: Shape, scale: float) -> np.nd
     return _with_values(rng, rng.uniform(size=shape), [1.0 + scale, -scale])
 
 
-#: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64.
+def _class_index(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Class indices in [0, C), C = scale.
+    return rng.integers(0, int(scale), size=shape)
+
+
+def _class_index_ignored(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # About a quarter (at least one) at PyTorch's default ignore_index, -100.
+    t = np.where(rng.uniform(size=shape) < 0.25, -100, _class_index(rng, shape, scale))
+    t = np.asarray(t)
+    if t.size:
+        t.flat[rng.integers(t.size)] = -100
+    return t
+
+
+def _class_index_out_of_range(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Valid indices but for one equal to C (PyTorch: IndexError "Target 3 is out of bounds.").
+    t = np.asarray(_class_index(rng, shape, scale))
+    if t.size:
+        t.flat[rng.integers(t.size)] = int(scale)
+    return t
+
+
+#: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64 (int64
+#: for the kinds of :data:`INTEGER_KINDS`).
 KINDS: dict[str, Sampler] = {
     # Logits: normal * scale.
     "logits": lambda rng, shape, scale: rng.normal(size=shape) * scale,
@@ -93,7 +116,19 @@ KINDS: dict[str, Sampler] = {
     "nan": _nan_probability,
     # Probabilities with elements outside [0, 1].
     "outside_unit": _outside_unit,
+    # Class indices in [0, C) for C = scale (int64).
+    "class_index": _class_index,
+    # Class indices with some (at least one) at ignore_index -100.
+    "class_index_ignored": _class_index_ignored,
+    # Class indices with one out of range (= C).
+    "class_index_out_of_range": _class_index_out_of_range,
+    # Every index at ignore_index -100.
+    "all_ignored": lambda rng, shape, scale: np.full(shape, -100),
 }
+#: The kinds drawn as int64 class indices (kept integer in every dtype of a run).
+INTEGER_KINDS = frozenset(
+    {"class_index", "class_index_ignored", "class_index_out_of_range", "all_ignored"}
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +140,8 @@ class Arg:
     scale: float = 1.0
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
-        return np.asarray(KINDS[self.kind](rng, self.shape, self.scale), dtype=np.float64)
+        dtype = np.int64 if self.kind in INTEGER_KINDS else np.float64
+        return np.asarray(KINDS[self.kind](rng, self.shape, self.scale), dtype=dtype)
 
     def __str__(self) -> str:
         scale = "" if self.scale == 1.0 else f"*{self.scale:g}"
@@ -149,7 +185,8 @@ class Case:
         return f"{self.loss}/{self.name}"
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The float64 arrays of this case, drawn afresh from its seed."""
+        """The arrays of this case (float64; int64 class indices), drawn afresh from
+        its seed."""
         rng = np.random.default_rng(self.seed)
         return {name: arg.draw(rng) for name, arg in self.args.items()}
 
@@ -375,6 +412,168 @@ def _bce_logits_cases() -> Iterator[Case]:
     yield _case(loss, "error-pos_weight_enlarges_0d", args, reduction="none")
 
 
+#: One legacy (size_average, reduce) pair per reduction it maps to.
+LEGACY_OUTCOMES = ((True, None), (False, None), (None, False))
+#: Classes of the classification cases, and their shapes: unbatched (C,), (N, C),
+#: (N, C, d1) and an empty batch; the target of class indices drops the class axis.
+N_CLASSES = 3
+CLASS_SHAPES: tuple[tuple[Shape, Shape], ...] = (
+    ((3,), ()),
+    ((5, 3), (5,)),
+    ((2, 3, 4), (2, 4)),
+    ((0, 3), (0,)),
+)
+
+
+def _indices(kind: str, shape: Shape) -> Arg:
+    return Arg(kind, shape, float(N_CLASSES))
+
+
+def _nll_cases() -> Iterator[Case]:
+    loss = "nll_loss"
+
+    def args_for(shape: Shape, t_shape: Shape, target: str) -> dict[str, Arg]:
+        # Any real values serve as log-probabilities (PyTorch does not check them).
+        return {"input": Arg("logits", shape, 2.0), "target": _indices(target, t_shape)}
+
+    # Every shape x reduction: plain indices, and some ignored with a weight.
+    for shape, t_shape in CLASS_SHAPES:
+        for reduction in REDUCTIONS:
+            name = f"{_shape_str(shape)}-{reduction}"
+            args = args_for(shape, t_shape, "class_index")
+            yield _case(loss, f"{name}-class_index", args, reduction=reduction)
+            args = {
+                **args_for(shape, t_shape, "class_index_ignored"),
+                "weight": Arg("positive", (3,)),
+            }
+            yield _case(loss, f"{name}-class_index_ignored-weight", args, reduction=reduction)
+    for reduction in REDUCTIONS:
+        args = {**args_for((2, 3, 4), (2, 4), "class_index"), "weight": Arg("positive", (3,))}
+        yield _case(loss, f"ignore_index_1-{reduction}", args, reduction=reduction, ignore_index=1)
+        yield _case(
+            loss,
+            f"all_ignored-{reduction}",
+            args_for((5, 3), (5,), "all_ignored"),
+            reduction=reduction,
+        )
+    # Legacy size_average/reduce: the mapping is shared with BCE; one pair per outcome.
+    for size_average, reduce in LEGACY_OUTCOMES:
+        args = {**args_for((5, 3), (5,), "class_index_ignored"), "weight": Arg("positive", (3,))}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss, name, args, dtypes=LEGACY_DTYPES, size_average=size_average, reduce=reduce
+        )
+    # Errors.
+    yield _case(
+        loss,
+        "error-target_out_of_range",
+        args_for((5, 3), (5,), "class_index_out_of_range"),
+        value_check=True,
+    )
+    yield _case(loss, "error-target_shape", args_for((2, 3, 4), (2, 3), "class_index"))
+    yield _case(
+        loss, "error-target_float", {"input": Arg("logits", (5, 3)), "target": Arg("soft", (5,))}
+    )
+    args = {**args_for((5, 3), (5,), "class_index"), "weight": Arg("positive", (2,))}
+    yield _case(loss, "error-weight_shape", args)
+    yield _case(loss, "error-input_0d", args_for((), (), "class_index"))
+    yield _case(loss, "error-reduction", args_for((5, 3), (5,), "class_index"), reduction="avg")
+
+
+def _cross_entropy_cases() -> Iterator[Case]:
+    loss = "cross_entropy"
+
+    def args_for(
+        shape: Shape, t_shape: Shape, target: str, x: str = "logits", scale: float = 3.0
+    ) -> dict[str, Arg]:
+        t = Arg(target, shape) if target == "soft" else _indices(target, t_shape)
+        return {"input": Arg(x, shape, scale), "target": t}
+
+    # Every shape x reduction: ignored indices with weight and smoothing, plain
+    # probabilities; on (N, C, d1) also the converse.
+    for shape, t_shape in CLASS_SHAPES:
+        for reduction in REDUCTIONS:
+            name = f"{_shape_str(shape)}-{reduction}"
+            weighted = {
+                **args_for(shape, t_shape, "class_index_ignored"),
+                "weight": Arg("positive", (3,)),
+            }
+            yield _case(
+                loss,
+                f"{name}-class_index_ignored-weight-smoothing",
+                weighted,
+                reduction=reduction,
+                label_smoothing=0.25,
+            )
+            yield _case(loss, f"{name}-soft", args_for(shape, t_shape, "soft"), reduction=reduction)
+    for reduction in REDUCTIONS:
+        args = {**args_for((2, 3, 4), (2, 4), "soft"), "weight": Arg("positive", (3,))}
+        yield _case(
+            loss,
+            f"(2,3,4)-{reduction}-soft-weight-smoothing",
+            args,
+            reduction=reduction,
+            label_smoothing=0.25,
+        )
+    # Weight alone, smoothing alone, a custom ignore_index, every sample ignored.
+    for reduction in REDUCTIONS:
+        t = "class_index_ignored"
+        args = {**args_for((2, 3, 4), (2, 4), t), "weight": Arg("positive", (3,))}
+        yield _case(loss, f"weight-{reduction}", args, reduction=reduction)
+        yield _case(
+            loss,
+            f"smoothing-{reduction}",
+            args_for((2, 3, 4), (2, 4), t),
+            reduction=reduction,
+            label_smoothing=0.1,
+        )
+        args = {**args_for((5, 3), (5,), "class_index"), "weight": Arg("positive", (3,))}
+        yield _case(
+            loss,
+            f"ignore_index_1-smoothing-{reduction}",
+            args,
+            reduction=reduction,
+            ignore_index=1,
+            label_smoothing=0.2,
+        )
+        yield _case(
+            loss,
+            f"all_ignored-smoothing-{reduction}",
+            args_for((5, 3), (5,), "all_ignored"),
+            reduction=reduction,
+            label_smoothing=0.2,
+        )
+        # Logits of +-1e4: finite in float16 (computed in float32, as PyTorch).
+        for t in ("class_index", "soft"):
+            yield _case(
+                loss,
+                f"huge-{reduction}-{t}",
+                args_for((5, 3), (5,), t, "huge", 1e4),
+                reduction=reduction,
+            )
+    # Legacy size_average/reduce: the mapping is shared with BCE; one pair per outcome.
+    for size_average, reduce in LEGACY_OUTCOMES:
+        args = {**args_for((5, 3), (5,), "class_index_ignored"), "weight": Arg("positive", (3,))}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss, name, args, dtypes=LEGACY_DTYPES, size_average=size_average, reduce=reduce
+        )
+    # Errors.
+    yield _case(
+        loss,
+        "error-target_out_of_range",
+        args_for((5, 3), (5,), "class_index_out_of_range"),
+        value_check=True,
+    )
+    yield _case(loss, "error-target_shape", args_for((2, 3, 4), (2, 3), "class_index"))
+    yield _case(
+        loss, "error-label_smoothing", args_for((5, 3), (5,), "class_index"), label_smoothing=1.5
+    )
+    args = {**args_for((5, 3), (5,), "soft"), "weight": Arg("positive", (4,))}
+    yield _case(loss, "error-weight_shape", args)
+    yield _case(loss, "error-reduction", args_for((5, 3), (5,), "class_index"), reduction="avg")
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -391,6 +590,8 @@ LOSSES: dict[str, LossInfo] = {
     for info in (
         LossInfo("binary_cross_entropy", _bce_cases, _near_0_or_1),
         LossInfo("binary_cross_entropy_with_logits", _bce_logits_cases),
+        LossInfo("cross_entropy", _cross_entropy_cases),
+        LossInfo("nll_loss", _nll_cases),
     )
 }
 

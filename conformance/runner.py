@@ -274,6 +274,11 @@ class Reference:
     grad_skip: str | None = None
 
 
+def _is_index(a: np.ndarray) -> bool:
+    # Class indices (int64) stay integers in every dtype of a run.
+    return a.dtype.kind in "iu"
+
+
 def _round_through(a: np.ndarray, dtype: str) -> np.ndarray:
     import torch
 
@@ -291,7 +296,10 @@ def _torch_loss(
     import torch
     import torch.nn.functional as F
 
-    tensors = {k: torch.from_numpy(v).to(_torch_dtype(dtype)) for k, v in arrays.items()}
+    tensors = {
+        k: torch.from_numpy(v) if _is_index(v) else torch.from_numpy(v).to(_torch_dtype(dtype))
+        for k, v in arrays.items()
+    }
     x, t = tensors.pop("input"), tensors.pop("target")
     x.requires_grad_(requires_grad)
     with quiet_legacy_warnings():
@@ -321,7 +329,7 @@ def reference(case: Case, dtype: str) -> Reference:
     """PyTorch's float64 result (and gradient) and its result in ``dtype``."""
     import torch
 
-    arrays = {k: _round_through(v, dtype) for k, v in case.arrays().items()}
+    arrays = {k: v if _is_index(v) else _round_through(v, dtype) for k, v in case.arrays().items()}
     ref = Reference(arrays)
     try:
         out, _ = _torch_loss(case, arrays, "float64")
@@ -373,7 +381,7 @@ def _expected_type(backend: Backend, dtype: str) -> Any:
 
 
 def _backend_args(backend: Backend, arrays: Mapping[str, np.ndarray], dtype: str) -> dict[str, Any]:
-    return {k: backend.asarray(v, dtype) for k, v in arrays.items()}
+    return {k: backend.asarray(v, "int64" if _is_index(v) else dtype) for k, v in arrays.items()}
 
 
 def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
