@@ -22,15 +22,18 @@ FUNCTIONS = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "kl_div",
+    "multilabel_soft_margin_loss",
     "nll_loss",
+    "soft_margin_loss",
 ]
 CLASSES = {
     "BCELoss": "binary_cross_entropy",
     "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
     "CrossEntropyLoss": "cross_entropy",
+    "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss",
 }
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
-INDEX_CLASSES = {"NLLLoss": "nll_loss", "KLDivLoss": "kl_div"}
+INDEX_CLASSES = {"NLLLoss": "nll_loss", "KLDivLoss": "kl_div", "SoftMarginLoss": "soft_margin_loss"}
 
 
 def parameters(fn: Any) -> list[tuple[str, Any, Any]]:

@@ -13,7 +13,16 @@ from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, nll_loss
 from ._divergence import kl_div
 from ._errors import ArrayLossTypeError, ArrayLossValueError
-from ._modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss
+from ._margin import multilabel_soft_margin_loss, soft_margin_loss
+from ._modules import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    MultiLabelSoftMarginLoss,
+    NLLLoss,
+    SoftMarginLoss,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -24,11 +33,15 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "KLDivLoss",
+    "MultiLabelSoftMarginLoss",
     "NLLLoss",
+    "SoftMarginLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "kl_div",
+    "multilabel_soft_margin_loss",
     "nll_loss",
+    "soft_margin_loss",
 ]

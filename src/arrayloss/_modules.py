@@ -12,10 +12,19 @@ from typing import Any
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, nll_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
+from ._margin import multilabel_soft_margin_loss, soft_margin_loss
 from ._reduction import REDUCTIONS, legacy_reduction
 from ._validation import check_options_not_arrays
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "KLDivLoss", "NLLLoss"]
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "KLDivLoss",
+    "MultiLabelSoftMarginLoss",
+    "NLLLoss",
+    "SoftMarginLoss",
+]
 
 
 class _Loss:
@@ -270,3 +279,43 @@ class KLDivLoss(_Loss):
         if self.log_target:
             options["log_target"] = "True"
         return options
+
+
+class SoftMarginLoss(_Loss):
+    """The two-class logistic loss; see :func:`arrayloss.soft_margin_loss`.
+
+    Mirrors :class:`torch.nn.SoftMarginLoss`.
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Multi-label one-versus-all logistic loss; see
+    :func:`arrayloss.multilabel_soft_margin_loss`.
+
+    Mirrors :class:`torch.nn.MultiLabelSoftMarginLoss`.
+    """
+
+    def __init__(
+        self,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return multilabel_soft_margin_loss(
+            input, target, weight=self.weight, reduction=self.reduction
+        )

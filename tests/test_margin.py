@@ -1,0 +1,143 @@
+"""soft_margin_loss and multilabel_soft_margin_loss on every backend, against PyTorch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+import arrayloss
+from conformance.backends import Backend
+from tests.helpers import REDUCTIONS, assert_matches, rounded, torch_loss
+
+
+def call(backend: Backend, name: str, x: Any, t: Any, dtype: str = "float64", **kwargs: Any) -> Any:
+    kwargs = {
+        k: backend.asarray(v, dtype) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()
+    }
+    return backend.call(
+        getattr(arrayloss, name), backend.asarray(x, dtype), backend.asarray(t, dtype), **kwargs
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(), (7,), (4, 5), (2, 3, 4)], ids=str)
+def test_soft_margin_matches_torch(
+    backend: Backend, rng: np.random.Generator, reduction: str, shape: Any
+) -> None:
+    x = np.asarray(rng.normal(size=shape) * 3)
+    y = np.asarray(rng.choice([-1.0, 1.0], size=shape))
+    expected = torch_loss("soft_margin_loss", x, y, reduction=reduction)
+    assert_matches(
+        backend, call(backend, "soft_margin_loss", x, y, reduction=reduction), expected, "float64"
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(3,), (4, 5), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("with_weight", [False, True], ids=["plain", "weight"])
+def test_multilabel_soft_margin_matches_torch(
+    backend: Backend, rng: np.random.Generator, reduction: str, shape: Any, with_weight: bool
+) -> None:
+    x = rng.normal(size=shape) * 3
+    y = rng.integers(0, 2, size=shape).astype(np.float64)
+    kwargs: dict[str, Any] = {"reduction": reduction}
+    if with_weight:
+        kwargs["weight"] = rng.uniform(0.5, 2.0, size=shape[-1:])
+    expected = torch_loss("multilabel_soft_margin_loss", x, y, **kwargs)
+    result = call(backend, "multilabel_soft_margin_loss", x, y, **kwargs)
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("name", ["soft_margin_loss", "multilabel_soft_margin_loss"])
+def test_every_dtype_matches_torch_in_that_dtype(
+    backend: Backend, rng: np.random.Generator, name: str
+) -> None:
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, 5)) * 3, dtype)
+        y = rounded(
+            rng.choice([-1.0, 1.0] if name == "soft_margin_loss" else [0.0, 1.0], size=(6, 5)),
+            dtype,
+        )
+        for reduction in REDUCTIONS:
+            expected = torch_loss(name, x, y, dtype=dtype, reduction=reduction)
+            assert_matches(
+                backend, call(backend, name, x, y, dtype, reduction=reduction), expected, dtype
+            )
+
+
+def test_soft_margin_is_stable_where_torch_overflows(backend: Backend) -> None:
+    # Closed form: log(1 + e^{800}) = 800 + log(1 + e^{-800}) = 800 in float64.
+    # PyTorch's kernel, log1p(exp(-y x)), gives inf here; arrayloss the finite value.
+    x = np.array([-800.0, 800.0, 0.0])
+    y = np.array([1.0, -1.0, 1.0])
+    result = call(backend, "soft_margin_loss", x, y, reduction="none")
+    assert_matches(backend, result, np.array([800.0, 800.0, math.log(2.0)]), "float64")
+
+
+def test_multilabel_soft_margin_closed_form(backend: Backend) -> None:
+    # At x = 0 every class contributes log 2; with weights (1, 2, 3) the mean over the
+    # 3 classes is 2 log 2.
+    x = np.zeros((2, 3))
+    y = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    result = call(
+        backend,
+        "multilabel_soft_margin_loss",
+        x,
+        y,
+        weight=np.array([1.0, 2.0, 3.0]),
+        reduction="none",
+    )
+    assert_matches(backend, result, np.full(2, 2 * math.log(2.0)), "float64")
+
+
+def test_shapes_that_do_not_broadcast_raise(backend: Backend) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"`target` of shape \(2,\) does not broadcast with `input` of shape \(4,\)",
+    ):
+        call(backend, "soft_margin_loss", np.zeros(4), np.ones(2))
+    with pytest.raises(
+        ValueError, match="`input` must have a class \\(last\\) dimension; got a 0-d array"
+    ):
+        call(backend, "multilabel_soft_margin_loss", np.zeros(()), np.ones(()))
+
+
+@pytest.mark.parametrize("name", ["soft_margin_loss", "multilabel_soft_margin_loss"])
+def test_gradients_equal_torch_autograd(name: str, rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from tests.test_gradients_and_transforms import AUTODIFF
+
+    x = rng.normal(size=(4, 3)) * 2
+    y = (
+        rng.choice([-1.0, 1.0], size=(4, 3))
+        if name == "soft_margin_loss"
+        else rng.uniform(size=(4, 3))
+    )
+    # PyTorch's soft_margin_loss is not differentiable with respect to its target.
+    target_grad = name != "soft_margin_loss"
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.tensor(y, requires_grad=target_grad)
+    getattr(F, name)(xt, yt).backward()
+    for param in AUTODIFF:
+        backend = param.values[0]
+        if backend.skip_reason():
+            continue
+        if backend.module == "torch":
+            xb, yb = backend.asarray(x).requires_grad_(), backend.asarray(y).requires_grad_()
+            getattr(arrayloss, name)(xb, yb).backward()
+            gx, gy = backend.to_numpy(xb.grad), backend.to_numpy(yb.grad)
+        else:
+            import jax
+
+            grad = jax.grad(getattr(arrayloss, name), argnums=(0, 1))
+            if backend.jit:
+                grad = jax.jit(grad)
+            gx, gy = (backend.to_numpy(g) for g in grad(backend.asarray(x), backend.asarray(y)))
+        np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+        if target_grad:
+            np.testing.assert_allclose(gy, yt.grad.numpy(), rtol=1e-10, atol=1e-14)
