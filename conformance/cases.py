@@ -124,6 +124,10 @@ KINDS: dict[str, Sampler] = {
     "class_index_out_of_range": _class_index_out_of_range,
     # Every index at ignore_index -100.
     "all_ignored": lambda rng, shape, scale: np.full(shape, -100),
+    # Log-probabilities: log of uniform (0.01, 1).
+    "log_probabilities": lambda rng, shape, scale: np.log(rng.uniform(0.01, 1.0, size=shape)),
+    # Labels of -1 or 1 (the soft-margin losses).
+    "signs": lambda rng, shape, scale: rng.choice([-1.0, 1.0], size=shape),
 }
 #: The kinds drawn as int64 class indices (kept integer in every dtype of a run).
 INTEGER_KINDS = frozenset(
@@ -574,6 +578,58 @@ def _cross_entropy_cases() -> Iterator[Case]:
     yield _case(loss, "error-reduction", args_for((5, 3), (5,), "class_index"), reduction="avg")
 
 
+def _kl_div_cases() -> Iterator[Case]:
+    loss = "kl_div"
+    for log_target in (False, True):
+        target_kind = "log_probabilities" if log_target else "probabilities_01"
+        for shape in SHAPES:
+            for reduction in (*REDUCTIONS, "batchmean"):
+                args = {"input": Arg("log_probabilities", shape), "target": Arg(target_kind, shape)}
+                name = f"{_shape_str(shape)}-{reduction}-log_target_{log_target}"
+                yield _case(loss, name, args, reduction=reduction, log_target=log_target)
+        # A target that broadcasts against the input (PyTorch broadcasts here).
+        args = {"input": Arg("log_probabilities", (4, 3)), "target": Arg(target_kind, (3,))}
+        yield _case(
+            loss, f"bcast-log_target_{log_target}", args, reduction="sum", log_target=log_target
+        )
+    for size_average, reduce in LEGACY:
+        args = {"input": Arg("log_probabilities", (4, 3)), "target": Arg("soft", (4, 3))}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss, name, args, dtypes=LEGACY_DTYPES, size_average=size_average, reduce=reduce
+        )
+
+
+def _soft_margin_cases() -> Iterator[Case]:
+    loss = "soft_margin_loss"
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            args = {"input": Arg("logits", shape, 3.0), "target": Arg("signs", shape)}
+            yield _case(loss, f"{_shape_str(shape)}-{reduction}", args, reduction=reduction)
+    for size_average, reduce in LEGACY:
+        args = {"input": Arg("logits", (4, 3), 3.0), "target": Arg("signs", (4, 3))}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss, name, args, dtypes=LEGACY_DTYPES, size_average=size_average, reduce=reduce
+        )
+
+
+def _multilabel_soft_margin_cases() -> Iterator[Case]:
+    loss = "multilabel_soft_margin_loss"
+    for shape in ((5,), (4, 3), (2, 3, 4), (0, 3)):
+        for reduction in REDUCTIONS:
+            for target in TARGETS:
+                for weighted in (False, True):
+                    args = {"input": Arg("logits", shape, 3.0), "target": Arg(target, shape)}
+                    name = f"{_shape_str(shape)}-{reduction}-{target}"
+                    if weighted:
+                        args["weight"] = Arg("positive", shape[-1:])
+                        name += "-weight"
+                    yield _case(loss, name, args, reduction=reduction)
+    args = {"input": Arg("huge", (4, 3), 1e4), "target": Arg("binary", (4, 3))}
+    yield _case(loss, "huge_logits", args, reduction="none")
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -592,6 +648,9 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("binary_cross_entropy_with_logits", _bce_logits_cases),
         LossInfo("cross_entropy", _cross_entropy_cases),
         LossInfo("nll_loss", _nll_cases),
+        LossInfo("kl_div", _kl_div_cases),
+        LossInfo("soft_margin_loss", _soft_margin_cases),
+        LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
     )
 }
 

@@ -234,10 +234,13 @@ class Results:
 @contextlib.contextmanager
 def quiet_legacy_warnings() -> Iterator[None]:
     """Silence the deprecation warnings of size_average/reduce: DeprecationWarning from
-    arrayloss, UserWarning from PyTorch (both start "size_average and reduce")."""
+    arrayloss, UserWarning from PyTorch (both start "size_average and reduce"), and
+    kl_div's warning for reduction='mean' (both libraries emit it)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "size_average and reduce", DeprecationWarning)
         warnings.filterwarnings("ignore", "size_average and reduce", UserWarning)
+        # kl_div's reduction='mean' warning, from PyTorch and from arrayloss alike.
+        warnings.filterwarnings("ignore", "reduction: 'mean' divides", UserWarning)
         yield
 
 
