@@ -141,3 +141,105 @@ def test_gradients_equal_torch_autograd(name: str, rng: np.random.Generator) -> 
         np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-10, atol=1e-14)
         if target_grad:
             np.testing.assert_allclose(gy, yt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# --- multi_margin_loss -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4,), (5, 4)], ids=str)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("with_weight", [False, True], ids=["plain", "weight"])
+def test_multi_margin_matches_torch(
+    backend: Backend,
+    rng: np.random.Generator,
+    reduction: str,
+    shape: Any,
+    p: int,
+    with_weight: bool,
+) -> None:
+    x = rng.normal(size=shape)
+    y = np.asarray(rng.integers(0, shape[-1], size=shape[:-1]))
+    kwargs: dict[str, Any] = {"reduction": reduction, "p": p, "margin": 0.7}
+    if with_weight:
+        kwargs["weight"] = rng.uniform(0.5, 2.0, size=shape[-1:])
+    expected = torch_loss("multi_margin_loss", x, y.astype(np.int64), **kwargs)
+    b_kwargs = {
+        k: backend.asarray(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()
+    }
+    result = backend.call(
+        arrayloss.multi_margin_loss, backend.asarray(x), backend.asarray(y, "int64"), **b_kwargs
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_multi_margin_empty_batch(backend: Backend) -> None:
+    # PyTorch 2.13 returns uninitialized memory for an empty batch (seen: 7e-278, -6e231),
+    # so the expected values are closed form: the sum of nothing is 0, its mean NaN.
+    x = backend.asarray(np.zeros((0, 4)))
+    t = backend.asarray(np.zeros(0), "int64")
+    assert backend.to_numpy(backend.call(arrayloss.multi_margin_loss, x, t, reduction="sum")) == 0
+    assert np.isnan(backend.to_numpy(backend.call(arrayloss.multi_margin_loss, x, t)))
+    assert backend.to_numpy(
+        backend.call(arrayloss.multi_margin_loss, x, t, reduction="none")
+    ).shape == (0,)
+
+
+def test_multi_margin_pytorch_documented_example(backend: Backend) -> None:
+    # torch.nn.MultiMarginLoss docs: 1/4 [(1 - 0.8 + 0.1) + (1 - 0.8 + 0.2) + (1 - 0.8 + 0.4)].
+    loss = arrayloss.MultiMarginLoss()
+    x = backend.asarray(np.array([[0.1, 0.2, 0.4, 0.8]]))
+    result = backend.call(loss, x, backend.asarray(np.array([3]), "int64"))
+    assert_matches(backend, result, np.asarray(0.325), "float64")
+
+
+def test_multi_margin_rejects_other_p() -> None:
+    with pytest.raises(ValueError, match=r"`p` must be 1 or 2 .*; got 3"):
+        arrayloss.multi_margin_loss(np.zeros((2, 3)), np.zeros(2, dtype=np.int64), p=3)
+    with pytest.raises(ValueError, match=r"`p` must be 1 or 2 .*; got 0"):
+        arrayloss.MultiMarginLoss(p=0)
+
+
+def test_multi_margin_index_out_of_range(backend: Backend) -> None:
+    x = backend.asarray(np.zeros((2, 3)))
+    t = backend.asarray(np.array([0, 3]), "int64")
+    if backend.jit or backend.lazy:
+        backend.call(arrayloss.multi_margin_loss, x, t)  # documented: no value check
+        return
+    with pytest.raises(
+        IndexError, match=r"`target` holds class index 3, outside \[0, 3\) \(C = 3\)$"
+    ):
+        backend.call(arrayloss.multi_margin_loss, x, t)
+
+
+def test_multi_margin_gradient_equals_torch(rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from tests.test_gradients_and_transforms import AUTODIFF
+
+    x = rng.normal(size=(6, 4))
+    x[0] = [0.0, 1.0, 0.0, 0.0]  # z = margin - x_y + x_i = 0 exactly: gradient 0 there
+    y = rng.integers(0, 4, size=6)
+    y[0] = 1
+    w = rng.uniform(0.5, 2.0, size=4)
+    for p in (1, 2):
+        xt = torch.tensor(x, requires_grad=True)
+        F.multi_margin_loss(xt, torch.tensor(y), p=p, weight=torch.tensor(w)).backward()
+        for param in AUTODIFF:
+            backend = param.values[0]
+            if backend.skip_reason():
+                continue
+            fn = lambda a, p=p, b=backend: arrayloss.multi_margin_loss(  # noqa: E731
+                a, b.asarray(y, "int64"), p=p, weight=b.asarray(w)
+            )
+            if backend.module == "torch":
+                xb = backend.asarray(x).requires_grad_()
+                fn(xb).backward()
+                g = backend.to_numpy(xb.grad)
+            else:
+                import jax
+
+                grad = jax.jit(jax.grad(fn)) if backend.jit else jax.grad(fn)
+                g = backend.to_numpy(grad(backend.asarray(x)))
+            np.testing.assert_allclose(g, xt.grad.numpy(), rtol=1e-10, atol=1e-14)

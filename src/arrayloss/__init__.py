@@ -10,7 +10,7 @@ Importing arrayloss imports no array library.
 from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
-from ._classification import cross_entropy, nll_loss
+from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import kl_div
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._margin import multilabel_soft_margin_loss, soft_margin_loss
@@ -20,6 +20,7 @@ from ._modules import (
     CrossEntropyLoss,
     KLDivLoss,
     MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
     SoftMarginLoss,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "CrossEntropyLoss",
     "KLDivLoss",
     "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "NLLLoss",
     "SoftMarginLoss",
     "__version__",
@@ -41,6 +43,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "kl_div",
+    "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "soft_margin_loss",

@@ -1,4 +1,5 @@
-"""The multi-class classification family: negative log likelihood and cross entropy.
+"""The multi-class classification family: negative log likelihood, cross entropy and the
+multi-class margin loss.
 
 Each public loss is a short front (namespace, legacy arguments, validation, reduction)
 over private kernels that compute unreduced terms with ``xp`` only. Class indices are
@@ -15,9 +16,9 @@ from ._dispatch import ArrayContext, array_size, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
 from ._reduction import apply_reduction, legacy_reduction
-from ._validation import check_array, check_floating, check_same_dtype
+from ._validation import check_array, check_floating
 
-__all__ = ["cross_entropy", "nll_loss"]
+__all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def _check_ignore_index(ignore_index: object) -> None:
 
 
 def _check_indices_in_range(
-    ctx: ArrayContext, target: Any, n_classes: int, ignore_index: int
+    ctx: ArrayContext, target: Any, n_classes: int, ignore_index: int | None
 ) -> None:
     """On eager arrays, every class index lies in [0, C) or equals ``ignore_index``.
 
@@ -81,7 +82,9 @@ def _check_indices_in_range(
     if not ctx.eager or array_size(target) == 0:
         return
     xp = ctx.xp
-    bad = ((target < 0) | (target >= n_classes)) & (target != ignore_index)
+    bad = (target < 0) | (target >= n_classes)
+    if ignore_index is not None:
+        bad = bad & (target != ignore_index)
     if not bool(xp.any(bad)):
         return
     zero = xp.zeros_like(target)
@@ -89,9 +92,9 @@ def _check_indices_in_range(
     value = int(xp.max(xp.where(high, target, zero))) if bool(xp.any(high)) else None
     if value is None:
         value = int(xp.min(xp.where(bad, target, zero)))
+    ignored = "" if ignore_index is None else f" and not ignore_index {ignore_index}"
     raise IndexError(
-        f"`target` holds class index {value}, outside [0, {n_classes}) "
-        f"(C = {n_classes}) and not ignore_index {ignore_index}"
+        f"`target` holds class index {value}, outside [0, {n_classes}) (C = {n_classes}){ignored}"
     )
 
 
@@ -114,7 +117,13 @@ def _on_class_axis(xp: Any, v: Any, ndim: int, axis: int) -> Any:
 
 
 def _hits(
-    xp: Any, target: Any, n_classes: int, ndim: int, axis: int, ignore_index: int, device: Any
+    xp: Any,
+    target: Any,
+    n_classes: int,
+    ndim: int,
+    axis: int,
+    ignore_index: int | None,
+    device: Any,
 ) -> Any:
     """The one-hot mask ``target == c`` with the classes on ``axis`` (booleans).
 
@@ -123,7 +132,8 @@ def _hits(
     """
     classes = xp.arange(n_classes, dtype=target.dtype, device=device)
     t = xp.expand_dims(target, axis=axis)
-    return (t == _on_class_axis(xp, classes, ndim, axis)) & (t != ignore_index)
+    hits = t == _on_class_axis(xp, classes, ndim, axis)
+    return hits if ignore_index is None else hits & (t != ignore_index)
 
 
 def _nll_unreduced(
@@ -184,12 +194,13 @@ def _reduce_weighted(ctx: ArrayContext, loss: Any, norm: Any, reduction: str, dt
 
 def _index_front(
     ctx: ArrayContext, input: Any, target: Any, weight: Any, ignore_index: object
-) -> tuple[Any, Any, Any, int]:
-    """Checks and casts shared by both losses with class-index targets: the work
-    arrays ``(input, target, weight)`` and ``ignore_index``."""
+) -> tuple[Any, Any, Any, Any]:
+    """Checks and casts shared by the losses with class-index targets: the work
+    arrays ``(input, target, weight)`` and ``ignore_index`` (None: no index ignored)."""
     xp = ctx.xp
-    _check_ignore_index(ignore_index)
-    assert isinstance(ignore_index, int)
+    if ignore_index is not None:
+        _check_ignore_index(ignore_index)
+    assert ignore_index is None or isinstance(ignore_index, int)  # for the type checker
     n_classes = int(input.shape[_class_axis(input)])
     _check_index_target(xp, input, target)
     _check_weight(xp, weight, n_classes)
@@ -308,8 +319,8 @@ def cross_entropy(
 
     with :math:`\ell_n = 0` where :math:`y_n` is ``ignore_index``; 'mean' divides
     :math:`\sum_n \ell_n` by :math:`\sum_n w_{y_n}` over the samples not ignored (NaN
-    when all are), as PyTorch. For probabilities :math:`t_{n,c}` (``target`` of
-    ``input``'s shape and dtype):
+    when all are), as PyTorch. For probabilities :math:`t_{n,c}` (a floating ``target``
+    of ``input``'s shape):
 
     .. math::
 
@@ -322,8 +333,9 @@ def cross_entropy(
     ----------
     input : array of shape (C,), (N, C) or (N, C, d1, ..., dK), real floating
         Logits (unnormalized scores); the classes are axis 1 (axis 0 unbatched).
-    target : array of shape (), (N,) or (N, d1, ..., dK), integer; or of ``input``'s shape and dtype
-        Class indices in [0, C) (or ``ignore_index``), or class probabilities.
+    target : array of shape (), (N,) or (N, d1, ..., dK), integer; or of ``input``'s shape, floating
+        Class indices in [0, C) (or ``ignore_index``), or class probabilities (the
+        result then has the promoted dtype of ``input`` and ``target``, as in PyTorch).
     weight : array of shape (C,), optional
         Rescaling weight per class.
     size_average, reduce : bool, optional
@@ -349,7 +361,7 @@ def cross_entropy(
         Shapes that do not fit; ``label_smoothing`` outside [0, 1]; an unknown
         ``reduction``.
     TypeError
-        ``input`` not floating; ``target`` neither integer nor ``input``'s dtype.
+        ``input`` not floating; ``target`` neither integer nor floating.
 
     Notes
     -----
@@ -378,17 +390,20 @@ def cross_entropy(
     n_classes = int(input.shape[axis])
 
     if not xp.isdtype(target.dtype, "integral") and tuple(target.shape) == tuple(input.shape):
-        # Class probabilities.
+        # Class probabilities. As PyTorch: log_softmax in the input's dtype, then the
+        # product with the target in the promoted dtype (float32 input with float64
+        # target gives a float64 result).
         check_floating(xp, "target", target)
-        check_same_dtype("target", target, "input", input)
         _check_weight(xp, weight, n_classes)
-        work_dtype = compute_dtype(xp, input.dtype)
+        result_dtype = xp.result_type(input, target)
+        work_dtype = compute_dtype(xp, result_dtype)
         w = None if weight is None else xp.astype(weight, work_dtype)
         with ctx.quiet_floating_point():
-            logp = log_softmax(xp, xp.astype(input, work_dtype), axis)
+            logp = log_softmax(xp, xp.astype(input, compute_dtype(xp, input.dtype)), axis)
+            logp = xp.astype(logp, work_dtype)
             t = xp.astype(target, work_dtype)
             loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
-            return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
     with ctx.quiet_floating_point():
@@ -399,3 +414,115 @@ def cross_entropy(
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))
             loss = (1.0 - eps) * loss + (eps / n_classes) * smooth
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
+
+
+def _multi_margin_unreduced(
+    xp: Any, x: Any, hits: Any, p: int, margin: float, weight: Any, axis: int
+) -> Any:
+    # aten/src/ATen/native/LossMultiMargin.cpp: for each class i != y,
+    #   h_i = max(0, margin - x_y + x_i) ** p, times weight[y]; summed, divided by C.
+    # where(z > 0, z, 0), not maximum: the gradient at z = 0 is 0, as in PyTorch.
+    zero = xp.zeros_like(x)
+    x_target = xp.sum(xp.where(hits, x, zero), axis=axis, keepdims=True)
+    z = (margin - x_target) + x
+    h = xp.where(z > 0, z, zero)
+    if p == 2:
+        h = h * h
+    h = xp.where(hits, zero, h)  # the target's own class does not count
+    loss = xp.sum(h, axis=axis) / x.shape[axis]
+    if weight is not None:
+        w = _on_class_axis(xp, weight, x.ndim, axis)
+        loss = loss * xp.sum(xp.where(hits, w, zero), axis=axis)
+    return loss
+
+
+def multi_margin_loss(
+    input: Any,
+    target: Any,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Any | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Any:
+    r"""Multi-class margin (hinge) loss between scores ``input`` and class indices.
+
+    Mirrors :func:`torch.nn.functional.multi_margin_loss` (PyTorch 2.13).
+
+    .. math::
+
+        \ell_n = \frac{1}{C} \sum_{i \ne y_n}
+                 w_{y_n} \max\left(0,\ \mathrm{margin} - x_{n, y_n} + x_{n, i}\right)^p
+
+    then reduced over the samples by ``reduction``. For an empty batch PyTorch 2.13
+    returns uninitialized memory; arrayloss gives 0 for 'sum' and NaN for 'mean', as
+    PyTorch's other losses do.
+
+    Parameters
+    ----------
+    input : array of shape (C,) or (N, C), real floating
+        Scores.
+    target : integer array of shape () or (N,)
+        Class indices in [0, C).
+    p : {1, 2}, default 1
+        The power of the hinge.
+    margin : float, default 1.0
+    weight : array of shape (C,), optional
+        A weight per class, applied as :math:`w_{y_n}` (the target's class).
+    size_average, reduce : bool, optional
+        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+
+    Returns
+    -------
+    array
+        Of ``input``'s library, device and dtype: shape (N,) (or ()) for 'none', 0-d
+        otherwise.
+
+    Raises
+    ------
+    ValueError
+        ``p`` is not 1 or 2; shapes do not fit. On eager backends a class index outside
+        [0, C) raises ``IndexError``; on traced or lazy arrays that check is skipped and
+        an out-of-range index compares against a target score of 0.
+    TypeError
+        ``input`` is not floating or ``target`` not integer.
+
+    Examples
+    --------
+    PyTorch's documented example:
+    :math:`\frac{1}{4}[(1 - 0.8 + 0.1) + (1 - 0.8 + 0.2) + (1 - 0.8 + 0.4)] = 0.325`.
+
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> x = np.array([[0.1, 0.2, 0.4, 0.8]])
+    >>> bool(np.isclose(arrayloss.multi_margin_loss(x, np.array([3])), 0.325))
+    True
+    """
+    ctx = namespace_of(input=input, target=target, weight=weight)
+    xp = ctx.xp
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_array("input", input)
+    check_array("target", target)
+    check_array("weight", weight, optional=True)
+    _check_p(p)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)):
+        raise TypeError(f"`margin` must be a float; got {type(margin).__name__}")
+    check_floating(xp, "input", input)
+    if input.ndim not in (1, 2):
+        raise ArrayLossValueError(
+            f"`input` must have shape (C,) or (N, C); got shape {tuple(input.shape)}"
+        )
+    x, t, w, _ = _index_front(ctx, input, target, weight, None)
+    axis = input.ndim - 1
+    with ctx.quiet_floating_point():
+        hits = _hits(xp, t, x.shape[axis], x.ndim, axis, None, ctx.device)
+        loss = _multi_margin_unreduced(xp, x, hits, p, float(margin), w, axis)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+
+
+def _check_p(p: object) -> None:
+    # PyTorch: ValueError("only p == 1 and p == 2 supported").
+    if isinstance(p, bool) or p not in (1, 2):
+        raise ValueError(f"`p` must be 1 or 2 (PyTorch supports only these); got {p!r}")

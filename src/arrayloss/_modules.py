@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
-from ._classification import cross_entropy, nll_loss
+from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
 from ._margin import multilabel_soft_margin_loss, soft_margin_loss
 from ._reduction import REDUCTIONS, legacy_reduction
@@ -22,6 +22,7 @@ __all__ = [
     "CrossEntropyLoss",
     "KLDivLoss",
     "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "NLLLoss",
     "SoftMarginLoss",
 ]
@@ -319,3 +320,42 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         return multilabel_soft_margin_loss(
             input, target, weight=self.weight, reduction=self.reduction
         )
+
+
+class MultiMarginLoss(_Loss):
+    """Multi-class margin (hinge) loss; see :func:`arrayloss.multi_margin_loss`.
+
+    Mirrors :class:`torch.nn.MultiMarginLoss`; ``p`` is checked when constructed.
+    """
+
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Any | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        check_options_not_arrays(type(self).__name__, p=p, margin=margin)
+        super().__init__(size_average, reduce, reduction)
+        _check_p(p)
+        self.p = p
+        self.margin = margin
+        self.weight = weight
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return multi_margin_loss(
+            input,
+            target,
+            p=self.p,
+            margin=self.margin,
+            weight=self.weight,
+            reduction=self.reduction,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = {"p": repr(self.p), "margin": repr(self.margin), **super()._options()}
+        if self.weight is not None:
+            options["weight"] = _describe(self.weight)
+        return options
