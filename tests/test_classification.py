@@ -336,3 +336,22 @@ def test_class_repr() -> None:
         "CrossEntropyLoss(reduction='mean', weight=<ndarray of shape (3,)>, "
         "ignore_index=0, label_smoothing=0.1)"
     )
+
+
+def test_probability_target_dtype_promotes_as_torch(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    if "float32" not in backend.dtypes:
+        pytest.skip(f"{backend.name} has no float32")
+    x = rounded(rng.normal(size=(3, C)), "float32")
+    p = rng.uniform(size=(3, C))
+    # PyTorch: log_softmax in float32, the product with the float64 target in float64.
+    import torch
+    import torch.nn.functional as F
+
+    expected = F.cross_entropy(torch.tensor(x, dtype=torch.float32), torch.tensor(p)).numpy()
+    result = backend.call(
+        arrayloss.cross_entropy, backend.asarray(x, "float32"), backend.asarray(p, "float64")
+    )
+    assert backend.dtype_name(result) == "float64"
+    np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-6)
