@@ -630,6 +630,35 @@ def _multilabel_soft_margin_cases() -> Iterator[Case]:
     yield _case(loss, "huge_logits", args, reduction="none")
 
 
+def _multi_margin_cases() -> Iterator[Case]:
+    loss = "multi_margin_loss"
+    for shape in ((N_CLASSES,), (5, N_CLASSES)):
+        for reduction in REDUCTIONS:
+            for p in (1, 2):
+                for weighted in (False, True):
+                    args = {
+                        "input": Arg("logits", shape),
+                        "target": _indices("class_index", shape[:-1]),
+                    }
+                    name = f"{_shape_str(shape)}-{reduction}-p{p}"
+                    if weighted:
+                        args["weight"] = Arg("positive", (N_CLASSES,))
+                        name += "-weight"
+                    yield _case(loss, name, args, reduction=reduction, p=p, margin=0.7)
+    # A class index out of range: an IndexError on eager backends, as in PyTorch.
+    args = {
+        "input": Arg("logits", (5, N_CLASSES)),
+        "target": _indices("class_index_out_of_range", (5,)),
+    }
+    yield _case(loss, "index_out_of_range", args, value_check=True)
+    for size_average, reduce in LEGACY:
+        args = {"input": Arg("logits", (5, N_CLASSES)), "target": _indices("class_index", (5,))}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss, name, args, dtypes=LEGACY_DTYPES, size_average=size_average, reduce=reduce
+        )
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -651,6 +680,7 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("kl_div", _kl_div_cases),
         LossInfo("soft_margin_loss", _soft_margin_cases),
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
+        LossInfo("multi_margin_loss", _multi_margin_cases),
     )
 }
 

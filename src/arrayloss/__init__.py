@@ -12,7 +12,7 @@ from __future__ import annotations
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import kl_div
-from ._errors import ArrayLossTypeError, ArrayLossValueError
+from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._margin import multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
@@ -28,6 +28,7 @@ from ._modules import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ArrayLossIndexError",
     "ArrayLossTypeError",
     "ArrayLossValueError",
     "BCELoss",

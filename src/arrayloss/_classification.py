@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._dispatch import ArrayContext, array_size, namespace_of
-from ._errors import ArrayLossTypeError, ArrayLossValueError
+from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
 from ._reduction import apply_reduction, legacy_reduction
 from ._validation import check_array, check_floating
@@ -75,7 +75,8 @@ def _check_indices_in_range(
 ) -> None:
     """On eager arrays, every class index lies in [0, C) or equals ``ignore_index``.
 
-    PyTorch raises ``IndexError`` ("Target 5 is out of bounds."); so does this check.
+    PyTorch raises ``IndexError`` ("Target 5 is out of bounds.") in nll_loss and
+    ``RuntimeError`` in multi_margin_loss; ``ArrayLossIndexError`` is both.
     Skipped on traced and lazy arrays, where an out-of-range index then contributes
     nothing to the loss (its one-hot row is all false).
     """
@@ -93,7 +94,7 @@ def _check_indices_in_range(
     if value is None:
         value = int(xp.min(xp.where(bad, target, zero)))
     ignored = "" if ignore_index is None else f" and not ignore_index {ignore_index}"
-    raise IndexError(
+    raise ArrayLossIndexError(
         f"`target` holds class index {value}, outside [0, {n_classes}) (C = {n_classes}){ignored}"
     )
 

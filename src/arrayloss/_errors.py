@@ -6,7 +6,13 @@ against either (``except ValueError`` or PyTorch's ``except RuntimeError``) keep
 
 from __future__ import annotations
 
-__all__ = ["ArrayLossTypeError", "ArrayLossValueError"]
+__all__ = ["ArrayLossIndexError", "ArrayLossTypeError", "ArrayLossValueError"]
+
+
+class ArrayLossIndexError(IndexError, RuntimeError):
+    """An ``IndexError`` for a class index out of range: PyTorch raises ``IndexError``
+    in ``nll_loss`` and ``cross_entropy`` but ``RuntimeError`` in
+    ``multi_margin_loss``; this is both."""
 
 
 class ArrayLossTypeError(TypeError, RuntimeError):
