@@ -71,8 +71,6 @@ def soft_margin_loss(
     ctx = namespace_of(input=input, target=target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
-    check_array("input", input)
-    check_array("target", target)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
     check_broadcastable("target", target, "input", input)
@@ -144,8 +142,6 @@ def multilabel_soft_margin_loss(
     ctx = namespace_of(input=input, target=target, weight=weight)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
-    check_array("input", input)
-    check_array("target", target)
     check_array("weight", weight, optional=True)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)

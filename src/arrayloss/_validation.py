@@ -57,7 +57,9 @@ def check_array(name: str, x: Any, *, optional: bool = False) -> None:
 
 
 def check_floating(xp: Any, name: str, x: Any) -> None:
-    """``x`` must have a real floating-point dtype (PyTorch has no integer loss kernels)."""
+    """``x`` must be an array with a real floating-point dtype (PyTorch has no integer
+    loss kernels); a Python number is named as such (``check_array``)."""
+    check_array(name, x)
     if not xp.isdtype(x.dtype, "real floating"):
         raise ArrayLossTypeError(
             f"`{name}` must have a real floating-point dtype; got {_dtype_name(x.dtype)}"
