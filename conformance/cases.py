@@ -165,7 +165,8 @@ class Case:
     seed
         Seeds the NumPy generator that draws ``args`` in order.
     args
-        ``input`` and ``target`` first (positional), then keyword arrays.
+        The positional arrays first (in the order of the loss's
+        :attr:`LossInfo.positional`), then keyword arrays.
     kwargs
         Options, passed as given (``reduction``, ``size_average``, ``reduce``, ...).
     value_check
@@ -203,12 +204,21 @@ class Case:
 
 @dataclass(frozen=True)
 class LossInfo:
-    """A loss the suite knows: how to generate its cases, and when its gradient with
-    respect to ``input`` cannot be compared with PyTorch's (a reason, or None)."""
+    """A loss the suite knows: how to generate its cases, which arguments go by
+    position, and when its gradient with respect to the first cannot be compared with
+    PyTorch's (a reason, or None)."""
 
     name: str
     generate: Callable[[], Iterator[Case]]
     grad_exclusion: Callable[[Mapping[str, np.ndarray]], str | None] = lambda arrays: None
+    #: The array arguments passed by position, in order (the rest go by keyword). The
+    #: gradient is taken with respect to the first, and the value tolerance scales with it.
+    positional: tuple[str, ...] = ("input", "target")
+
+    @property
+    def grad_wrt(self) -> str:
+        """The argument the gradient cells differentiate with respect to."""
+        return self.positional[0]
 
 
 # --- the grid ----------------------------------------------------------------------------

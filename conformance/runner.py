@@ -19,7 +19,7 @@ error comes from the *values* (``Case.value_check``) are skipped on traced or la
 backends (jax-jit, Dask), where arrayloss documents that value checks are off.
 
 Gradient cells (backends with autodiff: torch via autograd, JAX via ``jax.grad``; float64
-and float32) compare d(sum of the output)/d(input) with PyTorch's float64 autograd
+and float32) compare d(sum of the output)/d(first argument) with PyTorch's float64 autograd
 gradient, under the same policy with its own k (see ``TOLERANCE_POLICY``).
 
 The run is deterministic: every case draws its data from its own seed.
@@ -272,7 +272,7 @@ class Reference:
     shape: tuple[int, ...] = ()
     scale: float = 1.0
     value_in_dtype: np.ndarray | None = None  # PyTorch computed in the dtype
-    grad: np.ndarray | None = None  # float64 d(sum)/d(input), or None
+    grad: np.ndarray | None = None  # float64 d(sum)/d(first argument), or None
     grad_scale: float = 1.0
     grad_skip: str | None = None
 
@@ -295,7 +295,8 @@ def _torch_loss(
     requires_grad: bool = False,
     **overrides: Any,
 ) -> tuple[Any, Any]:
-    """``torch.nn.functional.<loss>`` on ``arrays`` in ``dtype``: (result, input tensor)."""
+    """``torch.nn.functional.<loss>`` on ``arrays`` in ``dtype``: (result, the tensor of
+    the first positional argument)."""
     import torch
     import torch.nn.functional as F
 
@@ -303,11 +304,11 @@ def _torch_loss(
         k: torch.from_numpy(v) if _is_index(v) else torch.from_numpy(v).to(_torch_dtype(dtype))
         for k, v in arrays.items()
     }
-    x, t = tensors.pop("input"), tensors.pop("target")
-    x.requires_grad_(requires_grad)
+    positional = [tensors.pop(name) for name in LOSSES[case.loss].positional]
+    positional[0].requires_grad_(requires_grad)
     with quiet_legacy_warnings():
-        out = getattr(F, case.loss)(x, t, **tensors, **{**case.kwargs, **overrides})
-    return out, x
+        out = getattr(F, case.loss)(*positional, **tensors, **{**case.kwargs, **overrides})
+    return out, positional[0]
 
 
 def _finite_max(*arrays: np.ndarray) -> float:
@@ -352,7 +353,8 @@ def reference(case: Case, dtype: str) -> Reference:
         case, arrays, "float64", size_average=None, reduce=None, reduction="none"
     )
     n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
-    ref.scale = max(1.0, _finite_max(arrays["input"], unreduced.numpy())) * n_sum
+    first = arrays[LOSSES[case.loss].positional[0]]
+    ref.scale = max(1.0, _finite_max(first, unreduced.numpy())) * n_sum
 
     ref.grad_skip = _grad_skip(case, dtype, ref)
     if ref.grad_skip is None:
@@ -391,31 +393,38 @@ def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
     import arrayloss
 
     fn = getattr(arrayloss, case.loss)
-    rest = {k: v for k, v in args.items() if k not in ("input", "target")}
+    names = LOSSES[case.loss].positional
+    rest = {k: v for k, v in args.items() if k not in names}
     with quiet_legacy_warnings():
-        return backend.call(fn, args["input"], args["target"], **rest, **case.kwargs)
+        return backend.call(fn, *(args[name] for name in names), **rest, **case.kwargs)
 
 
 def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
-    args["input"].requires_grad_(True)
+    wrt = LOSSES[case.loss].grad_wrt
+    args[wrt].requires_grad_(True)
     _call(backend, case, args).sum().backward()
-    return backend.to_numpy(args["input"].grad)
+    return backend.to_numpy(args[wrt].grad)
 
 
 def _jax_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
     import arrayloss
 
+    info = LOSSES[case.loss]
     options = tuple(sorted(case.kwargs.items()))
-    grad = _jax_grad_function(getattr(arrayloss, case.loss), options, backend.jit)
-    x = args.pop("input")
+    grad = _jax_grad_function(getattr(arrayloss, case.loss), info.positional, options, backend.jit)
+    x = args.pop(info.grad_wrt)
     return backend.to_numpy(grad(x, args))
 
 
 @functools.lru_cache(maxsize=1024)
 def _jax_grad_function(
-    fn: Callable[..., Any], options: tuple[tuple[str, Any], ...], jit: bool
+    fn: Callable[..., Any],
+    positional: tuple[str, ...],
+    options: tuple[tuple[str, Any], ...],
+    jit: bool,
 ) -> Callable[..., Any]:
-    """``jax.grad`` of the summed loss with respect to ``input``; on jit backends the
+    """``jax.grad`` of the summed loss with respect to its first positional argument
+    (``positional[0]``); on jit backends the
     whole gradient is traced under ``jax.jit`` (one compilation per shape, where
     ``grad`` of a jitted function compiles its forward and backward parts apart).
     Cached so that JAX reuses its compilations across cases."""
@@ -425,15 +434,16 @@ def _jax_grad_function(
     kwargs = dict(options)
 
     def total(x: Any, arrays: dict[str, Any]) -> Any:
-        rest = {k: v for k, v in arrays.items() if k != "target"}
+        others = [arrays[name] for name in positional[1:]]
+        rest = {k: v for k, v in arrays.items() if k not in positional}
         with quiet_legacy_warnings():
-            return jnp.sum(fn(x, arrays["target"], **rest, **kwargs))
+            return jnp.sum(fn(x, *others, **rest, **kwargs))
 
     grad = jax.grad(total)
     return jax.jit(grad) if jit else grad
 
 
-#: How to take d(sum of the loss)/d(input) on each autodiff library.
+#: How to take d(sum of the loss)/d(first argument) on each autodiff library.
 GRADIENTS: dict[str, Callable[[Backend, Case, dict[str, Any]], np.ndarray]] = {
     "torch": _torch_grad,
     "jax": _jax_grad,
