@@ -87,6 +87,27 @@ def _class_index_out_of_range(rng: np.random.Generator, shape: Shape, scale: flo
     return t
 
 
+def _with_index(t: np.ndarray, rng: np.random.Generator, value: int) -> np.ndarray:
+    t = np.array(t)
+    if t.size:
+        t.flat[rng.integers(t.size)] = value
+    return t
+
+
+def _multilabel_index(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # multilabel_margin_loss targets over C = scale classes: per sample a block of k
+    # indices in [0, C) (repeats allowed), then -1, then anything in [-1, C), which
+    # PyTorch ignores; k runs over 0 .. C (C: no -1 at all).
+    t = rng.integers(-1, int(scale), size=shape)
+    rows = t.reshape(-1, shape[-1]) if len(shape) else t.reshape(1, 1)
+    for n, row in enumerate(rows):
+        k = n % (row.size + 1)
+        row[:k] = rng.integers(0, int(scale), size=k)
+        if k < row.size:
+            row[k] = -1
+    return t
+
+
 #: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64 (int64
 #: for the kinds of :data:`INTEGER_KINDS`).
 KINDS: dict[str, Sampler] = {
@@ -128,10 +149,25 @@ KINDS: dict[str, Sampler] = {
     "log_probabilities": lambda rng, shape, scale: np.log(rng.uniform(0.01, 1.0, size=shape)),
     # Labels of -1 or 1 (the soft-margin losses).
     "signs": lambda rng, shape, scale: rng.choice([-1.0, 1.0], size=shape),
+    # Multiples of scale in [-2, 2] (ties, for hinges exactly at 0).
+    "ties": lambda rng, shape, scale: rng.integers(-4, 5, size=shape) * scale,
+    # Class indices padded with -1 (multilabel_margin_loss), C = scale.
+    "multilabel_index": _multilabel_index,
+    # Like multilabel_index with one element (maybe in the padding) at C: out of range.
+    "multilabel_index_out_of_range": lambda rng, shape, scale: _with_index(
+        _multilabel_index(rng, shape, scale), rng, int(scale)
+    ),
 }
 #: The kinds drawn as int64 class indices (kept integer in every dtype of a run).
 INTEGER_KINDS = frozenset(
-    {"class_index", "class_index_ignored", "class_index_out_of_range", "all_ignored"}
+    {
+        "class_index",
+        "class_index_ignored",
+        "class_index_out_of_range",
+        "all_ignored",
+        "multilabel_index",
+        "multilabel_index_out_of_range",
+    }
 )
 
 
@@ -669,6 +705,35 @@ def _multi_margin_cases() -> Iterator[Case]:
         )
 
 
+def _multilabel_margin_cases() -> Iterator[Case]:
+    loss = "multilabel_margin_loss"
+    shapes: tuple[Shape, ...] = ((), (N_CLASSES,), (1, 7), (9, 4), (0, 4))
+    for shape in shapes:
+        n_classes = shape[-1] if shape else 1
+        for reduction in REDUCTIONS:
+            if shape[:1] == (0,) and reduction == "mean":
+                continue  # PyTorch 2.13 returns uninitialized memory (documented)
+            args = {
+                "input": Arg("logits", shape),
+                "target": Arg("multilabel_index", shape, n_classes),
+            }
+            yield _case(loss, f"{_shape_str(shape)}-{reduction}", args, reduction=reduction)
+    # Scores on a grid of 0.5: hinges at exactly 0 (ties between a threshold and a score).
+    args = {"input": Arg("ties", (6, 5), 0.5), "target": Arg("multilabel_index", (6, 5), 5)}
+    yield _case(loss, "ties", args, reduction="none")
+    args = {
+        "input": Arg("logits", (5, 4)),
+        "target": Arg("multilabel_index_out_of_range", (5, 4), 4),
+    }
+    yield _case(loss, "index_out_of_range", args, value_check=True)
+    for size_average, reduce in LEGACY:
+        args = {"input": Arg("logits", (5, 4)), "target": Arg("multilabel_index", (5, 4), 4)}
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss, name, args, dtypes=LEGACY_DTYPES, size_average=size_average, reduce=reduce
+        )
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -691,6 +756,7 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("soft_margin_loss", _soft_margin_cases),
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
         LossInfo("multi_margin_loss", _multi_margin_cases),
+        LossInfo("multilabel_margin_loss", _multilabel_margin_cases),
     )
 }
 

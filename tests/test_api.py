@@ -23,6 +23,7 @@ FUNCTIONS = [
     "cross_entropy",
     "kl_div",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "soft_margin_loss",
@@ -39,6 +40,7 @@ INDEX_CLASSES = {
     "KLDivLoss": "kl_div",
     "SoftMarginLoss": "soft_margin_loss",
     "MultiMarginLoss": "multi_margin_loss",
+    "MultiLabelMarginLoss": "multilabel_margin_loss",
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import arrayloss
+from conformance.backends import BACKENDS as BACKENDS_BY_NAME
 from conformance.backends import Backend
 from tests.helpers import REDUCTIONS, assert_matches, rounded, torch_loss
 
@@ -243,3 +244,191 @@ def test_multi_margin_gradient_equals_torch(rng: np.random.Generator) -> None:
                 grad = jax.jit(jax.grad(fn)) if backend.jit else jax.grad(fn)
                 g = backend.to_numpy(grad(backend.asarray(x)))
             np.testing.assert_allclose(g, xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# --- multilabel_margin_loss ------------------------------------------------------------------
+
+
+def multilabel_targets(
+    rng: np.random.Generator, n: int, c: int, max_targets: int | None = None
+) -> np.ndarray:
+    """Per sample a block of class indices (repeats allowed) of length 0 .. max_targets,
+    then -1, then arbitrary indices in [-1, C) that PyTorch ignores."""
+    t = rng.integers(-1, c, size=(n, c))
+    for row in t:
+        k = int(rng.integers(0, (max_targets if max_targets is not None else c) + 1))
+        row[:k] = rng.integers(0, c, size=k)
+        if k < c:
+            row[k] = -1
+    return t
+
+
+@pytest.fixture(params=["slots", "sorting"])
+def multilabel_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both algorithms of multilabel_margin_loss: eager arrays with few target slots loop
+    over them; with the threshold at -1 every backend takes the sorts."""
+    if request.param == "sorting":
+        import arrayloss._margin
+
+        monkeypatch.setattr(arrayloss._margin, "_SLOT_LOOP_MAX", -1)
+    return request.param  # type: ignore[no-any-return]
+
+
+def call_multilabel_margin(
+    backend: Backend, x: Any, t: Any, dtype: str = "float64", **kw: Any
+) -> Any:
+    return backend.call(
+        arrayloss.multilabel_margin_loss,
+        backend.asarray(x, dtype),
+        backend.asarray(t, "int64"),
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("shape", "max_targets"),
+    [((), None), ((6,), None), ((1, 6), 6), ((9, 7), None), ((8, 40), 3), ((5, 40), 40)],
+    ids=str,
+)
+def test_multilabel_margin_matches_torch(
+    backend: Backend,
+    rng: np.random.Generator,
+    multilabel_path: str,
+    reduction: str,
+    shape: Any,
+    max_targets: int | None,
+) -> None:
+    n, c = (shape[0] if len(shape) == 2 else 1), (shape[-1] if shape else 1)
+    t = multilabel_targets(rng, n, c, max_targets).reshape(shape)
+    x = rng.normal(size=shape)
+    expected = torch_loss("multilabel_margin_loss", x, t, reduction=reduction)
+    result = call_multilabel_margin(backend, x, t, reduction=reduction)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_multilabel_margin_pytorch_documented_example(backend: Backend) -> None:
+    # torch.nn.MultiLabelMarginLoss docs: targets {3, 0} (the 1 after -1 is ignored):
+    # 1/4 [(1-(0.1-0.2)) + (1-(0.1-0.4)) + (1-(0.8-0.2)) + (1-(0.8-0.4))] = 0.85.
+    loss = arrayloss.MultiLabelMarginLoss()
+    x = backend.asarray(np.array([[0.1, 0.2, 0.4, 0.8]]))
+    result = backend.call(loss, x, backend.asarray(np.array([[3, 0, -1, 1]]), "int64"))
+    assert_matches(backend, result, np.asarray(0.85), "float64")
+
+
+def test_multilabel_margin_closed_form_repeats_and_ties(
+    backend: Backend, multilabel_path: str
+) -> None:
+    # Class 1 named twice counts twice (PyTorch loops over target slots); classes 0 and
+    # 2 are the non-targets. Sample 0: 2 * [(1 - 0.5 + 0.1) + (1 - 0.5 + 0.3)] / 3.
+    # Sample 1: x_1 - 1 = 0 = x_0 = x_2: every hinge is exactly 0. Sample 2: no target.
+    x = np.array([[0.1, 0.5, 0.3], [0.0, 1.0, 0.0], [5.0, -5.0, 0.0]])
+    t = np.array([[1, 1, -1], [1, -1, 2], [-1, 0, 1]])
+    result = call_multilabel_margin(backend, x, t, reduction="none")
+    assert_matches(backend, result, np.array([2 * 1.4 / 3, 0.0, 0.0]), "float64")
+
+
+def test_multilabel_margin_every_dtype(backend: Backend, rng: np.random.Generator) -> None:
+    # PyTorch's CPU kernel has no float16/bfloat16: the reference is float64 on the
+    # rounded inputs; arrayloss computes halves in float32 and returns the input dtype.
+    t = multilabel_targets(rng, 6, 5)
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, 5)), dtype)
+        expected = rounded(torch_loss("multilabel_margin_loss", x, t, reduction="none"), dtype)
+        result = call_multilabel_margin(backend, x, t, dtype, reduction="none")
+        assert_matches(backend, result, expected, dtype)
+
+
+def test_multilabel_margin_empty_batch(backend: Backend) -> None:
+    # PyTorch 2.13 returns uninitialized memory for 'mean' of an empty batch: closed
+    # form instead, as for multi_margin_loss.
+    x, t = np.zeros((0, 4)), np.zeros((0, 4), dtype=np.int64)
+    assert backend.to_numpy(call_multilabel_margin(backend, x, t, reduction="sum")) == 0
+    assert np.isnan(backend.to_numpy(call_multilabel_margin(backend, x, t)))
+    none = call_multilabel_margin(backend, x, t, reduction="none")
+    assert backend.to_numpy(none).shape == (0,)
+
+
+def test_multilabel_margin_bad_inputs(backend: Backend) -> None:
+    x = np.zeros((2, 3))
+    with pytest.raises(TypeError, match="`target` of class indices must have an integer dtype"):
+        backend.call(
+            arrayloss.multilabel_margin_loss, backend.asarray(x), backend.asarray(np.zeros((2, 3)))
+        )
+    with pytest.raises(ValueError, match=r"`target` must have `input`'s shape \(2, 3\)"):
+        call_multilabel_margin(backend, x, np.zeros((2, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"`input` must have shape \(C,\) or \(N, C\)"):
+        call_multilabel_margin(backend, np.zeros((2, 3, 4)), np.zeros((2, 3, 4), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"with C > 0 .*got shape \(3, 0\)"):
+        call_multilabel_margin(backend, np.zeros((3, 0)), np.zeros((3, 0), dtype=np.int64))
+
+
+@pytest.mark.parametrize("bad", [3, -2])
+def test_multilabel_margin_index_out_of_range(backend: Backend, bad: int) -> None:
+    # PyTorch checks the padding after the first -1 too ("target is out of range").
+    x = np.zeros((2, 3))
+    t = np.array([[0, -1, bad], [1, 2, -1]])
+    if backend.jit or backend.lazy:
+        call_multilabel_margin(backend, x, t)  # documented: no value check
+        return
+    with pytest.raises(
+        IndexError, match=rf"`target` holds class index {bad}, outside \[-1, 3\) \(C = 3;"
+    ):
+        call_multilabel_margin(backend, x, t)
+
+
+def test_multilabel_margin_gradient_equals_torch(
+    rng: np.random.Generator, multilabel_path: str
+) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from tests.test_gradients_and_transforms import AUTODIFF
+
+    x = rng.normal(size=(7, 6))
+    x[0] = [0.0, 1.0, 0.0, 2.0, -1.0, 0.5]  # hinges exactly at 0: derivative 0 there
+    t = multilabel_targets(rng, 7, 6)
+    t[0] = [1, 3, 1, -1, 0, 0]
+    xt = torch.tensor(x, requires_grad=True)
+    F.multilabel_margin_loss(xt, torch.tensor(t), reduction="sum").backward()
+    for param in AUTODIFF:
+        backend = param.values[0]
+        if backend.skip_reason():
+            continue
+        fn = lambda a, b=backend: arrayloss.multilabel_margin_loss(  # noqa: E731
+            a, b.asarray(t, "int64"), reduction="sum"
+        )
+        if backend.module == "torch":
+            xb = backend.asarray(x).requires_grad_()
+            fn(xb).backward()
+            g = backend.to_numpy(xb.grad)
+        else:
+            import jax
+
+            grad = jax.jit(jax.grad(fn)) if backend.jit else jax.grad(fn)
+            g = backend.to_numpy(grad(backend.asarray(x)))
+        np.testing.assert_allclose(g, xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_multilabel_margin_jax_vmap_equals_loop(rng: np.random.Generator) -> None:
+    pytest.importorskip("jax")
+    import jax
+
+    jnp = next(b for b in BACKENDS_BY_NAME if b.name == "jax").namespace()  # enables x64
+    x = rng.normal(size=(4, 3, 5))
+    t = multilabel_targets(rng, 12, 5).reshape(4, 3, 5)
+    batched = jax.vmap(arrayloss.multilabel_margin_loss)(jnp.asarray(x), jnp.asarray(t))
+    looped = [float(arrayloss.multilabel_margin_loss(x[i], t[i])) for i in range(4)]
+    np.testing.assert_allclose(np.asarray(batched), looped, rtol=1e-13)
+
+
+def test_multilabel_margin_class_equals_function(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    x = rng.normal(size=(4, 5))
+    t = multilabel_targets(rng, 4, 5)
+    loss = arrayloss.MultiLabelMarginLoss(reduction="sum")
+    assert repr(loss) == "MultiLabelMarginLoss(reduction='sum')"
+    result = backend.call(loss, backend.asarray(x), backend.asarray(t, "int64"))
+    expected = torch_loss("multilabel_margin_loss", x, t, reduction="sum")
+    assert_matches(backend, result, expected, "float64")

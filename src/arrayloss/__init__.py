@@ -13,12 +13,13 @@ from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import kl_div
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
-from ._margin import multilabel_soft_margin_loss, soft_margin_loss
+from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     KLDivLoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
@@ -35,6 +36,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "KLDivLoss",
+    "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
@@ -45,6 +47,7 @@ __all__ = [
     "cross_entropy",
     "kl_div",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "soft_margin_loss",

@@ -79,6 +79,28 @@ class ArrayContext:
             with numpy.errstate(all="ignore"):
                 yield
 
+    def take_along_axis(self, x: Any, indices: Any, axis: int = -1) -> Any:
+        """``xp.take_along_axis(x, indices, axis=axis)`` (array API 2024.12).
+
+        Why here: Dask has no ``take_along_axis`` and array-api-compat adds none for
+        it. For Dask arrays each block of rows gathers with its own library's
+        ``take_along_axis`` after ``axis`` is put into a single chunk, as
+        array-api-compat's Dask ``argsort`` does; the result stays lazy.
+        """
+        xp = self.xp
+        if hasattr(xp, "take_along_axis"):
+            return xp.take_along_axis(x, indices, axis=axis)
+        dask_array = sys.modules.get("dask.array")
+        if dask_array is None or not isinstance(x, dask_array.Array):
+            raise TypeError(f"{xp.__name__} has no take_along_axis")
+        axis = axis % x.ndim
+        x = x.rechunk({axis: -1})
+        indices = indices.rechunk(x.chunks)
+        meta_xp = array_api_compat.array_namespace(x._meta)
+        return dask_array.map_blocks(
+            meta_xp.take_along_axis, x, indices, axis=axis, dtype=x.dtype, meta=x._meta
+        )
+
 
 def _type_name(value: object) -> str:
     cls = type(value)

@@ -12,7 +12,7 @@ from typing import Any
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
-from ._margin import multilabel_soft_margin_loss, soft_margin_loss
+from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._reduction import REDUCTIONS, legacy_reduction
 from ._validation import check_options_not_arrays
 
@@ -21,6 +21,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "KLDivLoss",
+    "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
@@ -298,6 +299,25 @@ class SoftMarginLoss(_Loss):
 
     def forward(self, input: Any, target: Any) -> Any:
         return soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-class multi-label hinge loss over padded class indices; see
+    :func:`arrayloss.multilabel_margin_loss`.
+
+    Mirrors :class:`torch.nn.MultiLabelMarginLoss`.
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
