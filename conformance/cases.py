@@ -14,6 +14,7 @@ with a :class:`LossInfo`.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,18 @@ def _multilabel_index(rng: np.random.Generator, shape: Shape, scale: float) -> n
     return t
 
 
+def _with_nan(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Normal * scale with one NaN (and an infinity where there is room).
+    return _with_values(rng, rng.normal(size=shape) * scale, [np.nan, np.inf])
+
+
+def _kinks(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Exactly at the kinks of the regression losses for delta = beta = scale (a power of
+    # two, exact in every dtype): 0, +-scale, and between and beyond them.
+    x = rng.choice([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0], size=shape) * scale
+    return _with_values(rng, x, [0.0, scale, -scale])
+
+
 #: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64 (int64
 #: for the kinds of :data:`INTEGER_KINDS`).
 KINDS: dict[str, Sampler] = {
@@ -157,6 +170,10 @@ KINDS: dict[str, Sampler] = {
     "multilabel_index_out_of_range": lambda rng, shape, scale: _with_index(
         _multilabel_index(rng, shape, scale), rng, int(scale)
     ),
+    # Normal * scale with a NaN and an infinity (the regression losses).
+    "with_nan": _with_nan,
+    # Values at the kinks 0, +-scale of the regression losses (delta = beta = scale).
+    "kinks": _kinks,
 }
 #: The kinds drawn as int64 class indices (kept integer in every dtype of a run).
 INTEGER_KINDS = frozenset(
@@ -734,6 +751,122 @@ def _multilabel_margin_cases() -> Iterator[Case]:
         )
 
 
+#: The threshold option of each regression loss: its name and the values run.
+REGRESSION_THRESHOLDS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "huber_loss": ("delta", (0.5, 2.0, 1e-3, float("inf"))),
+    "smooth_l1_loss": ("beta", (0.0, 0.5, 2.0, 1e-3, float("inf"))),
+}
+#: The regression losses that take a per-element `weight` (PyTorch 2.13: of input's shape).
+REGRESSION_WEIGHTED = frozenset({"l1_loss", "mse_loss", "huber_loss"})
+#: Input and target shapes that broadcast without being equal (PyTorch warns, then
+#: computes over the broadcast shape).
+REGRESSION_BROADCAST: tuple[tuple[Shape, Shape], ...] = (
+    ((4, 3), (3,)),
+    ((3,), (4, 3)),
+    ((4, 1), (1, 3)),
+    ((2, 3, 4), ()),
+)
+
+
+def _regression_cases(loss: str) -> Iterator[Case]:
+    """l1_loss, mse_loss, huber_loss and smooth_l1_loss share one grid."""
+    threshold = REGRESSION_THRESHOLDS.get(loss)
+    weighted = loss in REGRESSION_WEIGHTED
+    legacy = loss != "huber_loss"  # huber_loss has no size_average/reduce
+
+    def args_for(shape: Shape, t_shape: Shape | None = None, x: str = "logits") -> dict[str, Arg]:
+        t_shape = shape if t_shape is None else t_shape
+        return {"input": Arg(x, shape, 2.0), "target": Arg("logits", t_shape, 2.0)}
+
+    # Every shape x reduction; the weighted losses also with a weight per element.
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            name = f"{_shape_str(shape)}-{reduction}"
+            yield _case(loss, name, args_for(shape), reduction=reduction)
+            if weighted:
+                args = {**args_for(shape), "weight": Arg("positive", shape)}
+                yield _case(loss, f"{name}-weight", args, reduction=reduction)
+    # A target of another shape that broadcasts (with the weight of input's shape).
+    for i, (shape, t_shape) in enumerate(REGRESSION_BROADCAST):
+        for reduction in REDUCTIONS:
+            name = f"bcast{_shape_str(shape)}{_shape_str(t_shape)}-{reduction}"
+            yield _case(loss, name, args_for(shape, t_shape), reduction=reduction)
+        if weighted:
+            args = {**args_for(shape, t_shape), "weight": Arg("positive", shape)}
+            reduction = _rotate(i + 1)
+            name = f"bcast{_shape_str(shape)}{_shape_str(t_shape)}-{reduction}-weight"
+            yield _case(loss, name, args, reduction=reduction)
+    # The threshold: its values (0 for smooth_l1: L1), and exactly at the kinks.
+    if threshold is not None:
+        option, values = threshold
+        for value in values:
+            for reduction in REDUCTIONS:
+                args = args_for((2, 3, 4))
+                name = f"{option}_{value:g}-{reduction}"
+                yield _case(loss, name, args, reduction=reduction, **{option: value})
+        # d = x - y exactly 0, +-threshold (powers of two, exact in every dtype): the
+        # gradient cells check PyTorch's derivative at the kinks (L1's at 0 for beta = 0).
+        for value in (v for v in values if v in (0.0, 0.5, 2.0)):
+            args = {"input": Arg("kinks", (4, 5), value or 1.0), "target": Arg("zeros", (4, 5))}
+            yield _case(loss, f"kinks-{option}_{value:g}", args, reduction="sum", **{option: value})
+    else:
+        args = {"input": Arg("kinks", (4, 5)), "target": Arg("zeros", (4, 5))}
+        yield _case(loss, "kinks", args, reduction="sum")
+    # Legacy size_average/reduce (they override `reduction`, set here to 'none').
+    if legacy:
+        for size_average, reduce in LEGACY:
+            name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+            yield _case(
+                loss,
+                name,
+                args_for((4, 3)),
+                dtypes=LEGACY_DTYPES,
+                size_average=size_average,
+                reduce=reduce,
+                reduction="none",
+            )
+    # +-inf and NaN propagate as in PyTorch (inf - inf = NaN; the threshold at inf too).
+    specials: list[tuple[str, dict[str, Arg], dict[str, Any]]] = [
+        ("infinite", {"input": Arg("infinite", (4, 5)), "target": Arg("logits", (4, 5))}, {}),
+        (
+            "infinite_both",
+            {"input": Arg("infinite", (4, 5)), "target": Arg("infinite", (4, 5))},
+            {},
+        ),
+        ("nan", {"input": Arg("logits", (4, 5)), "target": Arg("with_nan", (4, 5))}, {}),
+        ("huge", {"input": Arg("huge", (4, 5), 1e4), "target": Arg("logits", (4, 5))}, {}),
+    ]
+    if threshold is not None:
+        option = threshold[0]
+        inf_args = {"input": Arg("infinite", (4, 5)), "target": Arg("logits", (4, 5))}
+        specials.append((f"infinite-{option}_inf", inf_args, {option: float("inf")}))
+    for kind, args, options in specials:
+        for reduction in ("none", "sum"):
+            yield _case(loss, f"{kind}-{reduction}", args, reduction=reduction, **options)
+    if weighted:
+        args = {
+            "input": Arg("infinite", (4, 5)),
+            "target": Arg("logits", (4, 5)),
+            "weight": Arg("positive", (4, 5)),
+        }
+        yield _case(loss, "infinite-mean-weight", args, reduction="mean")
+    # Errors: PyTorch raises; arrayloss must raise the same kind of exception.
+    yield _case(loss, "error-target_shape", args_for((4, 3), (2, 3)))
+    yield _case(loss, "error-reduction", args_for((4, 3)), reduction="avg")
+    if weighted:
+        for w_shape in ((3,), (4, 1), (2, 4, 3)):
+            args = {**args_for((4, 3)), "weight": Arg("positive", w_shape)}
+            yield _case(loss, f"error-weight_shape{_shape_str(w_shape)}", args)
+        # The weight must have input's shape even where the target enlarges the result.
+        args = {**args_for((3,), (4, 3)), "weight": Arg("positive", (4, 3))}
+        yield _case(loss, "error-weight_of_target_shape", args)
+    if threshold is not None:
+        option = threshold[0]
+        bad = [-1.0, float("nan")] + ([0.0] if option == "delta" else [])
+        for value in bad:
+            yield _case(loss, f"error-{option}_{value:g}", args_for((4, 3)), **{option: value})
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -757,6 +890,10 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
         LossInfo("multi_margin_loss", _multi_margin_cases),
         LossInfo("multilabel_margin_loss", _multilabel_margin_cases),
+        *(
+            LossInfo(name, functools.partial(_regression_cases, name))
+            for name in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
+        ),
     )
 }
 

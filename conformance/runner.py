@@ -32,6 +32,7 @@ import fnmatch
 import functools
 import importlib
 import importlib.metadata
+import inspect
 import multiprocessing
 import platform
 import time
@@ -241,6 +242,8 @@ def quiet_legacy_warnings() -> Iterator[None]:
         warnings.filterwarnings("ignore", "size_average and reduce", UserWarning)
         # kl_div's reduction='mean' warning, from PyTorch and from arrayloss alike.
         warnings.filterwarnings("ignore", "reduction: 'mean' divides", UserWarning)
+        # The regression losses' warning for a target of another shape (both libraries).
+        warnings.filterwarnings("ignore", "Using a target size", UserWarning)
         yield
 
 
@@ -329,6 +332,16 @@ def _effective_reduction(kwargs: Mapping[str, Any]) -> str:
     return "sum" if size_average is False else "mean"
 
 
+def _unreduced_options(loss: str) -> dict[str, Any]:
+    """The options that make PyTorch's ``loss`` unreduced: reduction='none', and the
+    legacy size_average/reduce cleared where the loss has them (huber_loss has not)."""
+    import torch.nn.functional as F
+
+    parameters = inspect.signature(getattr(F, loss)).parameters
+    options = {"size_average": None, "reduce": None, "reduction": "none"}
+    return {k: v for k, v in options.items() if k in parameters}
+
+
 def reference(case: Case, dtype: str) -> Reference:
     """PyTorch's float64 result (and gradient) and its result in ``dtype``."""
     import torch
@@ -349,9 +362,7 @@ def reference(case: Case, dtype: str) -> Reference:
     ref.shape = tuple(out.shape)
     ref.value = _round_through(out.numpy(), ref.result_dtype)
     # The size of the intermediates (see TOLERANCE_POLICY).
-    unreduced, _ = _torch_loss(
-        case, arrays, "float64", size_average=None, reduce=None, reduction="none"
-    )
+    unreduced, _ = _torch_loss(case, arrays, "float64", **_unreduced_options(case.loss))
     n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
     first = arrays[LOSSES[case.loss].positional[0]]
     ref.scale = max(1.0, _finite_max(first, unreduced.numpy())) * n_sum

@@ -21,11 +21,15 @@ FUNCTIONS = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "huber_loss",
     "kl_div",
+    "l1_loss",
+    "mse_loss",
     "multi_margin_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
+    "smooth_l1_loss",
     "soft_margin_loss",
 ]
 CLASSES = {
@@ -41,6 +45,10 @@ INDEX_CLASSES = {
     "SoftMarginLoss": "soft_margin_loss",
     "MultiMarginLoss": "multi_margin_loss",
     "MultiLabelMarginLoss": "multilabel_margin_loss",
+    "L1Loss": "l1_loss",
+    "MSELoss": "mse_loss",
+    "HuberLoss": "huber_loss",
+    "SmoothL1Loss": "smooth_l1_loss",
 }
 
 

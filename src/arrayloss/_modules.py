@@ -13,18 +13,23 @@ from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
-from ._reduction import REDUCTIONS, legacy_reduction
+from ._reduction import REDUCTIONS, legacy_reduction, validate_reduction
+from ._regression import _check_threshold, huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ._validation import check_options_not_arrays
 
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "HuberLoss",
     "KLDivLoss",
+    "L1Loss",
+    "MSELoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "SmoothL1Loss",
     "SoftMarginLoss",
 ]
 
@@ -379,3 +384,91 @@ class MultiMarginLoss(_Loss):
         if self.weight is not None:
             options["weight"] = _describe(self.weight)
         return options
+
+
+# --- regression losses ------------------------------------------------------------------
+
+
+class L1Loss(_Loss):
+    """Mean absolute error; see :func:`arrayloss.l1_loss`.
+
+    Mirrors :class:`torch.nn.L1Loss` (no ``weight``, as PyTorch's class).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> float(arrayloss.L1Loss(reduction="sum")(np.array([1.0, -2.0]), np.zeros(2)))
+    3.0
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error; see :func:`arrayloss.mse_loss`.
+
+    Mirrors :class:`torch.nn.MSELoss` (no ``weight``, as PyTorch's class).
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """The Huber loss; see :func:`arrayloss.huber_loss`.
+
+    Mirrors :class:`torch.nn.HuberLoss`; ``delta`` is checked when constructed.
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        check_options_not_arrays(type(self).__name__, reduction=reduction, delta=delta)
+        self.reduction = validate_reduction(reduction)
+        self.delta = _check_threshold("delta", delta, allow_zero=False)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+    def _options(self) -> dict[str, Any]:
+        return {**super()._options(), "delta": repr(self.delta)}
+
+
+class SmoothL1Loss(_Loss):
+    """The smooth L1 loss; see :func:`arrayloss.smooth_l1_loss`.
+
+    Mirrors :class:`torch.nn.SmoothL1Loss`; ``beta`` is checked when constructed.
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        beta: float = 1.0,
+    ) -> None:
+        check_options_not_arrays(type(self).__name__, beta=beta)
+        super().__init__(size_average, reduce, reduction)
+        self.beta = _check_threshold("beta", beta, allow_zero=True)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def _options(self) -> dict[str, Any]:
+        return {**super()._options(), "beta": repr(self.beta)}
