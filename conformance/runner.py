@@ -304,7 +304,9 @@ def _torch_loss(
         k: torch.from_numpy(v) if _is_index(v) else torch.from_numpy(v).to(_torch_dtype(dtype))
         for k, v in arrays.items()
     }
-    positional = [tensors.pop(name) for name in LOSSES[case.loss].positional]
+    # A positional argument the case gives as an option (gaussian_nll_loss's float
+    # `var`) is not drawn: it goes by keyword, with the other options.
+    positional = [tensors.pop(name) for name in LOSSES[case.loss].positional if name in tensors]
     positional[0].requires_grad_(requires_grad)
     with quiet_legacy_warnings():
         out = getattr(F, case.loss)(*positional, **tensors, **{**case.kwargs, **overrides})
@@ -349,9 +351,10 @@ def reference(case: Case, dtype: str) -> Reference:
     ref.shape = tuple(out.shape)
     ref.value = _round_through(out.numpy(), ref.result_dtype)
     # The size of the intermediates (see TOLERANCE_POLICY).
-    unreduced, _ = _torch_loss(
-        case, arrays, "float64", size_average=None, reduce=None, reduction="none"
-    )
+    # Unreduced: the legacy options are cleared only where the case sets them (some
+    # losses, such as gaussian_nll_loss, have no size_average/reduce).
+    legacy = {k: None for k in ("size_average", "reduce") if k in case.kwargs}
+    unreduced, _ = _torch_loss(case, arrays, "float64", **legacy, reduction="none")
     n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
     first = arrays[LOSSES[case.loss].positional[0]]
     ref.scale = max(1.0, _finite_max(first, unreduced.numpy())) * n_sum
@@ -396,7 +399,8 @@ def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
     names = LOSSES[case.loss].positional
     rest = {k: v for k, v in args.items() if k not in names}
     with quiet_legacy_warnings():
-        return backend.call(fn, *(args[name] for name in names), **rest, **case.kwargs)
+        positional = (args[name] for name in names if name in args)  # see _torch_loss
+    return backend.call(fn, *positional, **rest, **case.kwargs)
 
 
 def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
@@ -434,7 +438,7 @@ def _jax_grad_function(
     kwargs = dict(options)
 
     def total(x: Any, arrays: dict[str, Any]) -> Any:
-        others = [arrays[name] for name in positional[1:]]
+        others = [arrays[name] for name in positional[1:] if name in arrays]
         rest = {k: v for k, v in arrays.items() if k not in positional}
         with quiet_legacy_warnings():
             return jnp.sum(fn(x, *others, **rest, **kwargs))
