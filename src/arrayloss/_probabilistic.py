@@ -8,14 +8,13 @@ over a private kernel that computes the unreduced loss with ``xp`` only.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 from ._dispatch import ArrayContext, array_size, namespace_of, stop_gradient
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import check_array, check_broadcastable, check_floating
+from ._validation import check_array, check_floating
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
 
@@ -55,17 +54,27 @@ def _check_eps(eps: object) -> float:
 
 def _broadcast_shape(*named: tuple[str, Any]) -> tuple[int, ...]:
     """The broadcast shape of the named arrays. PyTorch raises ``RuntimeError`` where
-    they do not broadcast; this raises ``ArrayLossValueError`` (both kinds)."""
+    they do not broadcast; this raises ``ArrayLossValueError`` (both kinds).
+
+    Shapes only, as tuples (no stand-in objects): ``torch.compile(fullgraph=True)``
+    traces this, and cannot trace ``SimpleNamespace``.
+    """
     (label, first), *rest = named
-    reference: Any = first
+    shape = tuple(first.shape)
     for name, array in rest:
-        try:
-            shape = check_broadcastable(name, array, label, reference)
-        except ValueError as exc:
-            raise ArrayLossValueError(str(exc)) from None
-        reference = SimpleNamespace(shape=shape)
+        other = tuple(array.shape)
+        merged = []
+        for i in range(1, max(len(shape), len(other)) + 1):
+            n = shape[-i] if i <= len(shape) else 1
+            m = other[-i] if i <= len(other) else 1
+            if n != m and 1 not in (n, m):
+                raise ArrayLossValueError(
+                    f"`{name}` of shape {other} does not broadcast with `{label}` of shape {shape}"
+                )
+            merged.append(m if n == 1 else n)
+        shape = tuple(reversed(merged))
         label = f"{label}` and `{name}"  # named as "`input` and `target`"
-    return tuple(reference.shape)
+    return shape
 
 
 # --- poisson_nll_loss ----------------------------------------------------------------------
