@@ -398,9 +398,9 @@ def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
     fn = getattr(arrayloss, case.loss)
     names = LOSSES[case.loss].positional
     rest = {k: v for k, v in args.items() if k not in names}
+    positional = [args[name] for name in names if name in args]  # see _torch_loss
     with quiet_legacy_warnings():
-        positional = (args[name] for name in names if name in args)  # see _torch_loss
-    return backend.call(fn, *positional, **rest, **case.kwargs)
+        return backend.call(fn, *positional, **rest, **case.kwargs)
 
 
 def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
