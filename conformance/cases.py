@@ -121,6 +121,25 @@ def _kinks(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
     return _with_values(rng, x, [0.0, scale, -scale])
 
 
+def _counts(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Poisson counts of mean `scale`, with 0, 1 and 2 at least once each: the Stirling
+    # term of poisson_nll_loss(full=True) applies only above 1.
+    return _with_values(rng, rng.poisson(scale, size=shape), [0.0, 1.0, 2.0])
+
+
+def _rates(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Poisson rates uniform in [0, scale), with one exactly 0 (log(0 + eps)).
+    return _with_values(rng, rng.uniform(0.0, scale, size=shape), [0.0])
+
+
+def _small_variance(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Variances around 1 with some below gaussian_nll_loss's default eps (1e-6),
+    # exactly 0 included: clamped to eps.
+    v = rng.uniform(0.5, 2.0, size=shape)
+    v = np.where(rng.uniform(size=shape) < 0.3, rng.uniform(0.0, 2e-6, size=shape), v)
+    return _with_values(rng, v, [0.0, 1e-8, 5e-7])
+
+
 #: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64 (int64
 #: for the kinds of :data:`INTEGER_KINDS`).
 KINDS: dict[str, Sampler] = {
@@ -174,6 +193,17 @@ KINDS: dict[str, Sampler] = {
     "with_nan": _with_nan,
     # Values at the kinks 0, +-scale of the regression losses (delta = beta = scale).
     "kinks": _kinks,
+    # Counts of mean scale (0, 1 and 2 included), as floats and as int64.
+    "counts": _counts,
+    "counts_int": _counts,
+    # Rates in [0, scale) (one exactly 0).
+    "rates": _rates,
+    # Variances with some below 1e-6, 0 included.
+    "small_variance": _small_variance,
+    # Variances around 1 but for one negative (-0.5).
+    "negative_variance": lambda rng, shape, scale: _with_values(
+        rng, rng.uniform(0.5, 2.0, size=shape), [-0.5]
+    ),
 }
 #: The kinds drawn as int64 class indices (kept integer in every dtype of a run).
 INTEGER_KINDS = frozenset(
@@ -184,6 +214,7 @@ INTEGER_KINDS = frozenset(
         "all_ignored",
         "multilabel_index",
         "multilabel_index_out_of_range",
+        "counts_int",
     }
 )
 
@@ -867,6 +898,159 @@ def _regression_cases(loss: str) -> Iterator[Case]:
             yield _case(loss, f"error-{option}_{value:g}", args_for((4, 3)), **{option: value})
 
 
+def _poisson_nll_cases() -> Iterator[Case]:
+    loss = "poisson_nll_loss"
+
+    def args_for(shape: Shape, log_input: bool, t_shape: Shape | None = None) -> dict[str, Arg]:
+        x = Arg("logits", shape, 1.5) if log_input else Arg("rates", shape, 4.0)
+        return {"input": x, "target": Arg("counts", shape if t_shape is None else t_shape, 2.5)}
+
+    # Every shape x reduction x log_input x full.
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            for log_input in (True, False):
+                for full in (False, True):
+                    name = f"{_shape_str(shape)}-{reduction}-log_input_{log_input}-full_{full}"
+                    yield _case(
+                        loss,
+                        name,
+                        args_for(shape, log_input),
+                        reduction=reduction,
+                        log_input=log_input,
+                        full=full,
+                    )
+    # A target that broadcasts against the input, and one that enlarges the result.
+    for i, t_shape in enumerate(((3,), (4, 1), (2, 4, 3))):
+        reduction = _rotate(i)
+        for log_input in (True, False):
+            name = f"target_bcast{_shape_str(t_shape)}-{reduction}-log_input_{log_input}"
+            args = args_for((4, 3), log_input, t_shape)
+            yield _case(loss, name, args, reduction=reduction, log_input=log_input, full=True)
+    # eps: larger, and 0 (a rate of exactly 0 gives log 0: inf, or nan for a count of 0).
+    for eps in (1e-3, 0.5, 0.0):
+        for reduction in REDUCTIONS:
+            args = args_for((4, 3), False)
+            name = f"eps_{eps:g}-{reduction}"
+            yield _case(loss, name, args, reduction=reduction, log_input=False, eps=eps)
+    # Integer counts: converted to the input's dtype, as PyTorch promotes them. With
+    # full=True PyTorch computes the Stirling term of an integer target in float32 (the
+    # default dtype, via log of an int64 tensor), so that case skips float64.
+    for log_input in (True, False):
+        for full in (False, True):
+            args = {**args_for((4, 3), log_input), "target": Arg("counts_int", (4, 3), 2.5)}
+            yield _case(
+                loss,
+                f"counts_int-log_input_{log_input}-full_{full}",
+                args,
+                dtypes=("float32", "float16", "bfloat16") if full else None,
+                reduction="none",
+                log_input=log_input,
+                full=full,
+            )
+    # Large counts: the Stirling term dominates.
+    for log_input in (True, False):
+        args = {"input": args_for((4, 3), log_input)["input"], "target": Arg("counts", (4, 3), 40)}
+        yield _case(
+            loss,
+            f"large_counts-log_input_{log_input}",
+            args,
+            reduction="sum",
+            log_input=log_input,
+            full=True,
+        )
+    # Legacy size_average/reduce (they override `reduction`, set here to 'none').
+    for size_average, reduce in LEGACY:
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss,
+            name,
+            args_for((4, 3), True),
+            dtypes=LEGACY_DTYPES,
+            size_average=size_average,
+            reduce=reduce,
+            reduction="none",
+            full=True,
+        )
+    # Errors.
+    yield _case(loss, "error-target_shape", args_for((4, 3), True, (3, 4)))
+    for reduction in ("avg", "elementwise_mean"):
+        yield _case(
+            loss, f"error-reduction_{reduction}", args_for((4, 3), True), reduction=reduction
+        )
+
+
+#: Variance shapes for an input shape: the same, one fewer dimension, a last dimension
+#: of 1 and (for 3-d input) a middle dimension of 1.
+def _variance_shapes(shape: Shape) -> list[tuple[str, Shape]]:
+    shapes = [("same", shape)]
+    if shape:
+        shapes += [("fewer", shape[:-1]), ("last1", (*shape[:-1], 1))]
+    if len(shape) == 3:
+        shapes.append(("middle1", (shape[0], 1, shape[2])))
+    return shapes
+
+
+def _gaussian_nll_cases() -> Iterator[Case]:
+    loss = "gaussian_nll_loss"
+
+    def args_for(shape: Shape, v_shape: Shape | None, var: str = "positive") -> dict[str, Arg]:
+        args = {"input": Arg("logits", shape, 2.0), "target": Arg("logits", shape, 2.0)}
+        if v_shape is not None:
+            args["var"] = Arg(var, v_shape)
+        return args
+
+    # Every shape x variance shape x reduction (full in turn); a float var on each shape.
+    i = 0
+    for shape in SHAPES:
+        for label, v_shape in _variance_shapes(shape):
+            for reduction in REDUCTIONS:
+                full = i % 2 == 1
+                i += 1
+                name = (
+                    f"{_shape_str(shape)}-var_{label}{_shape_str(v_shape)}-{reduction}-full_{full}"
+                )
+                yield _case(loss, name, args_for(shape, v_shape), reduction=reduction, full=full)
+        for reduction in REDUCTIONS:
+            full = i % 2 == 1
+            i += 1
+            name = f"{_shape_str(shape)}-var_float-{reduction}-full_{full}"
+            yield _case(loss, name, args_for(shape, None), reduction=reduction, full=full, var=0.7)
+    # Variances below eps (0 included): clamped, for the default and a larger eps.
+    for eps in (1e-6, 1e-2):
+        for reduction in REDUCTIONS:
+            for label, v_shape in (("same", (2, 3, 4)), ("fewer", (2, 3))):
+                args = args_for((2, 3, 4), v_shape, "small_variance")
+                name = f"small_var_{label}-eps_{eps:g}-{reduction}"
+                yield _case(loss, name, args, reduction=reduction, eps=eps)
+    for var in (0.0, 1e-9):
+        yield _case(loss, f"var_float_{var:g}", args_for((4, 3), None), reduction="none", var=var)
+    # A target that broadcasts against the input, or enlarges the result.
+    for t_shape, v_shape in (((3,), (4, 3)), ((4, 1), (4,)), ((2, 4, 3), (4,)), ((2, 4, 3), None)):
+        args = args_for((4, 3), v_shape)
+        args["target"] = Arg("logits", t_shape, 2.0)
+        name = (
+            f"target_bcast{_shape_str(t_shape)}-var{_shape_str(v_shape) if v_shape else '_float'}"
+        )
+        kwargs: dict[str, Any] = {} if v_shape else {"var": 1.5}
+        yield _case(loss, name, args, reduction="none", **kwargs)
+    # Errors: var of a wrong size or sign, a wrong reduction.
+    for v_shape in ((3,), (1, 1), (), (4, 3, 1), (4, 0)):
+        yield _case(loss, f"error-var_size{_shape_str(v_shape)}", args_for((4, 3), v_shape))
+    # var passes the size rule but does not broadcast (PyTorch: RuntimeError).
+    yield _case(loss, "error-var_bcast(0,1)", args_for((2, 3), (0, 1)))
+    yield _case(
+        loss, "error-target_shape", {**args_for((4, 3), (4, 3)), "target": Arg("logits", (3, 4))}
+    )
+    yield _case(
+        loss, "error-var_negative", args_for((4, 3), (4, 3), "negative_variance"), value_check=True
+    )
+    yield _case(loss, "error-var_float_negative", args_for((4, 3), None), var=-1.0)
+    for reduction in ("avg", "elementwise_mean"):
+        yield _case(
+            loss, f"error-reduction_{reduction}", args_for((4, 3), (4, 1)), reduction=reduction
+        )
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -889,6 +1073,8 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("soft_margin_loss", _soft_margin_cases),
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
         LossInfo("multi_margin_loss", _multi_margin_cases),
+        LossInfo("poisson_nll_loss", _poisson_nll_cases),
+        LossInfo("gaussian_nll_loss", _gaussian_nll_cases, positional=("input", "target", "var")),
         LossInfo("multilabel_margin_loss", _multilabel_margin_cases),
         *(
             LossInfo(name, functools.partial(_regression_cases, name))

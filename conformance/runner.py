@@ -307,7 +307,9 @@ def _torch_loss(
         k: torch.from_numpy(v) if _is_index(v) else torch.from_numpy(v).to(_torch_dtype(dtype))
         for k, v in arrays.items()
     }
-    positional = [tensors.pop(name) for name in LOSSES[case.loss].positional]
+    # A positional argument the case gives as an option (gaussian_nll_loss's float
+    # `var`) is not drawn: it goes by keyword, with the other options.
+    positional = [tensors.pop(name) for name in LOSSES[case.loss].positional if name in tensors]
     positional[0].requires_grad_(requires_grad)
     with quiet_legacy_warnings():
         out = getattr(F, case.loss)(*positional, **tensors, **{**case.kwargs, **overrides})
@@ -406,8 +408,9 @@ def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
     fn = getattr(arrayloss, case.loss)
     names = LOSSES[case.loss].positional
     rest = {k: v for k, v in args.items() if k not in names}
+    positional = [args[name] for name in names if name in args]  # see _torch_loss
     with quiet_legacy_warnings():
-        return backend.call(fn, *(args[name] for name in names), **rest, **case.kwargs)
+        return backend.call(fn, *positional, **rest, **case.kwargs)
 
 
 def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
@@ -445,7 +448,7 @@ def _jax_grad_function(
     kwargs = dict(options)
 
     def total(x: Any, arrays: dict[str, Any]) -> Any:
-        others = [arrays[name] for name in positional[1:]]
+        others = [arrays[name] for name in positional[1:] if name in arrays]
         rest = {k: v for k, v in arrays.items() if k not in positional}
         with quiet_legacy_warnings():
             return jnp.sum(fn(x, *others, **rest, **kwargs))

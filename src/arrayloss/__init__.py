@@ -18,6 +18,7 @@ from ._modules import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
@@ -26,9 +27,11 @@ from ._modules import (
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
 )
+from ._probabilistic import gaussian_nll_loss, poisson_nll_loss
 from ._regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
 __version__ = "0.1.0.dev0"
@@ -40,6 +43,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
@@ -48,12 +52,14 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "gaussian_nll_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
@@ -62,6 +68,7 @@ __all__ = [
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
+    "poisson_nll_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
 ]

@@ -22,7 +22,7 @@ import array_api_compat
 
 from ._errors import ArrayLossValueError
 
-__all__ = ["ArrayContext", "array_size", "namespace_of"]
+__all__ = ["ArrayContext", "array_size", "namespace_of", "stop_gradient"]
 
 # Python scalars are allowed wherever PyTorch allows a number; they carry no namespace.
 _PYTHON_SCALARS = (bool, int, float, complex)
@@ -215,3 +215,22 @@ def array_size(x: Any) -> int:
     for n in x.shape:
         size *= int(n)
     return size
+
+
+def stop_gradient(ctx: ArrayContext, x: Any) -> Any:
+    """``x``'s values, seen by autodiff as a constant (derivative 0).
+
+    Why here: the array API standard has no way to stop a gradient, and
+    ``gaussian_nll_loss`` needs one to clamp the variance as PyTorch does (the clamp
+    happens under ``torch.no_grad()``, so the gradient passes through it as if it were
+    the identity). Standard operations cannot express it: each one differentiates the
+    function it computes, and those with derivative 0 (``floor``, ``sign``, comparisons)
+    do not keep the values. PyTorch: ``x.detach()``; JAX: ``jax.lax.stop_gradient``
+    (traced arrays included); the other libraries (NumPy, CuPy, Dask, array-api-strict)
+    have no autodiff, so ``x`` itself.
+    """
+    if array_api_compat.is_torch_namespace(ctx.xp):
+        return x.detach()
+    if array_api_compat.is_jax_namespace(ctx.xp):
+        return sys.modules["jax"].lax.stop_gradient(x)
+    return x

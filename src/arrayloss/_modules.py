@@ -13,6 +13,7 @@ from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
+from ._probabilistic import gaussian_nll_loss, poisson_nll_loss, probabilistic_reduction
 from ._reduction import REDUCTIONS, legacy_reduction, validate_reduction
 from ._regression import _check_threshold, huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ._validation import check_options_not_arrays
@@ -21,6 +22,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
@@ -29,6 +31,7 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
 ]
@@ -472,3 +475,100 @@ class SmoothL1Loss(_Loss):
 
     def _options(self) -> dict[str, Any]:
         return {**super()._options(), "beta": repr(self.beta)}
+
+
+# --- probabilistic losses ------------------------------------------------------------------
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood; see :func:`arrayloss.poisson_nll_loss`.
+
+    Mirrors :class:`torch.nn.PoissonNLLLoss`, whose ``forward`` names its first argument
+    ``log_input`` (the input, whatever ``log_input`` says).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.PoissonNLLLoss(log_input=False, reduction="sum")
+    >>> loss = loss_fn(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    >>> bool(np.isclose(loss, 3.0 - 2.0 * np.log(2.0 + 1e-8)))  # 1 - log(1) + 2 - 2 log(2)
+    True
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-8,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        check_options_not_arrays(type(self).__name__, log_input=log_input, full=full, eps=eps)
+        check_options_not_arrays(
+            type(self).__name__, size_average=size_average, reduce=reduce, reduction=reduction
+        )
+        super().__init__(None, None, probabilistic_reduction(size_average, reduce, reduction))
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input: Any, target: Any) -> Any:
+        return poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if not self.log_input:
+            options["log_input"] = "False"
+        if self.full:
+            options["full"] = "True"
+        if self.eps != 1e-8:
+            options["eps"] = repr(self.eps)
+        return {**options, **super()._options()}
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood; see :func:`arrayloss.gaussian_nll_loss`.
+
+    Mirrors :class:`torch.nn.GaussianNLLLoss`: keyword-only options, and ``var`` is the
+    third argument of the call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.GaussianNLLLoss(reduction="sum")
+    >>> x, y = np.zeros((2, 3)), np.ones((2, 3))
+    >>> float(loss_fn(x, y, np.ones((2, 1))))  # six times (log 1 + 1) / 2
+    3.0
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        check_options_not_arrays(type(self).__name__, full=full, eps=eps, reduction=reduction)
+        super().__init__(None, None, probabilistic_reduction(None, None, reduction))
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input: Any, target: Any, var: Any) -> Any:  # type: ignore[override]
+        return gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )
+
+    def __call__(self, input: Any, target: Any, var: Any) -> Any:  # type: ignore[override]
+        return self.forward(input, target, var)
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.full:
+            options["full"] = "True"
+        if self.eps != 1e-6:
+            options["eps"] = repr(self.eps)
+        return {**options, **super()._options()}
