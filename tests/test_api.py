@@ -20,12 +20,17 @@ torch = pytest.importorskip("torch")
 FUNCTIONS = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
+    "hinge_embedding_loss",
     "kl_div",
+    "margin_ranking_loss",
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 CLASSES = {
     "BCELoss": "binary_cross_entropy",
@@ -39,7 +44,13 @@ INDEX_CLASSES = {
     "KLDivLoss": "kl_div",
     "SoftMarginLoss": "soft_margin_loss",
     "MultiMarginLoss": "multi_margin_loss",
+    "MarginRankingLoss": "margin_ranking_loss",
+    "HingeEmbeddingLoss": "hinge_embedding_loss",
+    "CosineEmbeddingLoss": "cosine_embedding_loss",
+    "TripletMarginLoss": "triplet_margin_loss",
 }
+#: Classes whose options are keyword-only (no arrays can be passed by position).
+KEYWORD_ONLY_CLASSES = {"TripletMarginWithDistanceLoss": "triplet_margin_with_distance_loss"}
 
 
 def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
@@ -57,7 +68,7 @@ def test_function_signature_equals_torch(name: str) -> None:
     assert parameters(getattr(arrayloss, name)) == parameters(getattr(F, name))
 
 
-@pytest.mark.parametrize("name", [*CLASSES, *INDEX_CLASSES])
+@pytest.mark.parametrize("name", [*CLASSES, *INDEX_CLASSES, *KEYWORD_ONLY_CLASSES])
 def test_class_signatures_equal_torch(name: str) -> None:
     ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
     assert parameters(ours.__init__) == parameters(theirs.__init__)

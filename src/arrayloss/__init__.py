@@ -12,17 +12,29 @@ from __future__ import annotations
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import kl_div
+from ._embedding import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._margin import multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    HingeEmbeddingLoss,
     KLDivLoss,
+    MarginRankingLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
     SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 
 __version__ = "0.1.0.dev0"
@@ -33,19 +45,29 @@ __all__ = [
     "ArrayLossValueError",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "HingeEmbeddingLoss",
     "KLDivLoss",
+    "MarginRankingLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
     "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
+    "hinge_embedding_loss",
     "kl_div",
+    "margin_ranking_loss",
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
