@@ -349,9 +349,10 @@ def reference(case: Case, dtype: str) -> Reference:
     ref.shape = tuple(out.shape)
     ref.value = _round_through(out.numpy(), ref.result_dtype)
     # The size of the intermediates (see TOLERANCE_POLICY).
-    unreduced, _ = _torch_loss(
-        case, arrays, "float64", size_average=None, reduce=None, reduction="none"
-    )
+    # Legacy options are overridden only where the case has them (not every loss takes
+    # them: triplet_margin_with_distance_loss has no size_average/reduce).
+    legacy = {k: None for k in ("size_average", "reduce") if k in case.kwargs}
+    unreduced, _ = _torch_loss(case, arrays, "float64", **legacy, reduction="none")
     n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
     first = arrays[LOSSES[case.loss].positional[0]]
     ref.scale = max(1.0, _finite_max(first, unreduced.numpy())) * n_sum
@@ -360,7 +361,8 @@ def reference(case: Case, dtype: str) -> Reference:
     if ref.grad_skip is None:
         out, x = _torch_loss(case, arrays, "float64", requires_grad=True)
         out.sum().backward()
-        ref.grad = x.grad.numpy()
+        # None: PyTorch defined no gradient on the way (the 0-"norm", a count): zero.
+        ref.grad = x.grad.numpy() if x.grad is not None else np.zeros(tuple(x.shape))
         if not np.all(np.isfinite(ref.grad)):
             ref.grad, ref.grad_skip = None, "PyTorch's gradient is not finite"
         else:
