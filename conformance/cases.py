@@ -15,6 +15,7 @@ with a :class:`LossInfo`.
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -140,6 +141,23 @@ def _small_variance(rng: np.random.Generator, shape: Shape, scale: float) -> np.
     return _with_values(rng, v, [0.0, 1e-8, 5e-7])
 
 
+def _signs_mixed(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # -1 and 1 with 0 and 2 (each at least once when there is room).
+    return _with_values(rng, rng.choice([-1.0, 1.0, 0.0, 2.0], size=shape), [0.0, 2.0, -1.0, 1.0])
+
+
+def _zero_rows(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Vectors along the last axis: about a third (at least one) all zero.
+    x = rng.normal(size=shape) * scale
+    if x.ndim < 2 or x.size == 0:
+        return np.zeros(shape) if x.ndim < 2 else x
+    rows = x.reshape(-1, shape[-1])
+    zero = rng.uniform(size=rows.shape[0]) < 1 / 3
+    zero[rng.integers(rows.shape[0])] = True
+    rows[zero] = 0.0
+    return rows.reshape(shape)
+
+
 #: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64 (int64
 #: for the kinds of :data:`INTEGER_KINDS`).
 KINDS: dict[str, Sampler] = {
@@ -204,8 +222,14 @@ KINDS: dict[str, Sampler] = {
     "negative_variance": lambda rng, shape, scale: _with_values(
         rng, rng.uniform(0.5, 2.0, size=shape), [-0.5]
     ),
+    # Labels of -1 or 1 as int64 (PyTorch accepts integer labels in the embedding losses).
+    "int_signs": lambda rng, shape, scale: rng.choice([-1, 1], size=shape),
+    # Labels of -1 and 1 mixed with others (0, 2): each loss's formula decides their fate.
+    "signs_mixed": _signs_mixed,
+    # Vectors (the last axis) of normal * scale, some (at least one) entirely zero.
+    "zero_rows": _zero_rows,
 }
-#: The kinds drawn as int64 class indices (kept integer in every dtype of a run).
+#: The kinds drawn as int64 (kept integer in every dtype of a run).
 INTEGER_KINDS = frozenset(
     {
         "class_index",
@@ -215,6 +239,7 @@ INTEGER_KINDS = frozenset(
         "multilabel_index",
         "multilabel_index_out_of_range",
         "counts_int",
+        "int_signs",
     }
 )
 
@@ -1051,6 +1076,277 @@ def _gaussian_nll_cases() -> Iterator[Case]:
         )
 
 
+#: Margins taken in turn by the embedding cases (the defaults are 0 or 1).
+MARGINS = (0.5, -0.3, 0.0, 2.0)
+POSITIVE_MARGINS = (1.0, 0.5, 2.0)
+
+
+def _legacy_cases(loss: str, args: dict[str, Arg], **kwargs: Any) -> Iterator[Case]:
+    for size_average, reduce in LEGACY:
+        name = f"legacy-size_average_{size_average}-reduce_{reduce}"
+        yield _case(
+            loss,
+            name,
+            args,
+            dtypes=LEGACY_DTYPES,
+            size_average=size_average,
+            reduce=reduce,
+            reduction="none",
+            **kwargs,
+        )
+
+
+def _margin_ranking_cases() -> Iterator[Case]:
+    loss = "margin_ranking_loss"
+
+    def args_for(shape: Shape, target: str = "signs", x1: str = "logits") -> dict[str, Arg]:
+        return {
+            "input1": Arg(x1, shape, 2.0),
+            "input2": Arg("logits", shape, 2.0),
+            "target": Arg(target, shape),
+        }
+
+    i = 0
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            margin = MARGINS[i % len(MARGINS)]
+            i += 1
+            name = f"{_shape_str(shape)}-{reduction}-margin_{margin:g}"
+            yield _case(loss, name, args_for(shape), reduction=reduction, margin=margin)
+    for reduction in REDUCTIONS:
+        # Labels other than -1 and 1 enter the formula as they are; int64 labels.
+        yield _case(
+            loss,
+            f"signs_mixed-{reduction}",
+            args_for((4, 3), "signs_mixed"),
+            reduction=reduction,
+            margin=0.5,
+        )
+        yield _case(
+            loss,
+            f"int_signs-{reduction}",
+            args_for((4, 3), "int_signs"),
+            reduction=reduction,
+            margin=0.5,
+        )
+    # Broadcasting within one number of dimensions (PyTorch 2.13 allows it).
+    args = {
+        "input1": Arg("logits", (4, 3), 2.0),
+        "input2": Arg("logits", (1, 3), 2.0),
+        "target": Arg("signs", (4, 1)),
+    }
+    yield _case(loss, "broadcast-none", args, reduction="none", margin=0.5)
+    # Infinite scores: 0 or inf, NaN where inf - inf.
+    yield _case(loss, "infinite-none", args_for((4, 3), x1="infinite"), reduction="none")
+    yield from _legacy_cases(loss, args_for((4, 3)), margin=0.5)
+    # Errors.
+    args = {
+        "input1": Arg("logits", (4,)),
+        "input2": Arg("logits", (4,)),
+        "target": Arg("signs", ()),
+    }
+    yield _case(loss, "error-target_ndim", args)
+    args = {
+        "input1": Arg("logits", (4,)),
+        "input2": Arg("logits", (3,)),
+        "target": Arg("signs", (4,)),
+    }
+    yield _case(loss, "error-shapes", args)
+    yield _case(loss, "error-reduction", args_for((4,)), reduction="avg")
+
+
+def _hinge_embedding_cases() -> Iterator[Case]:
+    loss = "hinge_embedding_loss"
+
+    def args_for(shape: Shape, target: str = "signs", x: str = "logits") -> dict[str, Arg]:
+        return {"input": Arg(x, shape, 2.0), "target": Arg(target, shape)}
+
+    i = 0
+    for shape in SHAPES:
+        for reduction in REDUCTIONS:
+            margin = POSITIVE_MARGINS[i % len(POSITIVE_MARGINS)]
+            i += 1
+            name = f"{_shape_str(shape)}-{reduction}-margin_{margin:g}"
+            yield _case(loss, name, args_for(shape), reduction=reduction, margin=margin)
+    for reduction in REDUCTIONS:
+        # Labels other than -1 and 1 get both terms (ATen's `!= 1` and `!= -1`).
+        yield _case(
+            loss, f"signs_mixed-{reduction}", args_for((4, 3), "signs_mixed"), reduction=reduction
+        )
+        yield _case(
+            loss,
+            f"int_signs-{reduction}",
+            args_for((4, 3), "int_signs"),
+            reduction=reduction,
+            margin=-0.5,
+        )
+    args = {"input": Arg("logits", (4, 3), 2.0), "target": Arg("signs", (3,))}
+    yield _case(loss, "broadcast-none", args, reduction="none")
+    yield _case(loss, "infinite-none", args_for((4, 3), "signs", "infinite"), reduction="none")
+    yield from _legacy_cases(loss, args_for((4, 3)))
+    # Errors.
+    yield _case(loss, "error-shapes", {"input": Arg("logits", (4,)), "target": Arg("signs", (3,))})
+    yield _case(loss, "error-reduction", args_for((4,)), reduction="avg")
+
+
+def _cosine_embedding_cases() -> Iterator[Case]:
+    loss = "cosine_embedding_loss"
+
+    def args_for(
+        shape: Shape, target: str = "signs", x1: str = "logits", x2: str = "logits"
+    ) -> dict[str, Arg]:
+        t_shape = shape[:-1]
+        return {
+            "input1": Arg(x1, shape),
+            "input2": Arg(x2, shape),
+            "target": Arg(target, t_shape),
+        }
+
+    i = 0
+    for shape in ((5, 4), (4,), (0, 3), (3, 0)):
+        for reduction in REDUCTIONS:
+            margin = (0.0, 0.5, -0.5)[i % 3]
+            i += 1
+            name = f"{_shape_str(shape)}-{reduction}-margin_{margin:g}"
+            yield _case(loss, name, args_for(shape), reduction=reduction, margin=margin)
+    for reduction in REDUCTIONS:
+        # Zero vectors: PyTorch's EPSILON gives cosine 0 (and a large, finite gradient).
+        yield _case(
+            loss,
+            f"zero_rows-{reduction}",
+            args_for((6, 4), x1="zero_rows"),
+            reduction=reduction,
+            margin=-0.5,
+        )
+        yield _case(
+            loss,
+            f"zero_rows_both-{reduction}",
+            args_for((6, 4), x1="zero_rows", x2="zeros"),
+            reduction=reduction,
+            margin=-0.5,
+        )
+        # Labels other than -1 and 1 give 0; int64 labels.
+        yield _case(
+            loss,
+            f"signs_mixed-{reduction}",
+            args_for((6, 4), "signs_mixed"),
+            reduction=reduction,
+            margin=0.2,
+        )
+        yield _case(
+            loss,
+            f"int_signs-{reduction}",
+            args_for((5, 4), "int_signs"),
+            reduction=reduction,
+            margin=0.2,
+        )
+    for label, t_shape in (("target_1", (1,)), ("target_n", (5,))):
+        args = {
+            "input1": Arg("logits", (5, 4)),
+            "input2": Arg("logits", (1, 4)),
+            "target": Arg("signs", t_shape),
+        }
+        yield _case(loss, f"broadcast-{label}-none", args, reduction="none", margin=0.1)
+    yield from _legacy_cases(loss, args_for((5, 4)), margin=0.1)
+    # Errors (PyTorch: RuntimeError).
+    for name, s1, s2, t in (
+        ("target_2d", (5, 4), (5, 4), (5, 1)),
+        ("1d_target_1d_inputs", (4,), (4,), (4,)),
+        ("0d_target_2d_inputs", (5, 4), (5, 4), ()),
+        ("3d_inputs", (2, 5, 4), (2, 5, 4), (5,)),
+        ("input2_1d", (5, 4), (4,), (5,)),
+        ("target_length", (5, 4), (5, 4), (3,)),
+        ("input_shapes", (5, 4), (5, 3), (5,)),
+    ):
+        args = {"input1": Arg("logits", s1), "input2": Arg("logits", s2), "target": Arg("signs", t)}
+        yield _case(loss, f"error-{name}", args)
+    yield _case(loss, "error-reduction", args_for((5, 4)), reduction="avg")
+
+
+def _triplet_args(
+    shape: Shape, anchor: str = "logits", positive: str = "logits", scale: float = 1.0
+) -> dict[str, Arg]:
+    return {
+        "anchor": Arg(anchor, shape, scale),
+        "positive": Arg(positive, shape, scale),
+        "negative": Arg("logits", shape),
+    }
+
+
+def _triplet_common_cases(loss: str) -> Iterator[Case]:
+    """Cases both triplet losses share (the default 2-norm distance)."""
+    i = 0
+    for shape in ((5, 4), (4,), (2, 3, 4), (0, 4), (3, 0)):
+        for reduction in REDUCTIONS:
+            margin = POSITIVE_MARGINS[i % len(POSITIVE_MARGINS)]
+            swap = i % 2 == 1
+            i += 1
+            name = f"{_shape_str(shape)}-{reduction}-margin_{margin:g}-swap_{swap}"
+            yield _case(
+                loss, name, _triplet_args(shape), reduction=reduction, margin=margin, swap=swap
+            )
+    # Identical anchor and positive: the distance is eps * sqrt(D), and its gradient
+    # eps / |eps| per element: where PyTorch's eps placement shows.
+    for reduction in REDUCTIONS:
+        args = _triplet_args((5, 4), "constant", "constant", 0.5)
+        yield _case(loss, f"identical_anchor_positive-{reduction}", args, reduction=reduction)
+    args = {
+        "anchor": Arg("logits", (5, 4)),
+        "positive": Arg("logits", (1, 4)),
+        "negative": Arg("logits", (5, 1)),
+    }
+    yield _case(loss, "broadcast-none", args, reduction="none", swap=True)
+    # Errors.
+    yield _case(loss, "error-margin_0", _triplet_args((5, 4)), margin=0.0)
+    yield _case(loss, "error-margin_negative", _triplet_args((5, 4)), margin=-1.0)
+    args = {
+        "anchor": Arg("logits", (4,)),
+        "positive": Arg("logits", (5, 4)),
+        "negative": Arg("logits", (5, 4)),
+    }
+    yield _case(loss, "error-ndim", args)
+    yield _case(loss, "error-reduction", _triplet_args((5, 4)), reduction="avg")
+
+
+def _triplet_margin_cases() -> Iterator[Case]:
+    loss = "triplet_margin_loss"
+    yield from _triplet_common_cases(loss)
+    # Every order of the norm, with and without swap.
+    for p in (1.0, 2.0, 3.0, math.inf, 1.5, 0.5, 0.0, -1.0, -math.inf):
+        for swap in (False, True):
+            for reduction in ("none", "sum"):
+                name = f"p_{p:g}-swap_{swap}-{reduction}"
+                yield _case(
+                    loss,
+                    name,
+                    _triplet_args((5, 4)),
+                    reduction=reduction,
+                    p=p,
+                    swap=swap,
+                    margin=1.5,
+                )
+    # eps = 0 with identical anchor and positive: a distance of exactly 0 (gradient 0).
+    for p in (1.0, 2.0, 3.0, math.inf):
+        args = _triplet_args((5, 4), "constant", "constant", 0.5)
+        yield _case(loss, f"identical_anchor_positive-eps_0-p_{p:g}", args, p=p, eps=0.0)
+    args = _triplet_args((5, 4))
+    yield _case(loss, "eps_0.1-p_3", args, reduction="none", eps=0.1, p=3.0)
+    yield from _legacy_cases(loss, _triplet_args((5, 4)), margin=0.5)
+    args = {
+        "anchor": Arg("logits", (5, 4)),
+        "positive": Arg("logits", (4, 4)),
+        "negative": Arg("logits", (5, 4)),
+    }
+    yield _case(loss, "error-shapes", args)
+    yield _case(loss, "error-empty_inf_norm", _triplet_args((3, 0)), p=math.inf)
+
+
+def _triplet_with_distance_cases() -> Iterator[Case]:
+    # The default distance only: a case's options are hashable data, not callables
+    # (tests/test_embedding.py tries user distance functions).
+    yield from _triplet_common_cases("triplet_margin_with_distance_loss")
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -1073,6 +1369,25 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("soft_margin_loss", _soft_margin_cases),
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
         LossInfo("multi_margin_loss", _multi_margin_cases),
+        LossInfo(
+            "margin_ranking_loss", _margin_ranking_cases, positional=("input1", "input2", "target")
+        ),
+        LossInfo("hinge_embedding_loss", _hinge_embedding_cases),
+        LossInfo(
+            "cosine_embedding_loss",
+            _cosine_embedding_cases,
+            positional=("input1", "input2", "target"),
+        ),
+        LossInfo(
+            "triplet_margin_loss",
+            _triplet_margin_cases,
+            positional=("anchor", "positive", "negative"),
+        ),
+        LossInfo(
+            "triplet_margin_with_distance_loss",
+            _triplet_with_distance_cases,
+            positional=("anchor", "positive", "negative"),
+        ),
         LossInfo("poisson_nll_loss", _poisson_nll_cases),
         LossInfo("gaussian_nll_loss", _gaussian_nll_cases, positional=("input", "target", "var")),
         LossInfo("multilabel_margin_loss", _multilabel_margin_cases),

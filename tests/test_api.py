@@ -20,19 +20,24 @@ torch = pytest.importorskip("torch")
 FUNCTIONS = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
-    "huber_loss",
     "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "huber_loss",
     "kl_div",
     "l1_loss",
+    "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
-    "smooth_l1_loss",
     "poisson_nll_loss",
+    "smooth_l1_loss",
     "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 CLASSES = {
     "BCELoss": "binary_cross_entropy",
@@ -52,11 +57,16 @@ INDEX_CLASSES = {
     "HuberLoss": "huber_loss",
     "SmoothL1Loss": "smooth_l1_loss",
     "PoissonNLLLoss": "poisson_nll_loss",
+    "MarginRankingLoss": "margin_ranking_loss",
+    "HingeEmbeddingLoss": "hinge_embedding_loss",
+    "CosineEmbeddingLoss": "cosine_embedding_loss",
+    "TripletMarginLoss": "triplet_margin_loss",
 }
 #: Classes whose constructor takes keyword-only options (an array by position is then
 #: Python's TypeError) or whose call takes a third array; tested in their family's file.
 OTHER_CLASSES = {
     "GaussianNLLLoss": "gaussian_nll_loss",
+    "TripletMarginWithDistanceLoss": "triplet_margin_with_distance_loss",
 }
 
 

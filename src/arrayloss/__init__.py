@@ -12,16 +12,26 @@ from __future__ import annotations
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import kl_div
+from ._embedding import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
     GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
     MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
@@ -30,6 +40,8 @@ from ._modules import (
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss
 from ._regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
@@ -42,12 +54,15 @@ __all__ = [
     "ArrayLossValueError",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
@@ -55,14 +70,19 @@ __all__ = [
     "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
     "gaussian_nll_loss",
+    "hinge_embedding_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
     "multilabel_margin_loss",
@@ -71,4 +91,6 @@ __all__ = [
     "poisson_nll_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]

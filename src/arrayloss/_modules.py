@@ -7,11 +7,20 @@ arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
+from ._embedding import (
+    _check_positive_margin,
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss, probabilistic_reduction
 from ._reduction import REDUCTIONS, legacy_reduction, validate_reduction
@@ -21,12 +30,15 @@ from ._validation import check_options_not_arrays
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
@@ -34,6 +46,8 @@ __all__ = [
     "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -55,11 +69,13 @@ class _Loss:
         )
         self.reduction = legacy_reduction(size_average, reduce, reduction, self._reductions)
 
-    def forward(self, input: Any, target: Any) -> Any:  # pragma: no cover - abstract
+    def forward(self, *arrays: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def __call__(self, input: Any, target: Any) -> Any:
-        return self.forward(input, target)
+    def __call__(self, *arrays: Any, **kwargs: Any) -> Any:
+        # Any number of arrays, as torch.nn.Module.__call__: (input, target) for most
+        # losses, (input1, input2, target) or (anchor, positive, negative) for others.
+        return self.forward(*arrays, **kwargs)
 
     def _options(self) -> dict[str, Any]:
         # Each value as it should appear in repr.
@@ -557,13 +573,10 @@ class GaussianNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, input: Any, target: Any, var: Any) -> Any:  # type: ignore[override]
+    def forward(self, input: Any, target: Any, var: Any) -> Any:
         return gaussian_nll_loss(
             input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
         )
-
-    def __call__(self, input: Any, target: Any, var: Any) -> Any:  # type: ignore[override]
-        return self.forward(input, target, var)
 
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {}
@@ -571,4 +584,195 @@ class GaussianNLLLoss(_Loss):
             options["full"] = "True"
         if self.eps != 1e-6:
             options["eps"] = repr(self.eps)
+        return {**options, **super()._options()}
+
+
+# --- embedding and ranking losses ----------------------------------------------------------
+
+
+class _MarginLoss(_Loss):
+    """A loss with a ``margin`` option (checked to be a number when constructed)."""
+
+    def __init__(
+        self,
+        margin: float,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        check_options_not_arrays(type(self).__name__, margin=margin)
+        super().__init__(size_average, reduce, reduction)
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)):
+            raise TypeError(f"`margin` must be a float; got {type(margin).__name__}")
+        self.margin = margin
+
+    def _options(self) -> dict[str, Any]:
+        return {"margin": repr(self.margin), **super()._options()}
+
+
+class MarginRankingLoss(_MarginLoss):
+    """The ranking hinge of two scores; see :func:`arrayloss.margin_ranking_loss`.
+
+    Mirrors :class:`torch.nn.MarginRankingLoss`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss = arrayloss.MarginRankingLoss(margin=0.5)
+    >>> float(loss(np.array([1.0, 3.0]), np.array([2.0, 1.0]), np.array([1.0, -1.0])))
+    2.0
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input1: Any, input2: Any, target: Any) -> Any:
+        return margin_ranking_loss(
+            input1, input2, target, margin=self.margin, reduction=self.reduction
+        )
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    """The hinge embedding loss; see :func:`arrayloss.hinge_embedding_loss`.
+
+    Mirrors :class:`torch.nn.HingeEmbeddingLoss`.
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    """The cosine embedding loss; see :func:`arrayloss.cosine_embedding_loss`.
+
+    Mirrors :class:`torch.nn.CosineEmbeddingLoss`.
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(margin, size_average, reduce, reduction)
+
+    def forward(self, input1: Any, input2: Any, target: Any) -> Any:
+        return cosine_embedding_loss(
+            input1, input2, target, margin=self.margin, reduction=self.reduction
+        )
+
+
+class TripletMarginLoss(_Loss):
+    """The triplet margin loss; see :func:`arrayloss.triplet_margin_loss`.
+
+    Mirrors :class:`torch.nn.TripletMarginLoss`; ``margin > 0`` is checked when
+    constructed, as PyTorch does.
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        check_options_not_arrays(type(self).__name__, margin=margin, p=p, eps=eps, swap=swap)
+        super().__init__(size_average, reduce, reduction)
+        _check_positive_margin(margin)
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:
+        return triplet_margin_loss(
+            anchor,
+            positive,
+            negative,
+            margin=self.margin,
+            p=self.p,
+            eps=self.eps,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = {"margin": repr(self.margin), "p": repr(self.p), "eps": repr(self.eps)}
+        if self.swap:
+            options["swap"] = "True"
+        return {**options, **super()._options()}
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """The triplet margin loss with a distance of your choice; see
+    :func:`arrayloss.triplet_margin_with_distance_loss`.
+
+    Mirrors :class:`torch.nn.TripletMarginWithDistanceLoss`; ``margin > 0`` is checked
+    when constructed. ``distance_function`` stays None for the default distance
+    (PyTorch stores a ``PairwiseDistance()`` module there; the loss is the same).
+    """
+
+    def __init__(
+        self,
+        *,
+        distance_function: Callable[[Any, Any], Any] | None = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        # PyTorch's function accepts only these three ('elementwise_mean' is an error).
+        if not (isinstance(reduction, str) and reduction in REDUCTIONS):
+            options = ", ".join(repr(r) for r in REDUCTIONS)
+            raise ValueError(f"`reduction` must be one of {options}; got {reduction!r}")
+        super().__init__(reduction=reduction)
+        _check_positive_margin(margin)
+        if distance_function is not None and not callable(distance_function):
+            raise TypeError(
+                f"`distance_function` must be callable or None; got "
+                f"{type(distance_function).__name__}"
+            )
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:
+        return triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = {"margin": repr(self.margin)}
+        if self.distance_function is not None:
+            name = getattr(
+                self.distance_function, "__name__", type(self.distance_function).__name__
+            )
+            options["distance_function"] = name
+        if self.swap:
+            options["swap"] = "True"
         return {**options, **super()._options()}
