@@ -12,14 +12,13 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 from ._dispatch import namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import check_array, check_broadcastable, check_floating
+from ._validation import broadcast_shape, check_array, check_floating
 
 __all__ = [
     "cosine_embedding_loss",
@@ -73,21 +72,6 @@ def _labels(xp: Any, target: Any, work_dtype: Any) -> Any:
     # Booleans count as 0 and 1 (as in PyTorch's comparisons); other dtypes stay as they
     # are, so that ``target == 1`` is decided in the target's own precision.
     return xp.astype(target, work_dtype) if xp.isdtype(target.dtype, "bool") else target
-
-
-def _broadcast_shape(**arrays: Any) -> tuple[int, ...]:
-    """The broadcast shape of ``arrays``; PyTorch's broadcasting error (a RuntimeError)
-    is an ``ArrayLossValueError`` here, which is also a ``ValueError``."""
-    names = list(arrays)
-    shape = tuple(arrays[names[0]].shape)
-    so_far = names[0]
-    for name in names[1:]:
-        try:
-            shape = check_broadcastable(name, arrays[name], so_far, SimpleNamespace(shape=shape))
-        except ValueError as exc:
-            raise ArrayLossValueError(str(exc)) from None
-        so_far = f"{so_far} and {name}"
-    return shape
 
 
 def _ndim_mismatch(loss: str, **arrays: Any) -> ArrayLossValueError:
@@ -178,7 +162,7 @@ def margin_ranking_loss(
     _check_target_dtype(xp, "target", target)
     if not input1.ndim == input2.ndim == target.ndim:
         raise _ndim_mismatch("margin_ranking_loss", input1=input1, input2=input2, target=target)
-    _broadcast_shape(input1=input1, input2=input2, target=target)
+    broadcast_shape(input1=input1, input2=input2, target=target)
     result_dtype = _float_dtype(xp, input1, input2, target)
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
@@ -258,7 +242,7 @@ def hinge_embedding_loss(
     margin = _check_number("margin", margin)
     check_floating(xp, "input", input)
     _check_target_dtype(xp, "target", target)
-    _broadcast_shape(input=input, target=target)
+    broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, input.dtype)
     with ctx.quiet_floating_point():
         loss = _hinge_embedding_unreduced(
@@ -371,8 +355,8 @@ def cosine_embedding_loss(
             f"a {target.ndim}-d `target` needs `input1` and `input2` of shape {shapes}; "
             f"got shapes {tuple(input1.shape)} and {tuple(input2.shape)}"
         )
-    shape = _broadcast_shape(input1=input1, input2=input2)
-    _broadcast_shape(samples=SimpleNamespace(shape=shape[:-1]), target=target)
+    shape = broadcast_shape(input1=input1, input2=input2)
+    broadcast_shape(samples=shape[:-1], target=target)
     result_dtype = xp.result_type(input1, input2)
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
@@ -544,7 +528,7 @@ def triplet_margin_loss(
     check_floating(xp, "positive", positive)
     check_floating(xp, "negative", negative)
     _check_triplet_ndim(anchor, positive, negative)
-    _broadcast_shape(anchor=anchor, positive=positive, negative=negative)
+    broadcast_shape(anchor=anchor, positive=positive, negative=negative)
     result_dtype = xp.result_type(anchor, positive, negative)
     work_dtype = compute_dtype(xp, result_dtype)
     a, pos, neg = (xp.astype(v, work_dtype) for v in (anchor, positive, negative))
@@ -640,7 +624,7 @@ def triplet_margin_with_distance_loss(
             check_floating(xp, "anchor", anchor)
             check_floating(xp, "positive", positive)
             check_floating(xp, "negative", negative)
-            _broadcast_shape(anchor=anchor, positive=positive, negative=negative)
+            broadcast_shape(anchor=anchor, positive=positive, negative=negative)
             result_dtype = xp.result_type(anchor, positive, negative)
             work_dtype = compute_dtype(xp, result_dtype)
             a, pos, neg = (xp.astype(v, work_dtype) for v in (anchor, positive, negative))

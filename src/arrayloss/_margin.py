@@ -7,7 +7,6 @@ over a private kernel that computes the unreduced loss with ``xp`` only.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 from ._dispatch import ArrayContext, array_size, namespace_of
@@ -152,7 +151,7 @@ def multilabel_soft_margin_loss(
     shape = check_broadcastable("target", target, "input", input)
     if weight is not None:
         check_floating(xp, "weight", weight)
-        check_broadcastable("weight", weight, "input", SimpleNamespace(shape=shape))
+        check_broadcastable("weight", weight, "input", shape)
     # PyTorch's composite promotes input, target and weight together.
     arrays = [a for a in (input, target, weight) if a is not None]
     result_dtype = xp.result_type(*arrays)

@@ -11,10 +11,10 @@ import math
 from typing import Any
 
 from ._dispatch import ArrayContext, array_size, namespace_of, stop_gradient
-from ._errors import ArrayLossTypeError, ArrayLossValueError
+from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import check_array, check_floating
+from ._validation import broadcast_shape, check_array, check_floating
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
 
@@ -50,31 +50,6 @@ def _check_eps(eps: object) -> float:
     if isinstance(eps, bool) or not isinstance(eps, (int, float)):
         raise TypeError(f"`eps` must be a float; got {type(eps).__name__}")
     return float(eps)
-
-
-def _broadcast_shape(*named: tuple[str, Any]) -> tuple[int, ...]:
-    """The broadcast shape of the named arrays. PyTorch raises ``RuntimeError`` where
-    they do not broadcast; this raises ``ArrayLossValueError`` (both kinds).
-
-    Shapes only, as tuples (no stand-in objects): ``torch.compile(fullgraph=True)``
-    traces this, and cannot trace ``SimpleNamespace``.
-    """
-    (label, first), *rest = named
-    shape = tuple(first.shape)
-    for name, array in rest:
-        other = tuple(array.shape)
-        merged = []
-        for i in range(1, max(len(shape), len(other)) + 1):
-            n = shape[-i] if i <= len(shape) else 1
-            m = other[-i] if i <= len(other) else 1
-            if n != m and 1 not in (n, m):
-                raise ArrayLossValueError(
-                    f"`{name}` of shape {other} does not broadcast with `{label}` of shape {shape}"
-                )
-            merged.append(m if n == 1 else n)
-        shape = tuple(reversed(merged))
-        label = f"{label}` and `{name}"  # named as "`input` and `target`"
-    return shape
 
 
 # --- poisson_nll_loss ----------------------------------------------------------------------
@@ -184,7 +159,7 @@ def poisson_nll_loss(
             "`target` must have a real floating-point or integer dtype; "
             f"got {str(target.dtype).rsplit('.', 1)[-1]}"
         )
-    _broadcast_shape(("input", input), ("target", target))
+    broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
         loss = _poisson_nll_unreduced(
@@ -355,10 +330,10 @@ def gaussian_nll_loss(
         check_floating(xp, "var", var)
         _check_var_nonnegative(ctx, var)
         var = _var_for_input(xp, var, input)
-        _broadcast_shape(("input", input), ("target", target), ("var", var))
+        broadcast_shape(input=input, target=target, var=var)
         result_dtype = xp.result_type(input, target, var)
     else:
-        _broadcast_shape(("input", input), ("target", target))
+        broadcast_shape(input=input, target=target)
         result_dtype = xp.result_type(input, target)
     reduction = probabilistic_reduction(None, None, reduction)
     work_dtype = compute_dtype(xp, result_dtype)

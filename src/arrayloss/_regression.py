@@ -84,11 +84,8 @@ def _check_pair(ctx: ArrayContext, input: Any, target: Any) -> None:
     xp = ctx.xp
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
-    try:
-        check_broadcastable("target", target, "input", input)
-    except ValueError as exc:
-        # PyTorch raises RuntimeError (from broadcast_tensors): both kinds of callers.
-        raise ArrayLossValueError(str(exc)) from None
+    # ArrayLossValueError: PyTorch raises RuntimeError (from broadcast_tensors).
+    check_broadcastable("target", target, "input", input)
     if tuple(target.shape) != tuple(input.shape):
         warn_at_caller(
             _SIZE_WARNING.format(target=tuple(target.shape), input=tuple(input.shape)),

@@ -36,7 +36,9 @@ __all__ = [
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(x.shape)
+    # An array, or already a shape (a tuple: no stand-in object that torch.compile
+    # would have to trace).
+    return x if isinstance(x, tuple) else tuple(x.shape)
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -78,26 +80,42 @@ def check_same_dtype(name: str, x: Any, reference_name: str, reference: Any) -> 
 def check_same_shape(name: str, x: Any, reference_name: str, reference: Any) -> None:
     """``x`` must have exactly the shape of ``reference`` (no broadcasting)."""
     if _shape(x) != _shape(reference):
-        raise ValueError(
+        # ArrayLossValueError: a ValueError and a RuntimeError, as PyTorch raises either.
+        raise ArrayLossValueError(
             f"`{name}` must have the shape of `{reference_name}` {_shape(reference)}; "
             f"got {_shape(x)}"
         )
 
 
 def check_broadcastable(name: str, x: Any, other_name: str, other: Any) -> tuple[int, ...]:
-    """``x`` and ``other`` must broadcast together; return the broadcast shape."""
+    """``x`` and ``other`` (arrays or shapes) must broadcast together; return the
+    broadcast shape."""
     x_shape, other_shape = _shape(x), _shape(other)
     shape = []
     for i in range(1, max(len(x_shape), len(other_shape)) + 1):
         n = x_shape[-i] if i <= len(x_shape) else 1
         m = other_shape[-i] if i <= len(other_shape) else 1
         if n != m and 1 not in (n, m):
-            raise ValueError(
+            # PyTorch: RuntimeError ("The size of tensor a must match ..."); ours is both.
+            raise ArrayLossValueError(
                 f"`{name}` of shape {x_shape} does not broadcast with `{other_name}` of "
                 f"shape {other_shape}"
             )
         shape.append(max(n, m) if 0 not in (n, m) else 0)
     return tuple(reversed(shape))
+
+
+def broadcast_shape(**arrays: Any) -> tuple[int, ...]:
+    """The broadcast shape of the named arrays (or shapes), in order; the first pair that
+    does not broadcast raises ``ArrayLossValueError`` naming both sides, e.g.
+    "`var` of shape (3,) does not broadcast with `input` and `target` of shape (2, 4)"."""
+    names = list(arrays)
+    shape = _shape(arrays[names[0]])
+    so_far = f"{names[0]}"
+    for name in names[1:]:
+        shape = check_broadcastable(name, arrays[name], so_far, shape)
+        so_far = f"{so_far}` and `{name}"
+    return shape
 
 
 def check_broadcasts_to(name: str, x: Any, shape: tuple[int, ...]) -> None:
