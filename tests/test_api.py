@@ -21,6 +21,7 @@ FUNCTIONS = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "ctc_loss",
     "kl_div",
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
@@ -39,6 +40,7 @@ INDEX_CLASSES = {
     "KLDivLoss": "kl_div",
     "SoftMarginLoss": "soft_margin_loss",
     "MultiMarginLoss": "multi_margin_loss",
+    "CTCLoss": "ctc_loss",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
+from ._ctc import ctc_loss
 from ._divergence import kl_div
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._margin import multilabel_soft_margin_loss, soft_margin_loss
@@ -18,6 +19,7 @@ from ._modules import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
+    CTCLoss,
     KLDivLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
@@ -33,6 +35,7 @@ __all__ = [
     "ArrayLossValueError",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CTCLoss",
     "CrossEntropyLoss",
     "KLDivLoss",
     "MultiLabelSoftMarginLoss",
@@ -43,6 +46,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "ctc_loss",
     "kl_div",
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
