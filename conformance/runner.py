@@ -86,7 +86,13 @@ result then rounded to d) when
   scale, for values = max(1, the largest finite |input element|, the largest finite
           |unreduced loss element|), times the number of elements N (at least 1) for
           reduction='sum';
-  scale, for gradients = max(1, the largest finite |gradient element| of the reference).
+  scale, for gradients = max(1, the largest finite |gradient element| of the reference);
+          where PyTorch's gradient is mapped onto the exact derivative (ctc_loss, see
+          LossInfo.exact_grad), the largest of PyTorch's own gradient too, whose rounding
+          the mapped reference carries; for losses computed by a log-space recurrence
+          (ctc_loss, LossInfo.grad_scale_by_loss), times max(1, the largest finite
+          |unreduced loss element|): each forward variable carries an absolute error of
+          about eps * |loss| in log space, a relative error of that size in the gradient.
 
 NaN must face NaN and +-inf the same infinity, element for element.
 
@@ -349,9 +355,9 @@ def reference(case: Case, dtype: str) -> Reference:
     ref.shape = tuple(out.shape)
     ref.value = _round_through(out.numpy(), ref.result_dtype)
     # The size of the intermediates (see TOLERANCE_POLICY).
-    unreduced, _ = _torch_loss(
-        case, arrays, "float64", size_average=None, reduce=None, reduction="none"
-    )
+    # Legacy options (where a case sets them) would override reduction='none'.
+    legacy = {k: None for k in ("size_average", "reduce") if k in case.kwargs}
+    unreduced, _ = _torch_loss(case, arrays, "float64", **legacy, reduction="none")
     n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
     first = arrays[LOSSES[case.loss].positional[0]]
     ref.scale = max(1.0, _finite_max(first, unreduced.numpy())) * n_sum
@@ -361,10 +367,16 @@ def reference(case: Case, dtype: str) -> Reference:
         out, x = _torch_loss(case, arrays, "float64", requires_grad=True)
         out.sum().backward()
         ref.grad = x.grad.numpy()
+        info = LOSSES[case.loss]
+        torch_grad_max = _finite_max(ref.grad)
+        if info.exact_grad is not None:
+            ref.grad = info.exact_grad(case, arrays, ref.grad)
         if not np.all(np.isfinite(ref.grad)):
             ref.grad, ref.grad_skip = None, "PyTorch's gradient is not finite"
         else:
-            ref.grad_scale = max(1.0, _finite_max(ref.grad))
+            ref.grad_scale = max(1.0, _finite_max(ref.grad), torch_grad_max)
+            if info.grad_scale_by_loss:
+                ref.grad_scale *= max(1.0, _finite_max(unreduced.numpy()))
     return ref
 
 

@@ -16,8 +16,9 @@ below ``_FLOOR / 2`` is read back as -inf (the loss as +inf, as PyTorch).
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import array_api_compat
@@ -41,6 +42,12 @@ def _dtype_name(dtype: Any) -> str:
     return str(dtype).rsplit(".", 1)[-1]
 
 
+def _index_dtype(xp: Any) -> Any:
+    # The library's default integer dtype: int64, but int32 in JAX without x64, where
+    # asking for int64 warns and gives int32 anyway.
+    return xp.asarray(0).dtype
+
+
 def _check_blank(blank: object) -> int:
     if isinstance(blank, bool) or not isinstance(blank, int):
         raise TypeError(f"`blank` must be an int; got {type(blank).__name__}")
@@ -48,8 +55,8 @@ def _check_blank(blank: object) -> int:
 
 
 def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: int) -> Any:
-    """``lengths`` (an integer array of any shape, or a sequence of ints) as an int64
-    array of shape (N,), on ``log_probs``' device (PyTorch also accepts CPU lengths for
+    """``lengths`` (an integer array of any shape, or a sequence of ints) as an array of
+    the default integer dtype of shape (N,), on ``log_probs``' device (PyTorch also accepts CPU lengths for
     CUDA inputs)."""
     xp = ctx.xp
     if array_api_compat.is_array_api_obj(lengths):
@@ -68,7 +75,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
                 f"`{name}` must hold one length per sample ({batch}); got shape "
                 f"{tuple(lengths.shape)}"
             )
-        return xp.reshape(xp.astype(lengths, xp.int64), (batch,))
+        return xp.reshape(xp.astype(lengths, _index_dtype(xp)), (batch,))
     if isinstance(lengths, Sequence) and not isinstance(lengths, str):
         values = []
         for v in lengths:
@@ -82,7 +89,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
             raise ArrayLossValueError(
                 f"`{name}` must hold one length per sample ({batch}); got {len(values)}"
             )
-        return xp.asarray(values, dtype=xp.int64, device=ctx.device)
+        return xp.asarray(values, dtype=_index_dtype(xp), device=ctx.device)
     raise TypeError(
         f"`{name}` must be an integer array or a sequence of ints (as PyTorch's tensor or "
         f"tuple of ints); got {type(lengths).__name__}"
@@ -161,7 +168,7 @@ def _padded_targets(xp: Any, targets: Any, target_lengths: Any, max_length: int)
     """Concatenated targets (sum(target_lengths),) as padded (N, max_length)."""
     n = int(target_lengths.shape[0])
     starts = xp.cumulative_sum(target_lengths) - target_lengths
-    j = xp.arange(max_length, dtype=xp.int64, device=_device(targets))
+    j = xp.arange(max_length, dtype=target_lengths.dtype, device=_device(targets))
     index = starts[:, None] + j[None, :]
     size = int(targets.shape[0])
     if size == 0 or n == 0:
@@ -174,6 +181,23 @@ def _device(x: Any) -> Any:
     return array_api_compat.device(x)
 
 
+@functools.cache
+def _forward_step(xp: Any) -> Callable[[Any, Any], Any]:
+    """One step of the alpha recursion for the namespace ``xp``: the same function
+    object at every call, so that JAX reuses its traced and compiled scan (the loop's
+    constants ride in the carry rather than in a closure)."""
+
+    def step(carry: tuple[Any, Any, Any], x: tuple[Any, Any]) -> tuple[Any, Any, Any]:
+        alpha, skip_penalty, lead = carry
+        emit_t, active_t = x
+        padded = xp.concat([lead, alpha], axis=1)
+        stay_or_advance = xp.logaddexp(alpha, padded[:, 1:-1])
+        new = xp.logaddexp(stay_or_advance, padded[:, :-2] + skip_penalty) + emit_t
+        return xp.where(active_t, new, alpha), skip_penalty, lead
+
+    return step
+
+
 def _ctc_unreduced(
     ctx: ArrayContext,
     log_probs: Any,
@@ -184,7 +208,7 @@ def _ctc_unreduced(
 ) -> Any:
     """The negative log-likelihood per sample (N,): +inf where no alignment exists.
 
-    ``log_probs`` (T, N, C) in the compute dtype; ``labels`` (N, S) int64 with every
+    ``log_probs`` (T, N, C) in the compute dtype; ``labels`` (N, S) integers with every
     position past a sample's target length (or out of range) already set to ``blank``.
     """
     xp = ctx.xp
@@ -193,10 +217,11 @@ def _ctc_unreduced(
     width = 2 * n_labels + 1
     dtype = log_probs.dtype
     device = _device(log_probs)
+    index = labels.dtype
     # The extended labels l' = (blank, l1, blank, l2, ..., blank): (N, 2S+1).
-    blanks = xp.full((batch, n_labels), blank, dtype=xp.int64, device=device)
+    blanks = xp.full((batch, n_labels), blank, dtype=index, device=device)
     ext = xp.reshape(xp.stack([blanks, labels], axis=2), (batch, 2 * n_labels))
-    ext = xp.concat([ext, xp.full((batch, 1), blank, dtype=xp.int64, device=device)], axis=1)
+    ext = xp.concat([ext, xp.full((batch, 1), blank, dtype=index, device=device)], axis=1)
     # A path may skip from s-2 to s where l'[s] != l'[s-2] (never onto a blank, whose
     # l'[s-2] is a blank too): as PyTorch's kernel. Added to alpha[s-2]: 0 or the floor.
     floor = xp.asarray(_FLOOR, dtype=dtype, device=device)
@@ -208,30 +233,21 @@ def _ctc_unreduced(
         )
     skip_penalty = xp.where(skip, xp.zeros_like(floor), floor)
     # The emissions lp[t, n, l'[n, s]]: one gather for all t, as (T, N, 2S+1).
-    offsets = xp.arange(batch, dtype=xp.int64, device=device)[:, None] * n_classes
+    offsets = xp.arange(batch, dtype=index, device=device)[:, None] * n_classes
     flat = xp.reshape(log_probs, (n_time, batch * n_classes))
     emit = xp.take(flat, xp.reshape(ext + offsets, (-1,)), axis=1)
     emit = xp.maximum(xp.reshape(emit, (n_time, batch, width)), floor)
     # alpha after the last step of each sample stays frozen (input_lengths[n] <= t).
-    steps = xp.arange(n_time, dtype=xp.int64, device=device)
+    steps = xp.arange(n_time, dtype=index, device=device)
     active = (steps[:, None] < input_lengths[None, :])[:, :, None]
     # Before t = 0 every path sits in a virtual state that enters s = 0 and s = 1:
     # alpha_{-1} = log(e_0) is the same recursion's starting point (and the answer for
     # an input of length 0: 0 for an empty target, impossible otherwise).
-    s_index = xp.arange(width, dtype=xp.int64, device=device)
+    s_index = xp.arange(width, dtype=index, device=device)
     init = xp.where(s_index == 0, xp.zeros_like(floor), floor)
     init = xp.broadcast_to(init[None, :], (batch, width))
     lead = xp.full((batch, 2), _FLOOR, dtype=dtype, device=device)
-
-    def step(carry: tuple[Any, Any], x: tuple[Any, Any]) -> tuple[Any, Any]:
-        alpha, skip_penalty = carry
-        emit_t, active_t = x
-        padded = xp.concat([lead, alpha], axis=1)
-        stay_or_advance = xp.logaddexp(alpha, padded[:, 1:-1])
-        new = xp.logaddexp(stay_or_advance, padded[:, :-2] + skip_penalty) + emit_t
-        return xp.where(active_t, new, alpha), skip_penalty
-
-    alpha, _ = scan(ctx, step, (init, skip_penalty), (emit, active))
+    alpha, _, _ = scan(ctx, _forward_step(xp), (init, skip_penalty, lead), (emit, active))
     # The log-likelihood: the last label or the final blank, at 2S' - 1 and 2S'.
     last = 2 * target_lengths[:, None]
     end_blank = xp.sum(xp.where(s_index[None, :] == last, alpha, 0.0), axis=1)
@@ -360,16 +376,17 @@ def ctc_loss(
     target_lengths = _lengths(ctx, "target_lengths", target_lengths, log_probs, batch)
     if ctx.eager:
         _check_values(ctx, targets, input_lengths, target_lengths, n_time, n_classes)
+    index = _index_dtype(xp)
     if targets.ndim == 1:
         # The longest target: read on eager arrays; traced or lazy, every label fits.
         if ctx.eager:
             longest = int(xp.max(target_lengths)) if batch else 0
         else:
             longest = int(targets.shape[0])
-        labels = _padded_targets(xp, xp.astype(targets, xp.int64), target_lengths, longest)
+        labels = _padded_targets(xp, xp.astype(targets, index), target_lengths, longest)
     else:
-        labels = xp.astype(targets, xp.int64)
-    j = xp.arange(int(labels.shape[1]), dtype=xp.int64, device=_device(labels))
+        labels = xp.astype(targets, index)
+    j = xp.arange(int(labels.shape[1]), dtype=index, device=_device(labels))
     used = j[None, :] < target_lengths[:, None]
     if ctx.eager:
         _check_labels(ctx, labels, used, n_classes)
