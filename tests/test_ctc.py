@@ -182,7 +182,7 @@ def _log_softmax(backend: Backend, z: Any) -> Any:
 
 
 @pytest.mark.parametrize("backend", AUTODIFF)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_gradient_through_log_softmax_equals_torch(
     backend: Backend, rng: np.random.Generator, reduction: str
 ) -> None:
@@ -209,8 +209,11 @@ def test_gradient_through_log_softmax_equals_torch(
 
 
 @pytest.mark.parametrize("backend", AUTODIFF)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("normalized", [True, False], ids=["normalized", "raw"])
+@pytest.mark.parametrize(
+    ("reduction", "normalized"),
+    [("none", False), ("mean", True), ("sum", False)],
+    ids=["none-raw", "mean-normalized", "sum-raw"],
+)
 def test_gradient_wrt_log_probs_is_torchs_minus_exp_log_probs(
     backend: Backend, rng: np.random.Generator, reduction: str, normalized: bool
 ) -> None:
@@ -355,6 +358,7 @@ EAGER = ["numpy", "torch"]
             r"label 4, outside \[0, 4\)",
         ),
         ({"log_probs": np.zeros((T, N, C, 1))}, ArrayLossValueError, "`log_probs` must have shape"),
+        ({"log_probs": np.zeros((0, N, C))}, ArrayLossValueError, "`log_probs` must not be empty"),
         ({"blank": C}, ArrayLossValueError, r"`blank` must be a class index in \[0, 4\)"),
         ({"blank": -1}, ArrayLossValueError, "`blank` must be a class index"),
         ({"reduction": "avg"}, ValueError, "`reduction` must be one of"),

@@ -352,6 +352,10 @@ def ctc_loss(
         raise ArrayLossValueError(
             f"`log_probs` must have shape (T, N, C) or (T, C); got {tuple(log_probs.shape)}"
         )
+    if 0 in tuple(log_probs.shape):
+        raise ArrayLossValueError(
+            f"`log_probs` must not be empty (as PyTorch); got shape {tuple(log_probs.shape)}"
+        )
     batched = log_probs.ndim == 3
     if not batched:
         log_probs = log_probs[:, None, :]
