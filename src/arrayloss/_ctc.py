@@ -56,8 +56,8 @@ def _check_blank(blank: object) -> int:
 
 def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: int) -> Any:
     """``lengths`` (an integer array of any shape, or a sequence of ints) as an array of
-    the default integer dtype of shape (N,), on ``log_probs``' device (PyTorch also accepts CPU lengths for
-    CUDA inputs)."""
+    shape (N,) and the default integer dtype, on ``log_probs``' device (PyTorch also
+    accepts CPU lengths for CUDA inputs)."""
     xp = ctx.xp
     if array_api_compat.is_array_api_obj(lengths):
         _check_library(log_probs, name, lengths)
@@ -115,11 +115,9 @@ def _check_values(
     input_lengths: Any,
     target_lengths: Any,
     n_time: int,
-    n_classes: int,
 ) -> None:
-    """On eager arrays, the checks of PyTorch's ``ctc_loss_allocate_outputs`` (lengths
-    in range, the targets' size), and every used label in [0, C) (PyTorch reads out of
-    bounds there)."""
+    """On eager arrays, the checks of PyTorch's ``ctc_loss_allocate_outputs``: lengths
+    in range and the targets' size."""
     xp = ctx.xp
     if int(input_lengths.shape[0]) == 0:
         return
@@ -148,6 +146,7 @@ def _check_values(
 
 
 def _check_labels(ctx: ArrayContext, labels: Any, used: Any, n_classes: int) -> None:
+    """On eager arrays, every used label lies in [0, C) (PyTorch reads out of bounds)."""
     xp = ctx.xp
     if labels.shape[0] == 0 or labels.shape[1] == 0:
         return
@@ -379,7 +378,7 @@ def ctc_loss(
     input_lengths = _lengths(ctx, "input_lengths", input_lengths, log_probs, batch)
     target_lengths = _lengths(ctx, "target_lengths", target_lengths, log_probs, batch)
     if ctx.eager:
-        _check_values(ctx, targets, input_lengths, target_lengths, n_time, n_classes)
+        _check_values(ctx, targets, input_lengths, target_lengths, n_time)
     index = _index_dtype(xp)
     if targets.ndim == 1:
         # The longest target: read on eager arrays; traced or lazy, every label fits.
