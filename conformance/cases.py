@@ -158,6 +158,57 @@ def _zero_rows(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarr
     return rows.reshape(shape)
 
 
+def _log_softmax(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Normalized log-probabilities over the last (class) axis, from logits normal * scale.
+    x = rng.normal(size=shape) * scale
+    if not x.size:
+        return x
+    m = np.max(x, axis=-1, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=-1, keepdims=True))
+
+
+def _ctc_repeats(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Labels in [1, C) (C = scale) where each repeats the one before it half the time.
+    t = rng.integers(1, int(scale), size=shape)
+    repeat = rng.uniform(size=shape) < 0.5
+    for j in range(1, shape[-1] if shape else 0):
+        t[..., j] = np.where(repeat[..., j], t[..., j - 1], t[..., j])
+    return t
+
+
+def _lengths(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Lengths in [ceil(scale / 2), scale], the first equal to scale (the full T or S).
+    n = int(scale)
+    t = np.asarray(rng.integers((n + 1) // 2, n + 1, size=shape))
+    if t.size:
+        t.flat[0] = n
+    return t
+
+
+def _lengths_from_zero(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Lengths in [0, scale], the first equal to scale and the last (of two or more) 0.
+    t = np.asarray(rng.integers(0, int(scale) + 1, size=shape))
+    if t.size:
+        t.flat[0] = int(scale)
+    if t.size > 1:
+        t.flat[-1] = 0
+    return t
+
+
+def _lengths_summing_to(rng: np.random.Generator, shape: Shape, scale: float) -> np.ndarray:
+    # Lengths that add up to exactly scale (concatenated targets of shape (scale,)): an
+    # even split, then a unit moved between random pairs.
+    n = max(1, int(np.prod(shape)))
+    t = np.full(n, int(scale) // n)
+    t[: int(scale) - int(t.sum())] += 1
+    for _ in range(n):
+        i, j = rng.integers(0, n, size=2)
+        if t[i] > 0:
+            t[i] -= 1
+            t[j] += 1
+    return t.reshape(shape)
+
+
 #: How each kind of argument is drawn: ``sampler(rng, shape, scale)``, float64 (int64
 #: for the kinds of :data:`INTEGER_KINDS`).
 KINDS: dict[str, Sampler] = {
@@ -228,6 +279,22 @@ KINDS: dict[str, Sampler] = {
     "signs_mixed": _signs_mixed,
     # Vectors (the last axis) of normal * scale, some (at least one) entirely zero.
     "zero_rows": _zero_rows,
+    # Log-probabilities normalized over the last axis (log_softmax of normal * scale).
+    "log_softmax": _log_softmax,
+    # CTC labels in [1, C) for C = scale (blank 0 excluded).
+    "ctc_labels": lambda rng, shape, scale: rng.integers(1, int(scale), size=shape),
+    # CTC labels in [0, C - 1) (for blank = C - 1).
+    "ctc_labels_below_last": lambda rng, shape, scale: rng.integers(0, int(scale) - 1, size=shape),
+    # CTC labels in [1, C) with runs of repeats along the last axis.
+    "ctc_repeats": _ctc_repeats,
+    # Sequence lengths in [scale / 2, scale], the first = scale.
+    "lengths": _lengths,
+    # Sequence lengths in [0, scale], the first = scale, the last 0.
+    "lengths_from_zero": _lengths_from_zero,
+    # Sequence lengths adding up to exactly scale.
+    "lengths_summing_to": _lengths_summing_to,
+    # Every element the integer scale.
+    "int_constant": lambda rng, shape, scale: np.full(shape, int(scale)),
 }
 #: The kinds drawn as int64 (kept integer in every dtype of a run).
 INTEGER_KINDS = frozenset(
@@ -240,6 +307,13 @@ INTEGER_KINDS = frozenset(
         "multilabel_index_out_of_range",
         "counts_int",
         "int_signs",
+        "ctc_labels",
+        "ctc_labels_below_last",
+        "ctc_repeats",
+        "lengths",
+        "lengths_from_zero",
+        "lengths_summing_to",
+        "int_constant",
     }
 )
 
@@ -323,6 +397,13 @@ class LossInfo:
     #: The array arguments passed by position, in order (the rest go by keyword). The
     #: gradient is taken with respect to the first, and the value tolerance scales with it.
     positional: tuple[str, ...] = ("input", "target")
+    #: Where PyTorch's backward is not the derivative of its forward (ctc_loss): maps
+    #: PyTorch's float64 gradient, ``exact_grad(case, arrays, grad)``, onto the exact
+    #: derivative by a documented closed-form term; None elsewhere.
+    exact_grad: Callable[[Case, Mapping[str, np.ndarray], np.ndarray], np.ndarray] | None = None
+    #: The loss is the log of a sum over paths computed by a recurrence in log space
+    #: (ctc_loss): the gradient tolerance scales with the loss (see the runner's policy).
+    grad_scale_by_loss: bool = False
 
     @property
     def grad_wrt(self) -> str:
@@ -1347,6 +1428,143 @@ def _triplet_with_distance_cases() -> Iterator[Case]:
     yield from _triplet_common_cases("triplet_margin_with_distance_loss")
 
 
+#: CTC: T frames, N samples, C classes (blank 0), targets padded to S.
+CTC_T, CTC_N, CTC_C, CTC_S = 16, 3, 5, 4
+CTC_POSITIONAL = ("log_probs", "targets", "input_lengths", "target_lengths")
+
+
+def _ctc_args(
+    targets: Arg,
+    input_lengths: Arg,
+    target_lengths: Arg,
+    log_probs: Arg = Arg("log_softmax", (CTC_T, CTC_N, CTC_C), 2.0),
+) -> dict[str, Arg]:
+    return {
+        "log_probs": log_probs,
+        "targets": targets,
+        "input_lengths": input_lengths,
+        "target_lengths": target_lengths,
+    }
+
+
+def _ctc_cases() -> Iterator[Case]:
+    # A small grid: each case costs JAX a compilation of the time loop (lax.scan) per
+    # dtype, forward and gradient (~0.3 s and ~1 s on a CPU). Every reduction runs with
+    # padded targets and with impossible alignments, in every dtype; the other layouts
+    # and options run in float64 and float32.
+    loss = "ctc_loss"
+    n, s, t, c = CTC_N, CTC_S, CTC_T, CTC_C
+    wide = LEGACY_DTYPES  # float64 and float32
+    padded = Arg("ctc_labels", (n, s), c)
+    # Input lengths of at least T/2 = 2S: every alignment is possible.
+    full_inputs = Arg("lengths", (n,), t)
+    lengths_s = Arg("lengths", (n,), s)
+    for reduction in REDUCTIONS:
+        # Padded targets; one target empty, one input of full length.
+        args = _ctc_args(padded, full_inputs, Arg("lengths_from_zero", (n,), s))
+        yield _case(loss, f"padded-{reduction}", args, reduction=reduction)
+        # Impossible alignments: 3 frames for targets of 2 to 4 labels (the first 4),
+        # zeroed by zero_infinity (the gradient too).
+        impossible = _ctc_args(
+            Arg("ctc_repeats", (n, s), c), Arg("int_constant", (n,), 3), lengths_s
+        )
+        name = f"impossible-{reduction}-zero_infinity"
+        yield _case(loss, name, impossible, reduction=reduction, zero_infinity=True)
+    # ... and +inf without zero_infinity.
+    yield _case(loss, "impossible-none", impossible, reduction="none")
+    yield _case(loss, "impossible-mean", impossible, dtypes=wide, reduction="mean")
+    for reduction in ("none", "mean"):
+        # Concatenated targets: (sum(target_lengths),).
+        total = 3 * n
+        args = _ctc_args(
+            Arg("ctc_labels", (total,), c), full_inputs, Arg("lengths_summing_to", (n,), total)
+        )
+        yield _case(loss, f"concatenated-{reduction}", args, dtypes=wide, reduction=reduction)
+        # Unbatched: (T, C) with targets (S,) (exactly the target length) and 0-d lengths.
+        args = _ctc_args(
+            Arg("ctc_labels", (s,), c),
+            Arg("lengths", (), t),
+            Arg("int_constant", (), s),
+            Arg("log_softmax", (t, c), 2.0),
+        )
+        yield _case(loss, f"unbatched-{reduction}", args, dtypes=wide, reduction=reduction)
+        # Log-probabilities that are not normalized (PyTorch does not check them).
+        args = _ctc_args(padded, full_inputs, lengths_s, Arg("logits", (t, n, c), 2.0))
+        yield _case(loss, f"unnormalized-{reduction}", args, dtypes=wide, reduction=reduction)
+    # Repeated labels (a blank must separate the repeats).
+    args = _ctc_args(Arg("ctc_repeats", (n, s), c), full_inputs, lengths_s)
+    yield _case(loss, "repeats-sum", args, dtypes=wide, reduction="sum")
+    # The blank last (C - 1); labels in [0, C - 1).
+    args = _ctc_args(Arg("ctc_labels_below_last", (n, s), c), full_inputs, lengths_s)
+    yield _case(loss, "blank_last-none", args, dtypes=wide, reduction="none", blank=c - 1)
+    # Inputs of any length from 0 (with an empty target): some alignments impossible.
+    args = _ctc_args(padded, Arg("lengths_from_zero", (n,), t), Arg("lengths_from_zero", (n,), s))
+    yield _case(loss, "short_inputs-none", args, dtypes=wide, reduction="none", zero_infinity=True)
+    # Unbatched with padded targets (1, S).
+    args = _ctc_args(
+        Arg("ctc_labels", (1, s), c),
+        Arg("lengths", (1,), t),
+        Arg("lengths", (1,), s),
+        Arg("log_softmax", (t, c), 2.0),
+    )
+    yield _case(loss, "unbatched-padded_1xS-none", args, dtypes=wide, reduction="none")
+    # Errors. Lengths out of range (value checks, on eager backends):
+    for name, args in (
+        ("input_lengths_above_T", _ctc_args(padded, Arg("int_constant", (n,), t + 1), lengths_s)),
+        (
+            "target_lengths_above_S",
+            _ctc_args(padded, full_inputs, Arg("int_constant", (n,), s + 1)),
+        ),
+        (
+            "concatenated_size",
+            _ctc_args(Arg("ctc_labels", (7,), c), full_inputs, Arg("int_constant", (n,), 3)),
+        ),
+    ):
+        yield _case(loss, f"error-{name}", args, value_check=True, dtypes=wide)
+    # ... and shapes and options (everywhere).
+    for name, args, options in (
+        (
+            "log_probs_4d",
+            _ctc_args(padded, full_inputs, lengths_s, Arg("log_softmax", (t, n, c, 1))),
+            {},
+        ),
+        ("targets_3d", _ctc_args(Arg("ctc_labels", (n, s, 1), c), full_inputs, lengths_s), {}),
+        ("input_lengths_size", _ctc_args(padded, Arg("lengths", (n - 1,), t), lengths_s), {}),
+        ("targets_batch", _ctc_args(Arg("ctc_labels", (n + 1, s), c), full_inputs, lengths_s), {}),
+        ("blank_out_of_range", _ctc_args(padded, full_inputs, lengths_s), {"blank": c}),
+        ("reduction", _ctc_args(padded, full_inputs, lengths_s), {"reduction": "avg"}),
+    ):
+        yield _case(loss, f"error-{name}", args, dtypes=wide, **options)
+
+
+def _ctc_exact_grad(case: Case, arrays: Mapping[str, np.ndarray], grad: np.ndarray) -> np.ndarray:
+    """PyTorch's ctc_loss gradient minus its exp(log_probs) term: the exact derivative.
+
+    PyTorch's backward (aten/src/ATen/native/LossCTC.cpp) returns
+    ``g_n * (exp(lp[t, n, c]) - posterior)`` for t < input_lengths[n], where the exact
+    derivative of the loss is ``-g_n * posterior``; the two agree once a log_softmax's
+    backward is applied (the term sums to 1 per frame for normalized inputs), not on
+    log_probs themselves. g_n is d(sum of the output)/d(loss_n): 1, or 1 / (N max(S_n, 1))
+    for 'mean'; 0 for a sample zeroed by zero_infinity (PyTorch zeroes it whole).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    lp = arrays["log_probs"]
+    lp3 = lp if lp.ndim == 3 else lp[:, None, :]
+    t, n = lp3.shape[:2]
+    input_lengths = arrays["input_lengths"].reshape(n)
+    target_lengths = arrays["target_lengths"].reshape(n)
+    tensors = [torch.from_numpy(arrays[k]) for k in CTC_POSITIONAL]
+    blank = case.kwargs.get("blank", 0)
+    per_sample = F.ctc_loss(*tensors, blank=blank, reduction="none").numpy().reshape(n)
+    g = np.where(np.isfinite(per_sample), 1.0, 0.0)
+    if case.kwargs.get("reduction", "mean") == "mean":
+        g = g / (n * np.maximum(target_lengths, 1))
+    active = np.arange(t)[:, None] < input_lengths[None, :]
+    return grad - (np.exp(lp3) * (active * g)[:, :, None]).reshape(lp.shape)
+
+
 def _near_0_or_1(arrays: Mapping[str, np.ndarray]) -> str | None:
     p = arrays["input"]
     if np.any(np.minimum(np.abs(p), np.abs(1.0 - p)) <= 1e-12):
@@ -1369,6 +1587,13 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("soft_margin_loss", _soft_margin_cases),
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),
         LossInfo("multi_margin_loss", _multi_margin_cases),
+        LossInfo("multilabel_margin_loss", _multilabel_margin_cases),
+        *(
+            LossInfo(name, functools.partial(_regression_cases, name))
+            for name in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
+        ),
+        LossInfo("poisson_nll_loss", _poisson_nll_cases),
+        LossInfo("gaussian_nll_loss", _gaussian_nll_cases, positional=("input", "target", "var")),
         LossInfo(
             "margin_ranking_loss", _margin_ranking_cases, positional=("input1", "input2", "target")
         ),
@@ -1388,12 +1613,12 @@ LOSSES: dict[str, LossInfo] = {
             _triplet_with_distance_cases,
             positional=("anchor", "positive", "negative"),
         ),
-        LossInfo("poisson_nll_loss", _poisson_nll_cases),
-        LossInfo("gaussian_nll_loss", _gaussian_nll_cases, positional=("input", "target", "var")),
-        LossInfo("multilabel_margin_loss", _multilabel_margin_cases),
-        *(
-            LossInfo(name, functools.partial(_regression_cases, name))
-            for name in ("l1_loss", "mse_loss", "huber_loss", "smooth_l1_loss")
+        LossInfo(
+            "ctc_loss",
+            _ctc_cases,
+            positional=CTC_POSITIONAL,
+            exact_grad=_ctc_exact_grad,
+            grad_scale_by_loss=True,
         ),
     )
 }

@@ -87,7 +87,13 @@ result then rounded to d) when
   scale, for values = max(1, the largest finite |input element|, the largest finite
           |unreduced loss element|), times the number of elements N (at least 1) for
           reduction='sum';
-  scale, for gradients = max(1, the largest finite |gradient element| of the reference).
+  scale, for gradients = max(1, the largest finite |gradient element| of the reference);
+          where PyTorch's gradient is mapped onto the exact derivative (ctc_loss, see
+          LossInfo.exact_grad), the largest of PyTorch's own gradient too, whose rounding
+          the mapped reference carries; for losses computed by a log-space recurrence
+          (ctc_loss, LossInfo.grad_scale_by_loss), times max(1, the largest finite
+          |unreduced loss element|): each forward variable carries an absolute error of
+          about eps * |loss| in log space, a relative error of that size in the gradient.
 
 NaN must face NaN and +-inf the same infinity, element for element.
 
@@ -375,10 +381,16 @@ def reference(case: Case, dtype: str) -> Reference:
         out.sum().backward()
         # None: PyTorch defined no gradient on the way (the 0-"norm", a count): zero.
         ref.grad = x.grad.numpy() if x.grad is not None else np.zeros(tuple(x.shape))
+        info = LOSSES[case.loss]
+        torch_grad_max = _finite_max(ref.grad)
+        if info.exact_grad is not None:
+            ref.grad = info.exact_grad(case, arrays, ref.grad)
         if not np.all(np.isfinite(ref.grad)):
             ref.grad, ref.grad_skip = None, "PyTorch's gradient is not finite"
         else:
-            ref.grad_scale = max(1.0, _finite_max(ref.grad))
+            ref.grad_scale = max(1.0, _finite_max(ref.grad), torch_grad_max)
+            if info.grad_scale_by_loss:
+                ref.grad_scale *= max(1.0, _finite_max(unreduced.numpy()))
     return ref
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import arrayloss
-from arrayloss._dispatch import namespace_of
+from arrayloss._dispatch import namespace_of, scan
 from conformance.backends import Backend
 
 
@@ -158,3 +158,27 @@ def test_eager_flag(backend: Backend) -> None:
     seen: list[bool] = []
     backend.call(probe, x)
     assert seen == [not (backend.jit or backend.lazy)]
+
+
+def _running_products(x: object, factors: object) -> object:
+    # A recurrence through dispatch.scan: the carry (state, constant) times each x[t].
+    ctx = namespace_of(x=x)
+    xp = ctx.xp
+    init = (xp.ones_like(x[0, ...]), xp.ones_like(x[0, ...]) * 2.0)
+    state, constant = scan(ctx, _product_step, init, (x, factors))
+    return state * constant
+
+
+def _product_step(carry: tuple[object, object], xs: tuple[object, object]) -> tuple[object, object]:
+    state, constant = carry
+    x_t, f_t = xs
+    return state * x_t * f_t, constant  # type: ignore[operator]
+
+
+def test_scan_runs_a_recurrence_on_every_backend(backend: Backend) -> None:
+    # Closed form: 2 * prod over t of x[t] * f[t]. Dask stays lazy (backend.call forbids
+    # computing), JAX runs lax.scan (traced under jax-jit).
+    x = np.arange(1.0, 13.0).reshape(4, 3) / 4
+    f = np.full((4, 1), 0.5)
+    result = backend.call(_running_products, backend.asarray(x), backend.asarray(f))
+    np.testing.assert_allclose(backend.to_numpy(result), 2 * np.prod(x * f, axis=0), rtol=1e-14)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
+from ._ctc import _check_blank, ctc_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
 from ._embedding import (
     _check_positive_margin,
@@ -30,6 +31,7 @@ from ._validation import check_options_not_arrays
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
@@ -776,3 +778,47 @@ class TripletMarginWithDistanceLoss(_Loss):
         if self.swap:
             options["swap"] = "True"
         return {**options, **super()._options()}
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss; see :func:`arrayloss.ctc_loss`.
+
+    Mirrors :class:`torch.nn.CTCLoss`; ``blank`` and ``reduction`` are checked when
+    constructed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.CTCLoss(reduction="sum")
+    >>> log_probs = np.log(np.array([[[0.25, 0.75]]]))  # T=1, N=1, C=2
+    >>> bool(np.isclose(loss_fn(log_probs, np.array([[1]]), [1], [1]), -np.log(0.75)))
+    True
+    """
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        check_options_not_arrays(
+            type(self).__name__, blank=blank, reduction=reduction, zero_infinity=zero_infinity
+        )
+        super().__init__(reduction=reduction)
+        self.blank = _check_blank(blank)
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any) -> Any:
+        return ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank=self.blank,
+            reduction=self.reduction,
+            zero_infinity=self.zero_infinity,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = {"blank": repr(self.blank), **super()._options()}
+        if self.zero_infinity:
+            options["zero_infinity"] = "True"
+        return options
