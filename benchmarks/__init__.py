@@ -1,0 +1,1 @@
+"""Benchmarks of arrayloss against PyTorch's native kernels (run each as a module)."""
