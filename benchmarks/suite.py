@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N[,N...]",
         help="sizes N (elements of the first input) for every loss, e.g. 1,1e3,1e6",
     )
-    p.add_argument("--rounds", type=int, help="rounds per cell (default 7; quick 3)")
+    p.add_argument("--rounds", type=int, help="rounds per cell (default 5; quick 3)")
     p.add_argument(
         "--backend",
         action="append",
@@ -92,7 +92,14 @@ def _parser() -> argparse.ArgumentParser:
         help="N of the peak-memory measurement (default 1e7; 0, the default of --quick, skips it)",
     )
     p.add_argument("--batch-ms", type=float, help="minimum batch time per sample (default 5)")
-    p.add_argument("--budget-s", type=float, help="time budget per cell, seconds (default 12)")
+    p.add_argument("--budget-s", type=float, help="time budget per cell, seconds (default 8)")
+    p.add_argument(
+        "--max-call-s",
+        type=float,
+        default=5.0,
+        help="skip a contender at a size where its time per call, extrapolated linearly "
+        "from the previous size's (when that was over 0.25 s), exceeds this (default 5 s)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     return p
 
@@ -102,11 +109,12 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     args = _parser().parse_args(argv)
     started = time.time()
     quick = args.quick
-    rounds = args.rounds or (3 if quick else 7)
+    rounds = args.rounds or (3 if quick else 5)
     batch_s = (args.batch_ms or (1.0 if quick else 5.0)) / 1000
-    budget_s = args.budget_s or (2.0 if quick else 12.0)
+    budget_s = args.budget_s or (2.0 if quick else 8.0)
     memory_size = int(args.memory_size if args.memory_size is not None else (0 if quick else 1e7))
     sizes_override = _parse_sizes(args.sizes)
+    max_call_s = args.max_call_s
     modes = tuple(args.mode or harness.MODES)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -152,6 +160,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         for name in names
         for n in (sizes_override or (QUICK_SIZES if quick else default_sizes(WORKLOADS[name])))
     ]
+    # (loss, mode, contender) -> (elements, seconds per call) at the last size run.
+    last: dict[tuple[str, str, str], tuple[int, float]] = {}
     for i, (name, n) in enumerate(plan, 1):
         workload = WORKLOADS[name]
         case = workload.make(np.random.default_rng(0), shape_for(workload.kind, n))
@@ -160,6 +170,17 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             runners: dict[str, tuple[harness.Runner, int]] = {}
             errors: dict[str, str] = {}
             for c in contenders:
+                prev = last.get((name, mode, c.name))
+                # Only a call already slow (0.25 s: past per-call overheads) is
+                # extrapolated linearly in N to the next size.
+                if prev is not None and c.name != harness.BASELINE and prev[1] > 0.25:
+                    predicted = prev[1] * case.elements / max(prev[0], 1)
+                    if predicted > max_call_s:
+                        errors[c.name] = (
+                            f"skipped: about {predicted:.0f} s per call predicted from "
+                            f"N={prev[0]:.0e} (over --max-call-s {max_call_s:g})"
+                        )
+                        continue
                 try:
                     run_one = harness.build_runner(c.name, workload, case, mode)
                 except Exception as exc:
@@ -169,6 +190,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                     runners[c.name] = (run_one, c.threads)
             timings, timing_errors = harness.time_cell(runners, rounds, batch_s, budget_s)
             errors.update(timing_errors)
+            for cname, t in timings.items():
+                last[(name, mode, cname)] = (case.elements, t.median)
             base = timings.get(harness.BASELINE)
             results = {
                 cname: {
@@ -198,6 +221,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                 file=sys.stderr,
                 flush=True,
             )
+            # Survives an interrupted run; the complete results.json is written at the end.
+            (out / "results.partial.json").write_text(json.dumps({"cells": cells}) + "\n")
             del runners, timings
             gc.collect()
         del case
@@ -238,6 +263,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     results_doc["meta"]["duration_s"] = round(time.time() - started, 1)
     (out / "results.json").write_text(json.dumps(results_doc, indent=1) + "\n")
     (out / "results.md").write_text(report.markdown(results_doc))
+    (out / "results.partial.json").unlink(missing_ok=True)
     print(report.terminal(results_doc))
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}", file=sys.stderr)
     return results_doc
