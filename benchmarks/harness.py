@@ -55,6 +55,9 @@ CONTENDERS = (
     Contender("torch", "torch", "torch.nn.functional on torch tensors, 2 threads (baseline)"),
     Contender("torch-1t", "torch", "torch.nn.functional on torch tensors, 1 thread", threads=1),
     Contender("arrayloss-torch", "torch", "arrayloss on torch tensors (autograd), 2 threads"),
+    Contender(
+        "arrayloss-torch-1t", "torch", "arrayloss on torch tensors (autograd), 1 thread", threads=1
+    ),
     Contender("arrayloss-numpy", "numpy", "arrayloss on NumPy arrays (forward only)"),
     Contender("arrayloss-jax", "jax", "arrayloss on JAX arrays, called eagerly (jax.grad)"),
     Contender("arrayloss-jax-jit", "jax", "arrayloss on JAX arrays under jax.jit"),
@@ -66,7 +69,15 @@ CONTENDERS = (
 CONTENDER_NAMES = tuple(c.name for c in CONTENDERS)
 # Contenders without a compilation step on their first call.
 NO_COMPILE = frozenset(
-    {"torch", "torch-1t", "arrayloss-torch", "arrayloss-numpy", "numpy-hand", "floor"}
+    {
+        "torch",
+        "torch-1t",
+        "arrayloss-torch",
+        "arrayloss-torch-1t",
+        "arrayloss-numpy",
+        "numpy-hand",
+        "floor",
+    }
 )
 
 
@@ -124,7 +135,7 @@ def build_runner(contender: str, workload: Workload, case: Case, mode: str) -> R
         import torch.nn.functional as F
 
         return _torch_call(getattr(F, workload.name), _torch_args(case), kwargs, mode)
-    if contender == "arrayloss-torch":
+    if contender in ("arrayloss-torch", "arrayloss-torch-1t"):
         import arrayloss
 
         return _torch_call(getattr(arrayloss, workload.name), _torch_args(case), kwargs, mode)

@@ -193,17 +193,20 @@ def _memory(results: Results, key: str) -> list[tuple[float, str]]:
 def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
     """The goals of issue 7 next to this run's worst ratio (N >= 1e5 unless stated).
 
-    ``baseline`` replaces torch on 2 threads in the goals measured against torch (each
-    row's ``"vs_baseline"`` says whether it is one of them): ``"torch-1t"`` shows the
-    same goals against torch on one thread, the steadier baseline on a loaded machine.
+    ``baseline="torch-1t"`` grades the goals measured against torch against torch on
+    one thread instead, with arrayloss on torch on one thread too (each row's
+    ``"vs_baseline"`` says whether it is such a goal): on a loaded 2-core machine the
+    2-thread kernels of both wait for a second core and are far noisier.
     """
+    # Against torch on one thread, arrayloss on torch runs on one thread too.
+    al_torch = "arrayloss-torch-1t" if baseline == "torch-1t" else "arrayloss-torch"
     rows: list[tuple[str, str, list[tuple[float, str]], float, str]] = []
     fam = FAMILIES
     rows.append(
         (
             "elementwise losses (BCE family, soft margin, KL, multilabel soft margin), torch eager",
             "<= 1.2x",
-            _ratios(results, "arrayloss-torch", losses=fam["elementwise"], over=baseline),
+            _ratios(results, al_torch, losses=fam["elementwise"], over=baseline),
             1.2,
             "x",
         )
@@ -212,7 +215,7 @@ def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
         (
             "mse, l1, torch eager",
             "<= 1.1x",
-            _ratios(results, "arrayloss-torch", losses=fam["regression"], over=baseline),
+            _ratios(results, al_torch, losses=fam["regression"], over=baseline),
             1.1,
             "x",
         )
@@ -221,7 +224,7 @@ def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
         (
             "huber, smooth_l1, torch eager",
             "<= 1.3x",
-            _ratios(results, "arrayloss-torch", losses=fam["huber"], over=baseline),
+            _ratios(results, al_torch, losses=fam["huber"], over=baseline),
             1.3,
             "x",
         )
@@ -232,7 +235,7 @@ def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
             "<= 1.3x",
             _ratios(
                 results,
-                "arrayloss-torch",
+                al_torch,
                 losses=fam["classification"],
                 min_elements=4_000_000,
                 over=baseline,
@@ -270,7 +273,7 @@ def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
             )
         )
     for name, label in (
-        ("arrayloss-torch", "torch autograd"),
+        (al_torch, "torch autograd"),
         ("arrayloss-jax", "jax.grad eager (auto-jit)"),
         ("arrayloss-jax-jit", "jax.grad under jit"),
     ):
@@ -288,7 +291,7 @@ def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
         (
             "per call at N=1, torch",
             "<= 2x native",
-            _ratios(results, "arrayloss-torch", **one, over=baseline),
+            _ratios(results, al_torch, **one, over=baseline),
             2,
             "x",
         )
@@ -335,7 +338,7 @@ def goals(results: Results, baseline: str = "torch") -> list[dict[str, str]]:
     for goal, target, values, limit, unit in rows:
         measured, status = _grade(values, limit, unit)
         out.append({"goal": goal, "target": target, "measured": measured, "status": status})
-    marks = ("torch eager", "N >= 1e6", "forward+backward", "per call at N=1, torch")
+    marks = ("torch eager", "torch autograd", "per call at N=1, torch")
     for row in out:
         row["vs_baseline"] = "yes" if any(m in row["goal"] for m in marks) else "no"
     out.append(
@@ -409,13 +412,17 @@ def markdown(results: Results) -> str:
         "## Goals of issue 7",
         "",
         "A goal is met when every loss meets it in every cell it covers (the worst cell",
-        "decides; the median over those cells shows the typical ratio).",
+        "decides; the median over those cells shows the typical ratio). The last column",
+        "grades the goals against torch with both sides on one thread (`arrayloss-torch-1t`",
+        "/ `torch-1t`), which a loaded 2-core machine disturbs far less.",
         "",
-        "| goal | target | measured | status |",
-        "|---|---|---|---|",
+        "| goal | target | measured | status | one thread each |",
+        "|---|---|---|---|---|",
         *[
-            f"| {g['goal']} | {g['target']} | {g['measured']} | {g['status']} |"
-            for g in goals(results)
+            f"| {g['goal']} | {g['target']} | {g['measured']} | {g['status']} | "
+            + (f"{one['measured']} ({one['status']})" if g.get("vs_baseline") == "yes" else "")
+            + " |"
+            for g, one in zip(goals(results), goals(results, "torch-1t"), strict=True)
         ],
         "",
         "## Ratios to torch at N >= 1e5 (range over sizes)",
