@@ -1,7 +1,7 @@
 """Rendering of the suite's results: terminal table, Markdown, plots, the goals of issue 7.
 
-``python -m benchmarks.report results.json`` re-renders ``results.md`` (and the
-terminal table) from a saved run.
+``python -m benchmarks.report results.json`` re-renders ``results.md``, the plots and
+the terminal table from a saved run.
 """
 
 from __future__ import annotations
@@ -465,9 +465,13 @@ def plots(results: Results, directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
     names = _contenders(results)
+    tab10 = plt.get_cmap("tab10").colors
+    palette = [tab10[i] for i in (0, 1, 2, 3, 4, 5, 6, 8, 9)]  # no grey: torch-1t is grey
+    colors = {name: palette[i % len(palette)] for i, name in enumerate(names)}
+    styles = {"torch": ("k", "-"), "torch-1t": ("0.45", "-"), "floor": ("k", ":")}
     for loss in _losses(results):
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-        for ax, mode in zip(axes, ("forward", "backward"), strict=False):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+        for ax, mode in zip(axes, ("forward", "backward"), strict=True):
             cells = sorted(_cells(results, loss, mode), key=lambda c: c["elements"])
             for name in names:
                 pts = [
@@ -476,13 +480,14 @@ def plots(results: Results, directory: Path) -> dict[str, str]:
                     if name in c["results"]
                 ]
                 if pts:
-                    style = "k--" if name == "floor" else ("k-" if name == "torch" else "-")
-                    ax.loglog(*zip(*pts, strict=False), style, marker="o", ms=3, label=name)
+                    color, line = styles.get(name, (colors[name], "-"))
+                    xs, ys = zip(*pts, strict=True)
+                    ax.loglog(xs, ys, line, color=color, marker="o", ms=3, label=name)
             ax.set_title(f"{loss}, {MODE_LABEL[mode]}")
-            ax.set_xlabel("N (elements of the input)")
+            ax.set_xlabel("N (elements of the first input)")
             ax.grid(True, which="major", alpha=0.3)
         axes[0].set_ylabel("median time per call (s)")
-        axes[1].legend(fontsize=7, loc="upper left")
+        axes[0].legend(fontsize=7, loc="upper left")  # forward has every contender
         fig.tight_layout()
         path = directory / f"{loss}.png"
         fig.savefig(path, dpi=80)
@@ -497,6 +502,8 @@ def main(argv: list[str] | None = None) -> None:
     paths = argv if argv is not None else sys.argv[1:]
     path = Path(paths[0] if paths else "benchmarks/results/results.json")
     results = json.loads(path.read_text())
+    if results.get("plots") is not None:
+        results["plots"] = plots(results, path.parent / "plots")
     (path.parent / "results.md").write_text(markdown(results))
     print(terminal(results))
 
