@@ -82,6 +82,7 @@ def measure(
     out: dict[str, Any] = {}
     gc.freeze()  # collections below then skip the many objects of the imported libraries
     if not os.path.exists(_STATUS) or not _reset_peak():
+        gc.unfreeze()
         return {"error": "needs Linux /proc/self/status and clear_refs"}
     for name in names:
         workload = WORKLOADS[name]
@@ -126,6 +127,7 @@ def measure(
             print(json.dumps({name: rows}), file=stream, flush=True)
         del case
         gc.collect()
+    gc.unfreeze()
     return out
 
 

@@ -266,6 +266,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     (out / "results.partial.json").unlink(missing_ok=True)
     print(report.terminal(results_doc))
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}", file=sys.stderr)
+    gc.unfreeze()
     return results_doc
 
 
