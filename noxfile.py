@@ -67,6 +67,26 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite against torch.nn.functional, optax and NumPy (docs/performance.md).
+
+    Writes benchmarks/results/ (results.json, results.md, plots/). Arguments after `--`
+    pass through, e.g. `nox -s bench -- --quick` or `nox -s bench -- --loss cross_entropy`.
+    """
+    install(session, "cpu")
+    session.install(*CONSTRAINTS, "optax", "matplotlib")
+    session.run("python", "-m", "benchmarks.suite", *session.posargs)
+
+
+@nox.session(name="bench_quick")
+def bench_quick(session: nox.Session) -> None:
+    """The benchmark suite's quick profile (small sizes, few rounds; under two minutes)."""
+    install(session, "cpu")
+    session.install(*CONSTRAINTS, "optax", "matplotlib")
+    session.run("python", "-m", "benchmarks.suite", "--quick", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
     session.install("ruff")
