@@ -134,9 +134,9 @@ def binary_cross_entropy(
     with ctx.quiet_floating_point():
         loss = _bce_unreduced(
             xp,
-            xp.astype(input, work_dtype),
-            xp.astype(target, work_dtype),
-            None if weight is None else xp.astype(weight, work_dtype),
+            xp.astype(input, work_dtype, copy=False),
+            xp.astype(target, work_dtype, copy=False),
+            None if weight is None else xp.astype(weight, work_dtype, copy=False),
         )
         return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
 
@@ -237,7 +237,7 @@ def binary_cross_entropy_with_logits(
     work_dtype = compute_dtype(xp, xp.result_type(input, target))
 
     def work(x: Any) -> Any:
-        return None if x is None else xp.astype(x, work_dtype)
+        return None if x is None else xp.astype(x, work_dtype, copy=False)
 
     with ctx.quiet_floating_point():
         loss = _bce_with_logits_unreduced(

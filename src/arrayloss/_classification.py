@@ -2,10 +2,12 @@
 multi-class margin loss.
 
 Each public loss is a short front (namespace, legacy arguments, validation, reduction)
-over private kernels that compute unreduced terms with ``xp`` only. Class indices are
-gathered with a one-hot comparison ``target == arange(C)`` along the class axis and a
-sum, not with ``take_along_axis``: Dask's namespace lacks it, and PyTorch's and JAX's
-versions wrap or give NaN for out-of-range indices instead of raising.
+over private kernels that compute unreduced terms with ``xp`` only. nll_loss and
+cross_entropy gather ``logp[t]`` with ``take_along_axis`` (``ArrayContext``'s, which
+covers Dask) at a safe index, 0 where ``t`` is ignored or out of range, then mask those
+samples out: PyTorch's and JAX's gathers wrap or give NaN for out-of-range indices
+instead of raising. multi_margin_loss compares with ``target == arange(C)`` (a one-hot
+mask), as it needs every class anyway.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def _check_indices_in_range(
     PyTorch raises ``IndexError`` ("Target 5 is out of bounds.") in nll_loss and
     ``RuntimeError`` in multi_margin_loss; ``ArrayLossIndexError`` is both.
     Skipped on traced and lazy arrays, where an out-of-range index then contributes
-    nothing to the loss (its one-hot row is all false).
+    nothing to the loss (it is masked out like an ignored one).
     """
     if not ctx.eager or array_size(target) == 0:
         return
@@ -138,27 +140,35 @@ def _hits(
 
 
 def _nll_unreduced(
-    xp: Any, logp: Any, target: Any, weight: Any, axis: int, ignore_index: int, device: Any
+    ctx: ArrayContext, logp: Any, target: Any, weight: Any, axis: int, ignore_index: int
 ) -> tuple[Any, Any]:
-    """(``-w[t] logp[t]``, ``w[t]``) per sample, both 0 where ``t`` is ignored.
+    """(``-w[t] logp[t]``, ``w[t]``) per sample, both 0 where ``t`` is ignored (or, on
+    traced and lazy arrays, where the unchecked index is out of range).
 
     ``w[t]`` is 1 for each counted sample without ``weight``: its sum is the 'mean'
     normalizer in both cases (aten/src/ATen/native/LossNLL.cpp, nll_loss_out_frame).
+    ``logp[t]`` is gathered (``take_along_axis``): one read per sample, as PyTorch, where
+    a one-hot mask would cost passes over all N x C log-probabilities.
     """
+    xp = ctx.xp
     n_classes = logp.shape[axis]
-    hit = _hits(xp, target, n_classes, logp.ndim, axis, ignore_index, device)
-    zero = xp.zeros_like(logp)
+    counted = (target >= 0) & (target < n_classes)
+    if ignore_index is not None:
+        counted = counted & (target != ignore_index)
+    # An ignored index gathers class 0 and is masked out below.
+    index = xp.expand_dims(xp.where(counted, target, xp.zeros_like(target)), axis=axis)
+    picked = xp.squeeze(ctx.take_along_axis(logp, index, axis=axis), axis=axis)
+    zero = xp.zeros_like(picked)
     if weight is None:
-        picked_w = xp.astype(hit, logp.dtype)
-        term = logp
+        picked_w = xp.astype(counted, logp.dtype, copy=False)
+        term = picked
     else:
-        w = _on_class_axis(xp, weight, logp.ndim, axis)
-        picked_w = xp.where(hit, w, zero)
-        term = logp * w
-    # where, not hit * term: a log-probability of -inf at another class must not
-    # become 0 * -inf = NaN.
-    loss = -xp.sum(xp.where(hit, term, zero), axis=axis)
-    return loss, xp.sum(picked_w, axis=axis)
+        w = xp.broadcast_to(_on_class_axis(xp, weight, logp.ndim, axis), logp.shape)
+        w = xp.squeeze(ctx.take_along_axis(w, index, axis=axis), axis=axis)
+        picked_w = xp.where(counted, w, zero)
+        term = picked * w
+    # where, not counted * term: an ignored sample's gathered -inf must not become NaN.
+    return -xp.where(counted, term, zero), picked_w
 
 
 def _smooth_unreduced(xp: Any, logp: Any, weight: Any, axis: int) -> Any:
@@ -189,7 +199,7 @@ def _reduce_weighted(ctx: ArrayContext, loss: Any, norm: Any, reduction: str, dt
     xp = ctx.xp
     result = xp.sum(loss) / xp.sum(norm)
     if result.dtype != dtype:
-        result = xp.astype(result, dtype)
+        result = xp.astype(result, dtype, copy=False)
     return ctx.as_array(result)
 
 
@@ -208,10 +218,10 @@ def _index_front(
     _check_indices_in_range(ctx, target, n_classes, ignore_index)
     if xp.isdtype(target.dtype, "unsigned integer"):
         # uint8 (which PyTorch accepts) cannot be compared with ignore_index = -100.
-        target = xp.astype(target, xp.int64)
+        target = xp.astype(target, xp.int64, copy=False)
     work_dtype = compute_dtype(xp, input.dtype)
-    x = xp.astype(input, work_dtype)
-    w = None if weight is None else xp.astype(weight, work_dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    w = None if weight is None else xp.astype(weight, work_dtype, copy=False)
     return x, target, w, ignore_index
 
 
@@ -293,7 +303,7 @@ def nll_loss(
     _check_input_shape(input)
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
     with ctx.quiet_floating_point():
-        loss, norm = _nll_unreduced(xp, x, t, w, _class_axis(input), ignore, ctx.device)
+        loss, norm = _nll_unreduced(ctx, x, t, w, _class_axis(input), ignore)
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
 
 
@@ -398,18 +408,20 @@ def cross_entropy(
         _check_weight(xp, weight, n_classes)
         result_dtype = xp.result_type(input, target)
         work_dtype = compute_dtype(xp, result_dtype)
-        w = None if weight is None else xp.astype(weight, work_dtype)
+        w = None if weight is None else xp.astype(weight, work_dtype, copy=False)
         with ctx.quiet_floating_point():
-            logp = log_softmax(xp, xp.astype(input, compute_dtype(xp, input.dtype)), axis)
-            logp = xp.astype(logp, work_dtype)
-            t = xp.astype(target, work_dtype)
+            logp = log_softmax(
+                xp, xp.astype(input, compute_dtype(xp, input.dtype), copy=False), axis
+            )
+            logp = xp.astype(logp, work_dtype, copy=False)
+            t = xp.astype(target, work_dtype, copy=False)
             loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
             return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
     with ctx.quiet_floating_point():
         logp = log_softmax(xp, x, axis)
-        loss, norm = _nll_unreduced(xp, logp, t, w, axis, ignore, ctx.device)
+        loss, norm = _nll_unreduced(ctx, logp, t, w, axis, ignore)
         if eps > 0.0:
             smooth = _smooth_unreduced(xp, logp, w, axis)
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))

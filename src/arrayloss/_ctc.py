@@ -75,7 +75,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
                 f"`{name}` must hold one length per sample ({batch}); got shape "
                 f"{tuple(lengths.shape)}"
             )
-        return xp.reshape(xp.astype(lengths, _index_dtype(xp)), (batch,))
+        return xp.reshape(xp.astype(lengths, _index_dtype(xp), copy=False), (batch,))
     if isinstance(lengths, Sequence) and not isinstance(lengths, str):
         values = []
         for v in lengths:
@@ -386,9 +386,9 @@ def ctc_loss(
             longest = int(xp.max(target_lengths)) if batch else 0
         else:
             longest = int(targets.shape[0])
-        labels = _padded_targets(xp, xp.astype(targets, index), target_lengths, longest)
+        labels = _padded_targets(xp, xp.astype(targets, index, copy=False), target_lengths, longest)
     else:
-        labels = xp.astype(targets, index)
+        labels = xp.astype(targets, index, copy=False)
     j = xp.arange(int(labels.shape[1]), dtype=index, device=_device(labels))
     used = j[None, :] < target_lengths[:, None]
     if ctx.eager:
@@ -400,7 +400,7 @@ def ctc_loss(
     with ctx.quiet_floating_point():
         loss = _ctc_unreduced(
             ctx,
-            xp.astype(log_probs, work_dtype),
+            xp.astype(log_probs, work_dtype, copy=False),
             labels,
             input_lengths,
             target_lengths,
@@ -409,7 +409,7 @@ def ctc_loss(
         if zero_infinity:
             loss = xp.where(loss == float("inf"), xp.zeros_like(loss), loss)
         if reduction == "mean":
-            divisor = xp.astype(xp.maximum(target_lengths, 1), work_dtype)
+            divisor = xp.astype(xp.maximum(target_lengths, 1), work_dtype, copy=False)
             loss = loss / divisor
         elif reduction == "none" and not batched:
             loss = xp.reshape(loss, ())

@@ -96,10 +96,19 @@ class ArrayContext:
             raise TypeError(f"{xp.__name__} has no take_along_axis")
         axis = axis % x.ndim
         x = x.rechunk({axis: -1})
-        indices = indices.rechunk(x.chunks)
+        # The blocks of rows must line up; along ``axis`` each side is one chunk (the
+        # indices may be shorter there, e.g. one index per row).
+        chunks = tuple((int(indices.shape[i]),) if i == axis else c for i, c in enumerate(x.chunks))
+        indices = indices.rechunk(chunks)
         meta_xp = array_api_compat.array_namespace(x._meta)
         return dask_array.map_blocks(
-            meta_xp.take_along_axis, x, indices, axis=axis, dtype=x.dtype, meta=x._meta
+            meta_xp.take_along_axis,
+            x,
+            indices,
+            axis=axis,
+            dtype=x.dtype,
+            meta=x._meta,
+            chunks=indices.chunks,
         )
 
 

@@ -109,13 +109,16 @@ def kl_div(
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
         loss = _kl_div_unreduced(
-            xp, xp.astype(input, work_dtype), xp.astype(target, work_dtype), log_target
+            xp,
+            xp.astype(input, work_dtype, copy=False),
+            xp.astype(target, work_dtype, copy=False),
+            log_target,
         )
         if reduction == "batchmean":
             # PyTorch: the sum divided by the batch size (not divided for 0-d input).
             batch = input.shape[0] if input.ndim else 1
             result = xp.sum(loss) / batch
             if result.dtype != result_dtype:
-                result = xp.astype(result, result_dtype)
+                result = xp.astype(result, result_dtype, copy=False)
             return ctx.as_array(result)
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)

@@ -71,7 +71,7 @@ def _check_target_dtype(xp: Any, name: str, target: Any) -> None:
 def _labels(xp: Any, target: Any, work_dtype: Any) -> Any:
     # Booleans count as 0 and 1 (as in PyTorch's comparisons); other dtypes stay as they
     # are, so that ``target == 1`` is decided in the target's own precision.
-    return xp.astype(target, work_dtype) if xp.isdtype(target.dtype, "bool") else target
+    return xp.astype(target, work_dtype, copy=False) if xp.isdtype(target.dtype, "bool") else target
 
 
 def _ndim_mismatch(loss: str, **arrays: Any) -> ArrayLossValueError:
@@ -168,9 +168,9 @@ def margin_ranking_loss(
     with ctx.quiet_floating_point():
         loss = _margin_ranking_unreduced(
             xp,
-            xp.astype(input1, work_dtype),
-            xp.astype(input2, work_dtype),
-            xp.astype(target, work_dtype),
+            xp.astype(input1, work_dtype, copy=False),
+            xp.astype(input2, work_dtype, copy=False),
+            xp.astype(target, work_dtype, copy=False),
             margin,
         )
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
@@ -246,7 +246,7 @@ def hinge_embedding_loss(
     work_dtype = compute_dtype(xp, input.dtype)
     with ctx.quiet_floating_point():
         loss = _hinge_embedding_unreduced(
-            xp, xp.astype(input, work_dtype), _labels(xp, target, work_dtype), margin
+            xp, xp.astype(input, work_dtype, copy=False), _labels(xp, target, work_dtype), margin
         )
         return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
 
@@ -362,8 +362,8 @@ def cosine_embedding_loss(
     with ctx.quiet_floating_point():
         loss = _cosine_embedding_unreduced(
             xp,
-            xp.astype(input1, work_dtype),
-            xp.astype(input2, work_dtype),
+            xp.astype(input1, work_dtype, copy=False),
+            xp.astype(input2, work_dtype, copy=False),
             _labels(xp, target, work_dtype),
             margin,
         )
@@ -531,7 +531,7 @@ def triplet_margin_loss(
     broadcast_shape(anchor=anchor, positive=positive, negative=negative)
     result_dtype = xp.result_type(anchor, positive, negative)
     work_dtype = compute_dtype(xp, result_dtype)
-    a, pos, neg = (xp.astype(v, work_dtype) for v in (anchor, positive, negative))
+    a, pos, neg = (xp.astype(v, work_dtype, copy=False) for v in (anchor, positive, negative))
     with ctx.quiet_floating_point():
         dist_pos = _pairwise_distance(xp, a, pos, p, eps)
         dist_neg = _pairwise_distance(xp, a, neg, p, eps)
@@ -627,7 +627,9 @@ def triplet_margin_with_distance_loss(
             broadcast_shape(anchor=anchor, positive=positive, negative=negative)
             result_dtype = xp.result_type(anchor, positive, negative)
             work_dtype = compute_dtype(xp, result_dtype)
-            a, pos, neg = (xp.astype(v, work_dtype) for v in (anchor, positive, negative))
+            a, pos, neg = (
+                xp.astype(v, work_dtype, copy=False) for v in (anchor, positive, negative)
+            )
             dist_pos = _pairwise_distance(xp, a, pos, 2.0, 1e-6)
             dist_neg = _pairwise_distance(xp, a, neg, 2.0, 1e-6)
             dist_swap = _pairwise_distance(xp, pos, neg, 2.0, 1e-6) if swap else None
@@ -642,8 +644,11 @@ def triplet_margin_with_distance_loss(
             arrays = [d for d in (dist_pos, dist_neg, dist_swap) if d is not None]
             result_dtype = xp.result_type(*arrays)
             work_dtype = compute_dtype(xp, result_dtype)
-            dist_pos, dist_neg = xp.astype(dist_pos, work_dtype), xp.astype(dist_neg, work_dtype)
+            dist_pos, dist_neg = (
+                xp.astype(dist_pos, work_dtype, copy=False),
+                xp.astype(dist_neg, work_dtype, copy=False),
+            )
             if dist_swap is not None:
-                dist_swap = xp.astype(dist_swap, work_dtype)
+                dist_swap = xp.astype(dist_swap, work_dtype, copy=False)
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)

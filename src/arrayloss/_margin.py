@@ -79,7 +79,7 @@ def soft_margin_loss(
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
         loss = _soft_margin_unreduced(
-            xp, xp.astype(input, work_dtype), xp.astype(target, work_dtype)
+            xp, xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
         )
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
@@ -158,7 +158,7 @@ def multilabel_soft_margin_loss(
     work_dtype = compute_dtype(xp, result_dtype)
 
     def work(a: Any) -> Any:
-        return None if a is None else xp.astype(a, work_dtype)
+        return None if a is None else xp.astype(a, work_dtype, copy=False)
 
     with ctx.quiet_floating_point():
         loss = _multilabel_soft_margin_unreduced(xp, work(input), work(target), work(weight))
@@ -197,7 +197,8 @@ def _prefix_length(xp: Any, target: Any) -> Any:
     entry, or C when there is none (int64, shape (N,))."""
     n_classes = target.shape[-1]
     negative = xp.concat(
-        [xp.astype(target < 0, xp.int8), xp.ones_like(target[..., :1], dtype=xp.int8)], axis=-1
+        [xp.astype(target < 0, xp.int8, copy=False), xp.ones_like(target[..., :1], dtype=xp.int8)],
+        axis=-1,
     )
     # argmax finds the first maximum: the first negative, or the appended 1 at C.
     return xp.minimum(xp.argmax(negative, axis=-1), xp.asarray(n_classes, dtype=xp.int64))
@@ -211,14 +212,14 @@ def _valid_slots(xp: Any, prefix: Any, n_slots: int, device: Any) -> Any:
 def _target_multiplicity(xp: Any, target: Any, n_classes: int, device: Any) -> Any:
     """m[n, i] = the number of valid target slots of sample n that name class i (the
     valid slots are the prefix before the first negative index), as int64."""
-    target = xp.astype(target, xp.int64)
+    target = xp.astype(target, xp.int64, copy=False)
     valid = _valid_slots(xp, _prefix_length(xp, target), target.shape[-1], device)
     slot_keys = xp.where(valid, 2 * target, xp.asarray(2 * n_classes, dtype=xp.int64))
     class_keys = 2 * xp.arange(n_classes, dtype=xp.int64, device=device) + 1
     class_keys = xp.broadcast_to(class_keys, target.shape)
     keys = xp.sort(xp.concat([slot_keys, class_keys], axis=-1), axis=-1)
     is_slot = (keys % 2 == 0) & (keys < 2 * n_classes)
-    slots_up_to = xp.cumulative_sum(xp.astype(is_slot, xp.int64), axis=-1)
+    slots_up_to = xp.cumulative_sum(xp.astype(is_slot, xp.int64, copy=False), axis=-1)
     # At a class key 2i + 1 the running count is #{j : y_j <= i}; these counts rise along
     # the sorted keys, so sorting them (non-class positions pushed past the end) lists
     # them in class order: no gather needed.
@@ -249,7 +250,7 @@ def _multilabel_margin_by_slots(
     number of valid slots per sample, at most ``n_slots``): O(n_slots) passes over
     (N, C), no sort."""
     xp = ctx.xp
-    target = xp.astype(target[..., :n_slots], xp.int64)
+    target = xp.astype(target[..., :n_slots], xp.int64, copy=False)
     classes = xp.arange(x.shape[-1], dtype=xp.int64, device=ctx.device)
     valid = _valid_slots(xp, prefix, n_slots, ctx.device)
     # Slot j's class, or -1 (no class) where the slot is padding.
@@ -279,8 +280,12 @@ def _multilabel_margin_by_sorting(ctx: ArrayContext, x: Any, target: Any) -> Any
     xp = ctx.xp
     multiplicity = _target_multiplicity(xp, target, x.shape[-1], ctx.device)
     values = xp.concat([x - 1.0, x], axis=-1)
-    weights_threshold = xp.concat([xp.astype(multiplicity, x.dtype), xp.zeros_like(x)], axis=-1)
-    weights_score = xp.concat([xp.zeros_like(x), xp.astype(multiplicity == 0, x.dtype)], axis=-1)
+    weights_threshold = xp.concat(
+        [xp.astype(multiplicity, x.dtype, copy=False), xp.zeros_like(x)], axis=-1
+    )
+    weights_score = xp.concat(
+        [xp.zeros_like(x), xp.astype(multiplicity == 0, x.dtype, copy=False)], axis=-1
+    )
     # Descending by value, thresholds first among equals: a stable ascending sort of the
     # negated values (a descending sort need not keep ties in order on every library).
     order = xp.argsort(-values, axis=-1, stable=True)
@@ -411,9 +416,11 @@ def multilabel_margin_loss(
         )
     _check_multilabel_target(ctx, input, target)
     if xp.isdtype(target.dtype, "unsigned integer"):
-        target = xp.astype(target, xp.int64)
+        target = xp.astype(target, xp.int64, copy=False)
     work_dtype = compute_dtype(xp, input.dtype)
-    x = xp.reshape(xp.astype(input, work_dtype), (-1, 1 if input.ndim == 0 else input.shape[-1]))
+    x = xp.reshape(
+        xp.astype(input, work_dtype, copy=False), (-1, 1 if input.ndim == 0 else input.shape[-1])
+    )
     t = xp.reshape(target, x.shape)
     with ctx.quiet_floating_point():
         loss = _multilabel_margin_unreduced(ctx, x, t)

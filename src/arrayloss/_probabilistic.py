@@ -164,8 +164,8 @@ def poisson_nll_loss(
     with ctx.quiet_floating_point():
         loss = _poisson_nll_unreduced(
             xp,
-            xp.astype(input, work_dtype),
-            xp.astype(target, work_dtype),
+            xp.astype(input, work_dtype, copy=False),
+            xp.astype(target, work_dtype, copy=False),
             log_input,
             full,
             eps,
@@ -338,9 +338,9 @@ def gaussian_nll_loss(
     reduction = probabilistic_reduction(None, None, reduction)
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
-        x, y = xp.astype(input, work_dtype), xp.astype(target, work_dtype)
+        x, y = xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
         if scalar is None:
-            v = _clamp_variance(ctx, xp.astype(var, work_dtype), eps)
+            v = _clamp_variance(ctx, xp.astype(var, work_dtype, copy=False), eps)
             loss = _gaussian_nll_unreduced(xp, x, y, v, full)
         else:
             loss = _gaussian_nll_scalar_var(x, y, max(scalar, eps), full)

@@ -85,5 +85,5 @@ def apply_reduction(ctx: ArrayContext, loss: Any, reduction: str, dtype: Any = N
     else:  # pragma: no cover - callers validate first
         raise AssertionError(reduction)
     if dtype is not None and result.dtype != dtype:
-        result = xp.astype(result, dtype)
+        result = xp.astype(result, dtype, copy=False)
     return ctx.as_array(result)

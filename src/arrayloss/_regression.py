@@ -140,7 +140,7 @@ def _finish(
     work_dtype = compute_dtype(xp, result_dtype)
 
     def work(a: Any) -> Any:
-        return a if a.dtype == work_dtype else xp.astype(a, work_dtype)
+        return a if a.dtype == work_dtype else xp.astype(a, work_dtype, copy=False)
 
     with ctx.quiet_floating_point():
         loss = kernel(xp, work(input), work(target))
@@ -151,7 +151,7 @@ def _finish(
         if reduction == "mean" and mean_over_weight:
             result = xp.sum(loss) / xp.sum(w)
             if result.dtype != result_dtype:
-                result = xp.astype(result, result_dtype)
+                result = xp.astype(result, result_dtype, copy=False)
             return ctx.as_array(result)
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
