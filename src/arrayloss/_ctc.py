@@ -65,8 +65,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
             raise ArrayLossTypeError(
                 f"`{name}` must have an integer dtype; got {_dtype_name(lengths.dtype)}"
             )
-        if not _same_device(ctx, lengths):
-            lengths = array_api_compat.to_device(lengths, ctx.device)
+        lengths = ctx.on_device(lengths)
         size = 1
         for n in lengths.shape:
             size *= int(n)
@@ -94,11 +93,6 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
         f"`{name}` must be an integer array or a sequence of ints (as PyTorch's tensor or "
         f"tuple of ints); got {type(lengths).__name__}"
     )
-
-
-def _same_device(ctx: ArrayContext, x: Any) -> bool:
-    device = array_api_compat.device(x)
-    return ctx.device is None or device is None or device == ctx.device
 
 
 def _check_library(log_probs: Any, name: str, x: Any) -> None:
@@ -373,8 +367,7 @@ def ctc_loss(
             f"padded `targets` must have N = {batch} rows (log_probs' batch); got "
             f"{tuple(targets.shape)}"
         )
-    if not _same_device(ctx, targets):
-        targets = array_api_compat.to_device(targets, ctx.device)
+    targets = ctx.on_device(targets)
     input_lengths = _lengths(ctx, "input_lengths", input_lengths, log_probs, batch)
     target_lengths = _lengths(ctx, "target_lengths", target_lengths, log_probs, batch)
     if ctx.eager:

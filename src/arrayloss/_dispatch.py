@@ -80,6 +80,18 @@ class ArrayContext:
             with numpy.errstate(all="ignore"):
                 yield
 
+    def on_device(self, x: Any) -> Any:
+        """``x`` (an array of this namespace) on this context's device.
+
+        Why: PyTorch accepts some arguments on the CPU beside inputs on another device
+        (ctc_loss's targets and lengths beside CUDA log-probabilities); such an argument
+        is moved once, here. Inside a JAX trace the device is unknown and ``x`` stays.
+        """
+        device = array_api_compat.device(x)
+        if self.device is None or device is None or device == self.device:
+            return x
+        return array_api_compat.to_device(x, self.device)
+
     def take_along_axis(self, x: Any, indices: Any, axis: int = -1) -> Any:
         """``xp.take_along_axis(x, indices, axis=axis)`` (array API 2024.12).
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._dispatch import ArrayContext, array_size, namespace_of
-from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
+from ._classification import _check_indices_in_range
+from ._dispatch import ArrayContext, namespace_of
+from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
 from ._validation import check_array, check_broadcastable, check_floating
@@ -324,19 +325,9 @@ def _check_multilabel_target(ctx: ArrayContext, input: Any, target: Any) -> None
             f"`target` must have `input`'s shape {tuple(input.shape)} (class indices "
             f"padded with -1); got {tuple(target.shape)}"
         )
-    if not ctx.eager or array_size(target) == 0:
-        return
-    # PyTorch checks every element, the padding after the first -1 included.
-    n_classes = 1 if input.ndim == 0 else int(input.shape[-1])
-    bad = (target < -1) | (target >= n_classes)
-    if bool(xp.any(bad)):
-        zero = xp.zeros_like(target)
-        high = int(xp.max(xp.where(bad, target, zero)))
-        value = high if high >= n_classes else int(xp.min(xp.where(bad, target, zero)))
-        raise ArrayLossIndexError(
-            f"`target` holds class index {value}, outside [-1, {n_classes}) "
-            f"(C = {n_classes}; -1 marks the end of a sample's targets)"
-        )
+    # PyTorch checks every element, the padding after the first -1 included: the shared
+    # range check, with -1 (the end marker) allowed as an ignored index would be.
+    _check_indices_in_range(ctx, target, 1 if input.ndim == 0 else int(input.shape[-1]), -1)
 
 
 def multilabel_margin_loss(
