@@ -11,8 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import heatmap
 from .backends import BACKENDS, DTYPES
 from .cases import LOSSES
+from .progress import ProgressBar
 from .report import format_failures, format_text, write_report
 from .runner import run
 
@@ -59,7 +61,8 @@ def parser() -> argparse.ArgumentParser:
         "--report",
         metavar="DIR",
         default="conformance-report",
-        help="where to write report.json and report.md (default: ./conformance-report)",
+        help="where to write report.md, report.json and heatmap.png (default: "
+        "./conformance-report)",
     )
     p.add_argument("--no-report", action="store_true", help="write no report")
     p.add_argument(
@@ -69,7 +72,11 @@ def parser() -> argparse.ArgumentParser:
         default=min(4, os.cpu_count() or 1),
         help="worker processes, one dtype each (default: the CPU count, at most 4)",
     )
-    p.add_argument("--quiet", action="store_true", help="print only the summary line and failures")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the summary line and failures, and no progress bar",
+    )
     return p
 
 
@@ -77,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
-    results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs)
+    progress = None if args.quiet else ProgressBar()
+    results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs, progress=progress)
     if args.quiet:
         status = "pass" if results.ok else f"{len(results.failures)} FAILING"
         print(f"arrayloss conformance: {len(results.cells)} cells, {status}")
@@ -90,7 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_report:
         path = write_report(results, args.report)
         if not args.quiet:
-            print(f"\nreport: {path / 'report.md'}, {path / 'report.json'}")
+            names = ("report.md", "report.json", heatmap.HEATMAP_FILE)
+            files = [path / name for name in names]
+            print(f"\nreport: {', '.join(str(f) for f in files if f.exists())}")
+        if not heatmap.available():
+            print(f"note: {heatmap.NOTE}")
     if not results.cells:
         # Fail: a GPU job whose backends are missing must not pass having tested nothing.
         print("no cells ran: nothing selected is available here")

@@ -6,18 +6,33 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .cases import cases_for
 from .runner import EPS, GRAD_RTOL_EPS, RTOL_EPS, TOLERANCE_POLICY, CellResult, Results
 
-__all__ = ["format_failures", "format_matrix", "format_per_dtype", "write_report"]
+__all__ = [
+    "format_failures",
+    "format_matrix",
+    "format_per_dtype",
+    "matrix_json",
+    "summarize",
+    "write_report",
+]
 
 #: How many failing cells are listed in full.
 MAX_FAILURES = 20
 MATRIX_LEGEND = (
-    "cells: passed/total and the worst error in eps of the result's dtype, |error| / "
-    f"(eps (|expected| + scale)); the tolerance is {RTOL_EPS:g} of them, {GRAD_RTOL_EPS:g} "
-    "for gradients"
+    "cells: passed/total, then the worst error in eps of the result's dtype (ulps-like): "
+    "max |a - e| / (eps (|e| + scale)) over the elements, e the PyTorch float64 reference; "
+    f"a cell fails above {RTOL_EPS:g} (values) or {GRAD_RTOL_EPS:g} (gradients)"
+)
+#: The unit of every ``error_eps`` number, for report.json.
+ERROR_UNIT = (
+    "error_eps: max over elements of |a - e| / (eps_d * (|e| + scale)), eps_d the machine "
+    "epsilon of the result's dtype, e the reference, scale as in the tolerance policy; "
+    "tolerance_eps is the limit (k); fraction_of_tolerance = error_eps / tolerance_eps; "
+    "max_rel_err: max |a - e| / |e| over finite nonzero e; max_abs_err: max |a - e|"
 )
 
 
@@ -38,22 +53,16 @@ def _summary(cells: Iterable[CellResult]) -> tuple[int, int, CellResult | None]:
     return passed, len(ran), worst
 
 
-def _number(x: float | None, spec: str) -> str:
-    return "inf" if x is None or x == float("inf") else format(x, spec)
+def _eps(x: float) -> str:
+    return "0" if x == 0 else "inf" if x == float("inf") else f"{x:.2g}eps"
 
 
-def _cell(cells: list[CellResult], error: str) -> str:
+def _cell(cells: list[CellResult]) -> str:
     """'passed/total  error', 'FAIL passed/total  error', or '-' when nothing ran."""
     passed, total, worst = _summary(cells)
     if total == 0:
         return "skipped" if cells else "-"
-    if worst is None:
-        shown = ""
-    elif error == "eps":
-        shown = f"  {_number(worst.error_eps, '.2g')}"
-        shown += "" if shown.endswith("inf") else "eps"
-    else:
-        shown = f"  {_number(max(c.max_abs_err or 0.0 for c in cells), '.1e')}"
+    shown = "" if worst is None else f"  {_eps(worst.error_eps or 0.0)}"
     mark = "" if passed == total else "FAIL "
     return f"{mark}{passed}/{total}{shown}"
 
@@ -82,13 +91,13 @@ def format_matrix(results: Results, markdown: bool = False) -> str:
     worst error in eps of its dtype (see :data:`MATRIX_LEGEND`)."""
     by = _group(results)
     header = ["loss", *results.backends]
-    rows = [[row] + [_cell(by[row, b], "eps") for b in results.backends] for row in _rows(results)]
+    rows = [[row] + [_cell(by[row, b]) for b in results.backends] for row in _rows(results)]
     return _table(header, rows, markdown)
 
 
 def format_per_dtype(results: Results, markdown: bool = False) -> str:
-    """Rows: (loss row, dtype); cells: passed/total and the largest |error| against the
-    float64 reference."""
+    """Rows: (loss row, dtype); cells: passed/total and the worst error in eps of the
+    dtype, as in the matrix."""
     by: dict[tuple[str, str, str], list[CellResult]] = defaultdict(list)
     for c in results.cells:
         by[c.row, c.dtype, c.backend].append(c)
@@ -98,24 +107,25 @@ def format_per_dtype(results: Results, markdown: bool = False) -> str:
         for dtype in results.dtypes:
             cells = [by[row, dtype, b] for b in results.backends]
             if any(cells):
-                rows.append([row, dtype] + [_cell(c, "abs") for c in cells])
+                rows.append([row, dtype] + [_cell(c) for c in cells])
     return _table(header, rows, markdown)
 
 
 def format_torch_dtype(results: Results, markdown: bool = False) -> str:
-    """The largest |error| against PyTorch computed in the case's own dtype (values)."""
+    """The worst error (eps units) against PyTorch computed in the case's own dtype
+    (values): the "matches PyTorch's rounding" figure; 0 is bit for bit."""
     worst: dict[tuple[str, str, str], float] = {}
     for c in results.cells:
-        if c.max_abs_err_torch_dtype is not None:
+        if c.error_eps_torch_dtype is not None:
             key = (c.loss, c.dtype, c.backend)
-            worst[key] = max(worst.get(key, 0.0), c.max_abs_err_torch_dtype)
+            worst[key] = max(worst.get(key, 0.0), c.error_eps_torch_dtype)
     header = ["loss", "dtype", *results.backends]
     rows = []
     for loss in results.losses:
         for dtype in results.dtypes:
             values = [worst.get((loss, dtype, b)) for b in results.backends]
             if any(v is not None for v in values):
-                rows.append([loss, dtype] + ["-" if v is None else f"{v:.1e}" for v in values])
+                rows.append([loss, dtype] + ["-" if v is None else _eps(v) for v in values])
     return _table(header, rows, markdown)
 
 
@@ -157,7 +167,7 @@ def format_text(results: Results) -> str:
         MATRIX_LEGEND,
         format_matrix(results),
         "",
-        "per dtype: passed/total and the largest |error| against the float64 reference",
+        "per dtype: passed/total and the worst error in eps of that dtype",
         format_per_dtype(results),
     ]
     skips = format_skips(results)
@@ -186,11 +196,15 @@ def format_markdown(results: Results) -> str:
         "",
         "## Per dtype",
         "",
-        "Passed/total and the largest |arrayloss - reference| (PyTorch, float64).",
+        "Passed/total and the worst error in eps of each dtype against the reference "
+        "(PyTorch, CPU, float64).",
         "",
         format_per_dtype(results, markdown=True),
         "",
-        "Largest |arrayloss - PyTorch in the case's own dtype| (recorded, not judged):",
+        "## Matches PyTorch's rounding",
+        "",
+        "The worst error in eps against PyTorch computed in the case's own dtype "
+        "(values; 0: bit for bit). Recorded, not judged:",
         "",
         format_torch_dtype(results, markdown=True),
         "",
@@ -226,12 +240,82 @@ def format_markdown(results: Results) -> str:
     return "\n".join(parts)
 
 
-def write_report(results: Results, directory: str | Path) -> Path:
-    """Write ``report.json`` (every cell) and ``report.md`` into ``directory``."""
+def _finite_or_none(x: float | None) -> float | str | None:
+    """JSON has no infinity: 'inf' instead."""
+    return "inf" if x == float("inf") else x
+
+
+def summarize(cells: Iterable[CellResult], check: str) -> dict[str, Any]:
+    """passed/failed/skipped counts and the worst errors of a group of cells of one check
+    (see :data:`ERROR_UNIT`); the worst cell is named as 'loss/case' and its dtype."""
+    cells = list(cells)
+    counts = Counter(c.status for c in cells)
+    passed, total, worst = _summary(cells)
+    k = GRAD_RTOL_EPS if check == "grad" else RTOL_EPS
+    error_eps = worst.error_eps if worst is not None else None
+    torch_dtype = [c.error_eps_torch_dtype for c in cells if c.error_eps_torch_dtype is not None]
+    return {
+        "passed": passed,
+        "failed": counts["failed"],
+        "skipped": counts["skipped"],
+        "total": total,
+        "worst_error_eps": _finite_or_none(error_eps),
+        "tolerance_eps": k,
+        "fraction_of_tolerance": _finite_or_none(None if error_eps is None else error_eps / k),
+        "worst_cell": None if worst is None else f"{worst.loss}/{worst.case} {worst.dtype}",
+        "max_rel_err": _finite_or_none(
+            max((c.max_rel_err for c in cells if c.max_rel_err is not None), default=None)
+        ),
+        "max_abs_err": _finite_or_none(
+            max((c.max_abs_err for c in cells if c.max_abs_err is not None), default=None)
+        ),
+        "worst_error_eps_torch_dtype": _finite_or_none(max(torch_dtype, default=None)),
+    }
+
+
+def matrix_json(results: Results) -> list[dict[str, Any]]:
+    """The matrix as records: one per (loss, check, backend) that has cells, with the
+    totals and worst errors of :func:`summarize` overall and per dtype."""
+    by: dict[tuple[str, str, str], list[CellResult]] = defaultdict(list)
+    for c in results.cells:
+        by[c.loss, c.check, c.backend].append(c)
+    records = []
+    for loss in results.losses:
+        for check in ("value", "grad"):
+            for backend in results.backends:
+                cells = by.get((loss, check, backend))
+                if not cells:
+                    continue
+                dtypes = {
+                    dtype: summarize([c for c in cells if c.dtype == dtype], check)
+                    for dtype in results.dtypes
+                    if any(c.dtype == dtype for c in cells)
+                }
+                record = {"loss": loss, "check": check, "backend": backend}
+                records.append({**record, **summarize(cells, check), "dtypes": dtypes})
+    return records
+
+
+def write_report(results: Results, directory: str | Path, heatmap: bool = True) -> Path:
+    """Write ``report.json`` (every cell, and the matrix with its worst errors),
+    ``report.md`` and, where matplotlib is installed and ``heatmap``, ``heatmap.png``
+    into ``directory``."""
+    from .heatmap import HEATMAP_FILE, write_heatmap
+
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
+    data = results.to_json()
+    data["error_unit"] = ERROR_UNIT
+    data["matrix"] = matrix_json(results)
     with open(path / "report.json", "w", encoding="utf-8") as f:
-        json.dump(results.to_json(), f, indent=1, default=str)
+        json.dump(data, f, indent=1, default=str)
         f.write("\n")
-    (path / "report.md").write_text(format_markdown(results), encoding="utf-8")
+    png = write_heatmap(results, path / HEATMAP_FILE) if heatmap else None
+    if png is None:
+        (path / HEATMAP_FILE).unlink(missing_ok=True)  # not a stale one from another run
+    markdown = format_markdown(results)
+    if png is not None:
+        figure = f"![Worst error per loss and backend]({HEATMAP_FILE})\n\n## Per dtype"
+        markdown = markdown.replace("## Per dtype", figure, 1)
+    (path / "report.md").write_text(markdown, encoding="utf-8")
     return path

@@ -38,9 +38,10 @@ import platform
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from queue import Empty
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -190,6 +191,7 @@ class CellResult:
     error_eps: float | None = None  # see Comparison.error_eps
     # The error against PyTorch computed in the case's own dtype (values only).
     max_abs_err_torch_dtype: float | None = None
+    error_eps_torch_dtype: float | None = None  # the same in the policy's eps units
     message: str | None = None
     description: str = ""
 
@@ -505,9 +507,9 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
     cell.max_abs_err, cell.max_rel_err = comparison.max_abs_err, comparison.max_rel_err
     cell.error_eps = comparison.error_eps
     if ref.value_in_dtype is not None:
-        cell.max_abs_err_torch_dtype = compare(
-            actual, ref.value_in_dtype, ref.result_dtype, ref.scale
-        ).max_abs_err
+        against_dtype = compare(actual, ref.value_in_dtype, ref.result_dtype, ref.scale)
+        cell.max_abs_err_torch_dtype = against_dtype.max_abs_err
+        cell.error_eps_torch_dtype = against_dtype.error_eps
     cell.status = "passed" if comparison.passed else "failed"
     cell.message = comparison.message
     return cell
@@ -572,6 +574,9 @@ def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cell
 
 # --- the run -----------------------------------------------------------------------------
 
+#: A worker's unit: (losses, backends, dtype, case patterns or None).
+_Unit = tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None]
+
 
 def _select(names: Iterable[str] | None, known: Sequence[str], what: str) -> tuple[str, ...]:
     if names is None:
@@ -591,7 +596,7 @@ def run(
     dtypes: Iterable[str] | None = None,
     cases: Iterable[str] | None = None,
     jobs: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Results:
     """Run the conformance suite; the one code path of ``python -m conformance`` and pytest.
 
@@ -608,7 +613,9 @@ def run(
         With 1 (the default) everything runs in this process, so that monkeypatched
         losses are seen.
     progress
-        Called with a short line as each dtype finishes, for the command line.
+        Told the number of runs (case x dtype x backend) before they start and each
+        finished case as it finishes, from the worker processes too (through a queue):
+        the command line's progress bar (:class:`conformance.progress.ProgressBar`).
 
     Raises
     ------
@@ -625,22 +632,21 @@ def run(
     runnable = tuple(b.name for b in chosen if b.name not in skipped)
 
     units = [(loss_names, runnable, dtype, patterns) for dtype in dtype_names]
+    if progress is not None:
+        progress.start(sum(_count_runs(unit) for unit in units))
     cells: list[CellResult] = []
     if jobs > 1 and len(units) > 1:
-        # spawn, not fork: JAX and PyTorch hold threads that fork would copy broken.
-        context = multiprocessing.get_context("spawn")
-        workers = min(jobs, len(units))
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for unit, part in zip(units, pool.map(_run_dtype, units), strict=True):
-                cells += part
-                if progress:
-                    progress(f"{unit[2]}: {len(part)} cells")
+        cells = _run_in_workers(units, min(jobs, len(units)), progress)
     else:
-        for unit in units:
-            part = _run_dtype(unit)
-            cells += part
-            if progress:
-                progress(f"{unit[2]}: {len(part)} cells")
+        global _advance
+        _advance = progress.advance if progress is not None else None
+        try:
+            for unit in units:
+                cells += _run_dtype(unit)
+        finally:
+            _advance = None
+    if progress is not None:
+        progress.finish()
     order = {name: i for i, name in enumerate((*loss_names, *dtype_names, *runnable))}
     cells.sort(key=lambda c: (order[c.loss], c.case, order[c.dtype], order[c.backend], c.check))
     return Results(
@@ -654,27 +660,91 @@ def run(
     )
 
 
-def _run_dtype(
-    unit: tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None],
-) -> list[CellResult]:
+def _run_dtype(unit: _Unit) -> list[CellResult]:
     """Every selected case in one dtype on the given backends (a worker's unit)."""
-    loss_names, backend_names, dtype, patterns = unit
+    _, backend_names, dtype, _ = unit
     backends = [b for b in map(backend_by_name, backend_names) if dtype in b.dtypes]
     cells: list[CellResult] = []
     if not backends:
         return cells
+    for case in _unit_cases(unit):
+        ref = reference(case, dtype)
+        for backend in backends:
+            cells.append(_value_cell(backend, case, dtype, ref))
+            if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
+                cells.append(grad)
+        if _advance is not None:
+            _advance(len(backends), f"{dtype} {case.loss}")
+    return cells
+
+
+def _unit_cases(unit: _Unit) -> Iterator[Case]:
+    """The selected cases of a unit (its losses, in its dtype, matching its patterns)."""
+    loss_names, _, dtype, patterns = unit
     for loss in loss_names:
         for case in cases_for(loss):
             if patterns is not None and not any(fnmatch.fnmatchcase(case.id, p) for p in patterns):
                 continue
             if case.dtypes is not None and dtype not in case.dtypes:
                 continue
-            ref = reference(case, dtype)
-            for backend in backends:
-                cells.append(_value_cell(backend, case, dtype, ref))
-                if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
-                    cells.append(grad)
-    return cells
+            yield case
+
+
+def _count_runs(unit: _Unit) -> int:
+    """How many (case, backend) runs a unit makes: its progress total."""
+    backends = [b for b in map(backend_by_name, unit[1]) if unit[2] in b.dtypes]
+    return len(backends) * sum(1 for _ in _unit_cases(unit)) if backends else 0
+
+
+class Progress(Protocol):
+    """What :func:`run` tells a progress display (see conformance/progress.py)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, n: int, label: str) -> None: ...
+    def finish(self) -> None: ...
+
+
+#: Where _run_dtype reports each finished case: the caller's progress in this process,
+#: a queue to the parent in a worker process, or nothing.
+_advance: Callable[[int, str], None] | None = None
+
+
+def _init_worker(queue: Any) -> None:
+    global _advance
+    if queue is not None:
+
+        def advance(n: int, label: str) -> None:
+            queue.put((n, label))
+
+        _advance = advance
+
+
+def _run_in_workers(
+    units: list[_Unit], workers: int, progress: Progress | None
+) -> list[CellResult]:
+    """Each unit (a dtype) in a worker process; their progress comes back through a queue."""
+    # spawn, not fork: JAX and PyTorch hold threads that fork would copy broken.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue() if progress is not None else None
+
+    def drain() -> None:
+        while queue is not None and progress is not None:
+            try:
+                n, label = queue.get_nowait()
+            except Empty:
+                return
+            progress.advance(n, label)
+
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(queue,)
+    ) as pool:
+        futures = [pool.submit(_run_dtype, unit) for unit in units]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+    drain()
+    return [cell for future in futures for cell in future.result()]
 
 
 # --- the environment ---------------------------------------------------------------------

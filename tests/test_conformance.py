@@ -192,3 +192,181 @@ def test_command_line_writes_the_report_and_sets_the_exit_status(
     with pytest.raises(SystemExit) as exit_info:
         main(["--backend", "no-such-backend"])
     assert exit_info.value.code == 2
+
+
+# --- the report files and the progress bar ---------------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, after checking the signature."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _red_pixels(path: Path) -> int:
+    """How many pixels have the heatmap's FAIL colour."""
+    from matplotlib.image import imread
+
+    from conformance.heatmap import FAIL_RED
+
+    rgb = imread(path)[..., :3]
+    red = np.array([int(FAIL_RED[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    return int(np.all(np.abs(rgb - red) < 0.02, axis=-1).sum())
+
+
+def test_report_directory_has_markdown_json_and_a_heatmap(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    from conformance.report import write_report
+
+    select = ([BCE, LOGITS], ["numpy", "torch", "cupy"], ["float64"])
+    results = run(*select, cases=[f"{BCE}/(4,3)-*", f"{LOGITS}/(4,3)-*"])
+    assert results.ok
+    write_report(results, tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"report.md", "report.json", "heatmap.png"}
+    width, height = _png_size((tmp_path / "heatmap.png").read_bytes())
+    assert 600 <= width <= 4000
+    assert 200 <= height <= 3000
+    red_in_legend = _red_pixels(tmp_path / "heatmap.png")  # the colour bar's top and the key
+    markdown = (tmp_path / "report.md").read_text()
+    assert "![Worst error per loss and backend](heatmap.png)" in markdown
+    assert "| binary_cross_entropy [grad] | - | " in markdown
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "error_eps" in report["error_unit"]
+    records = {(r["loss"], r["check"], r["backend"]): r for r in report["matrix"]}
+    assert set(records) == {
+        (loss, check, backend)
+        for loss in (BCE, LOGITS)
+        for check, backend in [("value", "numpy"), ("value", "torch"), ("grad", "torch")]
+    }
+    for (loss, check, backend), record in records.items():
+        cells = [
+            c
+            for c in results.cells
+            if (c.loss, c.check, c.backend) == (loss, check, backend) and c.status != "skipped"
+        ]
+        errors = [c.error_eps for c in cells if c.error_eps is not None]
+        assert record["passed"] == record["total"] == len(cells) > 0
+        assert record["worst_error_eps"] == max(errors) > 0
+        assert record["fraction_of_tolerance"] == max(errors) / record["tolerance_eps"]
+        assert record["tolerance_eps"] == (16.0 if check == "grad" else 8.0)
+        assert record["dtypes"]["float64"]["worst_error_eps"] == max(errors)
+
+    # A failing cell: the JSON counts it, the heatmap paints it red.
+    _patch(monkeypatch, BCE, lambda real, *a, **kw: real(*a, **kw) * 1.01)
+    failing = run(*select, cases=[f"{BCE}/(4,3)-*"])
+    write_report(failing, tmp_path / "failing")
+    report = json.loads((tmp_path / "failing" / "report.json").read_text())
+    numpy_value = next(r for r in report["matrix"] if r["backend"] == "numpy")
+    assert numpy_value["failed"] == numpy_value["total"] - numpy_value["passed"] > 0
+    assert numpy_value["fraction_of_tolerance"] > 1
+    assert _red_pixels(tmp_path / "failing" / "heatmap.png") > red_in_legend + 1000
+
+
+def test_without_matplotlib_the_heatmap_is_skipped_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import conformance.heatmap
+
+    monkeypatch.setattr(conformance.heatmap, "available", lambda: False)
+    (tmp_path / "heatmap.png").write_bytes(b"stale")  # from an earlier run: removed
+    argv = ["--loss", BCE, "--backend", "numpy", "--dtype", "float64", "--jobs", "1"]
+    assert main([*argv, "--case", f"{BCE}/(4,3)-mean*", "--report", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "note: matplotlib is not installed: heatmap.png was not written" in captured.out
+    assert {p.name for p in tmp_path.iterdir()} == {"report.md", "report.json"}
+    assert "heatmap.png" not in (tmp_path / "report.md").read_text()
+    # Not --quiet: the progress bar ran on stderr (not a terminal here: plain lines).
+    assert "runs (case x dtype x backend) to go" in captured.err
+    assert "runs done in" in captured.err
+
+
+class _FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_bar_redraws_on_a_terminal_and_writes_few_lines_in_a_log() -> None:
+    import io
+
+    from conformance.progress import ProgressBar, format_duration
+
+    assert format_duration(75) == "1:15"
+    assert format_duration(3725) == "1:02:05"
+
+    clock, out = _FakeClock(), io.StringIO()
+    bar = ProgressBar(out, tty=True, width=10, clock=clock)
+    bar.start(40)
+    clock.now = 10.0
+    bar.advance(10, "float32 mse_loss")
+    line = out.getvalue().split("\r")[-1]
+    # A quarter done in 10 s: 30 s to go.
+    assert line == "[##--------] 10/40 runs  25%  float32 mse_loss  0:10 elapsed, ETA 0:30"
+    clock.now = 10.05
+    bar.advance(10, "float32 l1_loss")  # within 0.1 s of the last redraw: not drawn
+    assert out.getvalue().count("\r") == 2
+    clock.now = 20.0
+    bar.finish()
+    last = out.getvalue().split("\r")[-1]
+    assert last.endswith("\n")
+    assert last.rstrip() == "[##########] 40/40 runs 100%  40 runs in 0:20"  # spaces: erased
+    assert "\n" not in out.getvalue()[:-1]  # one line, redrawn in place
+
+    clock, out = _FakeClock(), io.StringIO()
+    log = ProgressBar(out, tty=False, interval=10.0, clock=clock)
+    log.start(100)
+    for second in range(1, 100):
+        clock.now = float(second)
+        log.advance(1, "float64 nll_loss")
+    log.finish()
+    lines = out.getvalue().splitlines()
+    # The start line, one line per 10 s (at 10 s, 20 s, ... 90 s) and the last line.
+    assert len(lines) == 1 + 9 + 1
+    assert lines[0] == "conformance: 100 runs (case x dtype x backend) to go"
+    assert lines[1].endswith("10/100 runs  10%  float64 nll_loss  0:10 elapsed, ETA 1:30")
+    assert lines[-1] == "conformance: 100/100 runs done in 1:39"
+
+
+class _Recorder:
+    """A progress display that records what run() tells it."""
+
+    def __init__(self) -> None:
+        self.total = -1
+        self.advanced: list[tuple[int, str]] = []
+        self.finished = False
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def advance(self, n: int, label: str) -> None:
+        assert not self.finished
+        self.advanced.append((n, label))
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_counts_every_run_with_and_without_workers(jobs: int) -> None:
+    progress = _Recorder()
+    results = run(
+        [BCE, LOGITS],
+        ["numpy", "array-api-strict"],
+        ["float64", "float16"],  # array-api-strict has no float16
+        cases=["*/(4,3)-mean*"],
+        jobs=jobs,
+        progress=progress,
+    )
+    value_cells = [c for c in results.cells if c.check == "value"]
+    assert progress.finished
+    assert progress.total == len(value_cells) == sum(n for n, _ in progress.advanced) > 0
+    labels = {label for _, label in progress.advanced}
+    assert labels == {
+        f"{dtype} {loss}" for dtype in ("float64", "float16") for loss in (BCE, LOGITS)
+    }
