@@ -66,6 +66,18 @@ def conformance(session: nox.Session) -> None:
     session.run("python", "-m", "conformance", *session.posargs)
 
 
+@nox.session(name="conformance_report")
+def conformance_report(session: nox.Session) -> None:
+    """The full conformance run, then its matrix and heatmap into docs/conformance.md
+    (and docs/images/conformance-heatmap.png). Not a default session: it rewrites docs."""
+    install(session, "conformance")
+    report = "conformance-report"
+    command = ["python", "-m", "conformance", "--jobs", "2", "--report", report]
+    command += session.posargs
+    session.run(*command)
+    session.run("python", "-m", "conformance.update_docs", report, "--command", " ".join(command))
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmark suite against torch.nn.functional, optax and NumPy (docs/performance.md).

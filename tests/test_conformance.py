@@ -370,3 +370,41 @@ def test_progress_counts_every_run_with_and_without_workers(jobs: int) -> None:
     assert labels == {
         f"{dtype} {loss}" for dtype in ("float64", "float16") for loss in (BCE, LOGITS)
     }
+
+
+def test_update_docs_rewrites_only_the_marked_block(tmp_path: Path) -> None:
+    from conformance.report import write_report
+    from conformance.update_docs import BEGIN, END, load_results, update
+
+    results = run([BCE], ["numpy", "cupy"], ["float64"], cases=[f"{BCE}/(4,3)-mean*"])
+    write_report(results, tmp_path / "report", heatmap=False)
+    assert load_results(tmp_path / "report").cells == results.cells
+    (tmp_path / "report" / "heatmap.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    doc = tmp_path / "docs" / "conformance.md"
+    doc.parent.mkdir()
+    doc.write_text(f"# Title\n\nbefore\n\n{BEGIN}\nold matrix\n{END}\n\nafter\n")
+    image = tmp_path / "docs" / "images" / "heatmap.png"
+    update(tmp_path / "report", doc, image, command="python -m conformance", commit="abc1234")
+    text = doc.read_text()
+    assert text.startswith(f"# Title\n\nbefore\n\n{BEGIN}\n")
+    assert text.endswith(f"{END}\n\nafter\n")
+    assert "old matrix" not in text
+    assert "Produced by `python -m conformance` at commit `abc1234` (1 losses)" in text
+    assert f"All {len(results.cells)} cells pass" in text
+    assert "![Worst error per loss and backend](images/heatmap.png)" in text
+    assert f"| {BCE} | 3/3  " in text
+    assert "- cupy: skipped (" in text
+    assert image.read_bytes().endswith(b"fake")
+
+    doc.write_text("no markers\n")
+    with pytest.raises(ValueError, match="must hold the markers"):
+        update(tmp_path / "report", doc, image)
+
+
+def test_the_docs_state_the_tolerance_policy_of_the_code() -> None:
+    from conformance.runner import TOLERANCE_POLICY
+    from conformance.update_docs import BEGIN, DOC, END
+
+    text = (Path(__file__).parent.parent / DOC).read_text()
+    assert TOLERANCE_POLICY.strip() in text
+    assert text.count(BEGIN) == text.count(END) == 1
