@@ -69,7 +69,7 @@ def matrix_block(results: Results, command: str, commit: str, image: str | None)
         BEGIN,
         "",
         f"Produced by `{command}` at commit `{commit}` ({len(results.losses)} losses), on "
-        f"{env.get('platform', '?')} ({devices}), with {versions}.",
+        f"{env.get('platform', '?')}, {os.cpu_count()} CPUs ({devices}), with {versions}.",
         "",
         f"{status} ({results.seconds:.0f} s). The cases per loss, the per-dtype table and "
         "the comparison with PyTorch's own rounding are in the `report.md` the command writes.",
