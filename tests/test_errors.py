@@ -16,7 +16,9 @@ where they must raise just the same; value checks (``eager_only``) are skipped t
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import warnings
 from collections.abc import Callable
@@ -751,6 +753,12 @@ def _other_device_array(backend: Backend, a: np.ndarray) -> Any:
         import torch
 
         return torch.tensor(a, device="meta" if backend.name == "torch" else "cpu")
+    if backend.name == "jax":
+        import jax
+
+        devices = jax.devices("cpu")
+        if len(devices) > 1:  # test_devices_rows_on_two_jax_cpu_devices
+            return jax.device_put(backend.asarray(a, str(a.dtype)), devices[1])
     raise Skip(f"{backend.name} has one device here")
 
 
@@ -902,6 +910,13 @@ def test_torch_does_what_the_row_says(row: Row) -> None:
     ids=lambda r: r.id,
 )
 def test_static_rows_raise_under_jit_and_dask(row: Row, backend: Backend) -> None:
+    assert row.raises is not None
+    with pytest.raises(row.raises, match=row.match):
+        _call_traced(row, backend)
+
+
+def _call_traced(row: Row, backend: Backend) -> Any:
+    """The row's call with its arrays traced (jax.jit) or lazy (Dask)."""
     arrays = {}
     args = []
     for i, a in enumerate(row.call.args):
@@ -910,7 +925,6 @@ def test_static_rows_raise_under_jit_and_dask(row: Row, backend: Backend) -> Non
             args.append(None)
         else:
             args.append(_convert(backend, a))
-
     kwargs = {}
     for k, v in row.call.kwargs.items():
         if isinstance(v, A):
@@ -923,8 +937,28 @@ def test_static_rows_raise_under_jit_and_dask(row: Row, backend: Backend) -> Non
         more = {k: v for k, v in named.items() if not k.startswith("_a")}
         return getattr(arrayloss, row.call.fn)(*call_args, **kwargs, **more)
 
-    with pytest.raises(row.raises, match=row.match):
-        backend.call(fn, **arrays)
+    return backend.call(fn, **arrays)
+
+
+@pytest.mark.parametrize("backend", _params(STATIC))
+@pytest.mark.parametrize("row", [r for r in ROWS if r.eager_only], ids=lambda r: r.id)
+def test_value_checks_are_skipped_under_jit_and_dask(row: Row, backend: Backend) -> None:
+    # As docs/errors.md says: nothing is raised (reading a traced or lazy value would
+    # fail or force a computation); the result is an array of the backend.
+    result = _call_traced(row, backend)
+    assert type(result) is type(backend.asarray(np.zeros(1)))
+
+
+def test_devices_rows_on_two_jax_cpu_devices() -> None:
+    """The devices rows on JAX, in a process where XLA splits the CPU into two devices
+    (the flag must be set before JAX starts, so not in this process)."""
+    pytest.importorskip("jax")
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    command = [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider"]
+    command += ["-k", "test_row and devices- and jax", "-rs"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert f"{sum(r.kind == 'devices' for r in ROWS)} passed" in done.stdout, done.stdout[-3000:]
 
 
 # --- the docs ------------------------------------------------------------------------------
