@@ -48,8 +48,9 @@ def soft_margin_loss(
     Parameters
     ----------
     input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
-        Usually -1 or 1.
+    target : array broadcastable to ``input``'s shape, real floating
+        Usually -1 or 1. A ``target`` that would enlarge the result (shape (N, 1)
+        against ``input`` (N,)) raises ``ArrayLossValueError``, as PyTorch raises.
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
@@ -58,7 +59,7 @@ def soft_margin_loss(
     -------
     array
         Of ``input``'s library and device, the promoted dtype of ``input`` and
-        ``target``: the broadcast shape for 'none', 0-d otherwise.
+        ``target``: ``input``'s shape for 'none', 0-d otherwise.
 
     Examples
     --------
