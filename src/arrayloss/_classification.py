@@ -400,11 +400,16 @@ def cross_entropy(
     axis = _class_axis(input)
     n_classes = int(input.shape[axis])
 
-    if not xp.isdtype(target.dtype, "integral") and tuple(target.shape) == tuple(input.shape):
-        # Class probabilities. As PyTorch: log_softmax in the input's dtype, then the
-        # product with the target in the promoted dtype (float32 input with float64
-        # target gives a float64 result).
-        check_floating(xp, "target", target)
+    if tuple(target.shape) == tuple(input.shape):
+        # Class probabilities (PyTorch decides by the shape, then demands a floating
+        # dtype). As PyTorch: log_softmax in the input's dtype, then the product with
+        # the target in the promoted dtype (float32 input with float64 target gives a
+        # float64 result).
+        if not xp.isdtype(target.dtype, "real floating"):
+            raise ArrayLossTypeError(
+                "`target` of class probabilities (the shape of `input`) must have a real "
+                f"floating-point dtype; got {str(target.dtype).rsplit('.', 1)[-1]}"
+            )
         _check_weight(xp, weight, n_classes)
         result_dtype = xp.result_type(input, target)
         work_dtype = compute_dtype(xp, result_dtype)

@@ -14,7 +14,7 @@ from ._dispatch import ArrayContext, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
-from ._validation import check_array, check_broadcastable, check_floating
+from ._validation import check_array, check_broadcastable, check_broadcasts_to, check_floating
 
 __all__ = ["multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss"]
 
@@ -48,8 +48,9 @@ def soft_margin_loss(
     Parameters
     ----------
     input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
-        Usually -1 or 1.
+    target : array broadcastable to ``input``'s shape, real floating
+        Usually -1 or 1. A ``target`` that would enlarge the result (shape (N, 1)
+        against ``input`` (N,)) raises ``ArrayLossValueError``, as PyTorch raises.
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
@@ -58,7 +59,7 @@ def soft_margin_loss(
     -------
     array
         Of ``input``'s library and device, the promoted dtype of ``input`` and
-        ``target``: the broadcast shape for 'none', 0-d otherwise.
+        ``target``: ``input``'s shape for 'none', 0-d otherwise.
 
     Examples
     --------
@@ -76,6 +77,9 @@ def soft_margin_loss(
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
     check_broadcastable("target", target, "input", input)
+    # PyTorch computes in place on a copy of input: a target that would enlarge the
+    # result raises there ("output with shape [3] doesn't match the broadcast shape").
+    check_broadcasts_to("target", target, tuple(input.shape))
     result_dtype = xp.result_type(input, target)
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
