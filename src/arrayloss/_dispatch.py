@@ -150,6 +150,9 @@ class ArrayContext:
             return arrays
         torch = sys.modules["torch"]
         device_type = getattr(self.device, "type", "cpu")
+        # Devices without autocast ("meta"): torch.is_autocast_enabled would raise.
+        if not torch.amp.is_autocast_available(device_type):
+            return arrays
         if not torch.is_autocast_enabled(device_type):
             return arrays
         if loss in _AUTOCAST_UNSAFE.get(device_type, ()):
