@@ -15,10 +15,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -249,20 +250,11 @@ def _quiet_case(loss: str) -> Case:
     raise AssertionError(f"{loss}: every chosen case warns")
 
 
-def test_every_loss_from_eight_threads_at_once() -> None:
-    """8 threads x 1,000 calls, each a (loss, backend) taken round-robin over the 21
-    losses and the CPU backends (threads start at different offsets, so that they run
-    different losses and backends at the same time), plus some Dask calls; every result
-    is bit-identical to the same call made single-threaded before."""
-    backends = [backend_by_name(n) for n in THREAD_BACKENDS]
-    backends = [b for b in backends if b.available]
-    cases = [_quiet_case(loss) for loss in LOSS_NAMES]
-    with np.errstate(all="ignore"):  # main thread only; the losses quiet their own
-        calls = [_Call(b, case) for case in cases for b in backends]
-        dask = backend_by_name("dask")
-        dask_calls = (
-            [_Call(dask, c) for c in cases if c.loss != "ctc_loss"] if dask.available else []
-        )
+def _hammer(calls: list[Any], extra: list[Any], calls_per_thread: int) -> list[str]:
+    """Run ``calls`` round-robin from THREADS threads started together (thread k at
+    offset k * len(calls) / THREADS, so that they run different calls at the same
+    time), with one of ``extra`` every DASK_EVERY-th call; each result must equal the
+    call's ``expected``. Returns the failures."""
     start = threading.Barrier(THREADS)
     failures: list[str] = []
     done = [0] * THREADS
@@ -270,9 +262,9 @@ def test_every_loss_from_eight_threads_at_once() -> None:
     def worker(k: int) -> None:
         start.wait()
         offset = k * len(calls) // THREADS
-        for i in range(CALLS_PER_THREAD):
-            if dask_calls and i % DASK_EVERY == DASK_EVERY // 2:
-                call = dask_calls[(k + i // DASK_EVERY * THREADS) % len(dask_calls)]
+        for i in range(calls_per_thread):
+            if extra and i % DASK_EVERY == DASK_EVERY // 2:
+                call = extra[(k + i // DASK_EVERY * THREADS) % len(extra)]
             else:
                 call = calls[(offset + i) % len(calls)]
             try:
@@ -287,8 +279,47 @@ def test_every_loss_from_eight_threads_at_once() -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    if sum(done) != THREADS * calls_per_thread:
+        failures.append(f"only {sum(done)} calls completed")
+    return failures
+
+
+def test_every_loss_from_eight_threads_at_once() -> None:
+    """8 threads x 1,000 calls, each a (loss, backend) taken round-robin over the 21
+    losses and the CPU backends, plus a Dask call every DASK_EVERY; every result is
+    bit-identical to the same call made single-threaded before."""
+    backends = [backend_by_name(n) for n in THREAD_BACKENDS]
+    backends = [b for b in backends if b.available]
+    cases = [_quiet_case(loss) for loss in LOSS_NAMES]
+    with np.errstate(all="ignore"):  # main thread only; the losses quiet their own
+        calls = [_Call(b, case) for case in cases for b in backends]
+        dask = backend_by_name("dask")
+        dask_calls = (
+            [_Call(dask, c) for c in cases if c.loss != "ctc_loss"] if dask.available else []
+        )
+    failures = _hammer(calls, dask_calls, CALLS_PER_THREAD)
     assert not failures, f"{len(failures)} failures, first: {failures[:5]}"
-    assert sum(done) == THREADS * CALLS_PER_THREAD
+
+
+class _Racy:
+    """A call with shared mutable state and no lock: what a racy cache looks like."""
+
+    shared: ClassVar[list[int]] = [0]
+
+    def __init__(self, k: int) -> None:
+        self.label, self.k, self.expected = f"racy {k}", k, k
+
+    def result(self) -> int:
+        self.shared[0] = self.k
+        time.sleep(1e-4)  # let another thread run, as a loss computing would
+        return self.shared[0]
+
+
+def test_the_thread_check_sees_a_race() -> None:
+    """The harness above reports a call whose result another thread changed."""
+    failures = _hammer([_Racy(k) for k in range(THREADS)], [], 20)
+    assert failures
+    assert "a different result" in failures[0]
 
 
 # --- determinism -------------------------------------------------------------------------
