@@ -44,7 +44,9 @@ def _backend_param(name: str) -> Any:
     return pytest.param(backend, id=name, marks=marks)
 
 
-CPU_BACKEND_PARAMS = [_backend_param(name) for name in CPU_BACKENDS]
+#: The no-mutation test also runs on the GPU backends that can write in place (they
+#: skip, with their reason, on a machine without a GPU).
+MUTATION_BACKEND_PARAMS = [_backend_param(n) for n in (*CPU_BACKENDS, "torch-cuda", "cupy")]
 
 
 # --- the cases ---------------------------------------------------------------------------
@@ -128,7 +130,8 @@ def _check_no_mutation(backend: Backend, case: Case, fn: Callable[..., Any]) -> 
     in-place operation bumps it), also with ``requires_grad`` and a backward pass."""
     args = _make_args(backend, case, "float64")
     before = {name: _snapshot(backend, x) for name, x in args.items()}
-    versions = {n: x._version for n, x in args.items()} if backend.module == "torch" else {}
+    torch_like = backend.module == "torch"
+    versions = {n: x._version for n, x in args.items()} if torch_like else {}
     positional, keywords = _split(case, args)
     with quiet_legacy_warnings():
         result = backend.call(fn, *positional, **keywords)
@@ -137,7 +140,7 @@ def _check_no_mutation(backend: Backend, case: Case, fn: Callable[..., Any]) -> 
         assert _snapshot(backend, x) == before[name], f"{case.id}: `{name}` was modified"
         if versions:
             assert x._version == versions[name], f"{case.id}: `{name}` written in place"
-    if backend.module == "torch":
+    if torch_like:
         for x in args.values():
             if x.is_floating_point():
                 x.requires_grad_(True)
@@ -150,7 +153,7 @@ def _check_no_mutation(backend: Backend, case: Case, fn: Callable[..., Any]) -> 
             assert x._version == versions[name], f"{case.id}: `{name}` written in place"
 
 
-@pytest.mark.parametrize("backend", CPU_BACKEND_PARAMS)
+@pytest.mark.parametrize("backend", MUTATION_BACKEND_PARAMS)
 @pytest.mark.parametrize("loss", LOSS_NAMES)
 def test_no_loss_writes_into_its_arguments(backend: Backend, loss: str) -> None:
     # JAX arrays are immutable and Dask is slow to build: fewer cases there.
