@@ -105,6 +105,11 @@ def binary_cross_entropy(
     within 1e-12 of 0 or 1; there PyTorch divides by ``max(x (1 - x), 1e-12)`` while
     autodiff gives the exact derivative (finite, also at exactly 0 and 1).
 
+    Under ``torch.autocast`` (CPU) half-precision tensors are cast to float32 first and
+    the result is float32, as in PyTorch; under CUDA autocast this loss raises
+    ``RuntimeError`` ("unsafe to autocast"), as PyTorch does (see
+    docs/mixed-precision.md).
+
     Examples
     --------
     >>> import numpy as np
@@ -120,6 +125,8 @@ def binary_cross_entropy(
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch (CUDA: refused).
+    input, target, weight = ctx.autocast("binary_cross_entropy", input, target, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)
     check_same_dtype("target", target, "input", input)
@@ -204,6 +211,9 @@ def binary_cross_entropy_with_logits(
     ``x = +inf, y = 0`` and NaN for ``x = -inf, y = 0`` or ``x = +inf, y = 1``
     (``0 * inf`` in the formula above).
 
+    Under ``torch.autocast`` half-precision tensors are cast to float32 first and the
+    result is float32, as in PyTorch (see docs/mixed-precision.md).
+
     Examples
     --------
     PyTorch's documented example: 64 classes, every target 1, every logit 1.5 and
@@ -224,6 +234,10 @@ def binary_cross_entropy_with_logits(
     check_array("target", target)
     check_array("weight", weight, optional=True)
     check_array("pos_weight", pos_weight, optional=True)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target, weight, pos_weight = ctx.autocast(
+        "binary_cross_entropy_with_logits", input, target, weight, pos_weight
+    )
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)

@@ -174,6 +174,8 @@ def _device(x: Any) -> Any:
     return array_api_compat.device(x)
 
 
+# Thread-safe: two threads missing the cache at once each build an equivalent step;
+# one is kept (JAX may then trace the scan twice: time, not results).
 @functools.cache
 def _forward_step(xp: Any) -> Callable[[Any, Any], Any]:
     """One step of the alpha recursion for the namespace ``xp``: the same function

@@ -7,6 +7,14 @@ loss definitions see only the standard namespace ``xp`` returned by :func:`names
 Nothing here imports an array library at module import time: a backend is looked up in
 ``sys.modules`` only once an array of it has been passed in, so ``import arrayloss``
 stays framework-free.
+
+Thread safety (reviewed for issue 6; tests/test_reliability.py calls every loss from 8
+threads at once): the module holds no mutable state of its own. Its one cache,
+``_scan_body`` (``functools.cache``, like ``_ctc._forward_step``), maps a function to a
+wrapper; two threads missing it at once may each build one, and each is correct (JAX
+may then trace the scan twice: time, not results). ``numpy.errstate`` is per thread
+(NumPy 1.26: thread-local; NumPy 2: a context variable), ``torch.autocast``'s state is
+per thread, and arrayloss never changes the ``warnings`` filters (process-wide state).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 
 import array_api_compat
 
-from ._errors import ArrayLossValueError
+from ._errors import ArrayLossTypeError, ArrayLossValueError
 
 __all__ = ["ArrayContext", "array_size", "namespace_of", "scan", "stop_gradient"]
 
@@ -122,6 +130,52 @@ class ArrayContext:
             meta=x._meta,
             chunks=indices.chunks,
         )
+
+    def autocast(self, loss: str, *arrays: Any) -> tuple[Any, ...]:
+        """``arrays`` as PyTorch's autocast hands them to ``loss``: under
+        ``torch.autocast`` for their device type, float16 and bfloat16 tensors cast to
+        float32; otherwise (another library, autocast off, float32, float64, integers,
+        None) unchanged.
+
+        Why: PyTorch puts its loss kernels on autocast's float32 list, so under
+        ``torch.autocast`` a loss of a bfloat16 model output computes in float32,
+        returns float32 and accepts a float32 target beside the bfloat16 input.
+        arrayloss's losses are made of operations that autocast leaves alone: without
+        this they would compute in float32 (see ``compute_dtype``) but return the
+        half dtype, and reject the mixed dtypes. On CUDA PyTorch refuses
+        ``binary_cross_entropy`` under autocast (a sigmoid rounded to half precision
+        before it loses the small probabilities); arrayloss refuses it there too.
+        """
+        if not array_api_compat.is_torch_namespace(self.xp):
+            return arrays
+        torch = sys.modules["torch"]
+        device_type = getattr(self.device, "type", "cpu")
+        # Devices without autocast ("meta"): torch.is_autocast_enabled would raise.
+        if not torch.amp.is_autocast_available(device_type):
+            return arrays
+        if not torch.is_autocast_enabled(device_type):
+            return arrays
+        if loss in _AUTOCAST_UNSAFE.get(device_type, ()):
+            raise ArrayLossTypeError(
+                f"{loss} is unsafe to autocast on {device_type}, as in PyTorch (which "
+                "raises too): a sigmoid before it, rounded to half precision, loses the "
+                "probabilities near 0 and 1. Compute the loss from the logits with "
+                "binary_cross_entropy_with_logits, which is safe to autocast, or outside "
+                "torch.autocast."
+            )
+        half = (torch.float16, torch.bfloat16)
+        return tuple(
+            x.to(torch.float32)
+            if isinstance(x, torch.Tensor) and x.dtype in half and x.device.type == device_type
+            else x
+            for x in arrays
+        )
+
+
+# The losses PyTorch refuses under torch.autocast, per device type (its autocast
+# registrations, aten/src/ATen/autocast_mode.cpp: binary_cross_entropy_banned for CUDA;
+# CPU autocast runs binary_cross_entropy in float32 like the other losses).
+_AUTOCAST_UNSAFE: dict[str, frozenset[str]] = {"cuda": frozenset({"binary_cross_entropy"})}
 
 
 def _type_name(value: object) -> str:
@@ -261,6 +315,7 @@ def stop_gradient(ctx: ArrayContext, x: Any) -> Any:
 @functools.cache
 def _scan_body(step: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     # One wrapper per step function: JAX caches a scan's traced body by function.
+    # Thread-safe: a concurrent miss builds an equivalent wrapper (see the module note).
     return lambda carry, x: (step(carry, x), None)
 
 
