@@ -28,6 +28,7 @@ The run is deterministic: every case draws its data from its own seed.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fnmatch
 import functools
 import importlib
@@ -54,6 +55,7 @@ __all__ = [
     "TOLERANCE_POLICY",
     "CellResult",
     "Results",
+    "Unsupported",
     "compare",
     "environment",
     "run",
@@ -407,6 +409,25 @@ def _grad_skip(case: Case, dtype: str, ref: Reference) -> str | None:
 # --- the candidate: arrayloss on a backend -----------------------------------------------
 
 
+class Unsupported(Exception):
+    """Raised by a function under test (or its adapter) for a case it cannot express
+    (an option or a shape it lacks): the cell is skipped with this message as reason."""
+
+
+#: The function under test in place of arrayloss's (``run(function=...)``), or None.
+_FUNCTION: contextvars.ContextVar[Callable[..., Any] | None] = contextvars.ContextVar(
+    "_FUNCTION", default=None
+)
+
+
+def _candidate(loss: str) -> Callable[..., Any]:
+    """The function the cells test: arrayloss's ``loss``, or the one given to run()."""
+    import arrayloss
+
+    function = _FUNCTION.get()
+    return getattr(arrayloss, loss) if function is None else function
+
+
 def _expected_type(backend: Backend, dtype: str) -> Any:
     return type(backend.asarray(np.zeros(1), dtype))
 
@@ -416,9 +437,7 @@ def _backend_args(backend: Backend, arrays: Mapping[str, np.ndarray], dtype: str
 
 
 def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
-    import arrayloss
-
-    fn = getattr(arrayloss, case.loss)
+    fn = _candidate(case.loss)
     names = LOSSES[case.loss].positional
     rest = {k: v for k, v in args.items() if k not in names}
     positional = [args[name] for name in names if name in args]  # see _torch_loss
@@ -434,11 +453,9 @@ def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarra
 
 
 def _jax_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
-    import arrayloss
-
     info = LOSSES[case.loss]
     options = tuple(sorted(case.kwargs.items()))
-    grad = _jax_grad_function(getattr(arrayloss, case.loss), info.positional, options, backend.jit)
+    grad = _jax_grad_function(_candidate(case.loss), info.positional, options, backend.jit)
     x = args.pop(info.grad_wrt)
     return backend.to_numpy(grad(x, args))
 
@@ -486,6 +503,9 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
         return cell
     try:
         result = _call(backend, case, _backend_args(backend, ref.arrays, dtype))
+    except Unsupported as exc:
+        cell.status, cell.message = "skipped", str(exc)
+        return cell
     except Exception as exc:
         cell.status, cell.message = _judge_error(ref.error, exc)
         return cell
@@ -559,6 +579,9 @@ def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cell
         return cell
     try:
         actual = gradient(backend, case, _backend_args(backend, ref.arrays, dtype))
+    except Unsupported as exc:
+        cell.message = str(exc)
+        return cell
     except Exception as exc:
         cell.status, cell.message = "failed", f"gradient raised: {_describe_error(exc)}"
         return cell
@@ -592,6 +615,7 @@ def run(
     cases: Iterable[str] | None = None,
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    function: Callable[..., Any] | None = None,
 ) -> Results:
     """Run the conformance suite; the one code path of ``python -m conformance`` and pytest.
 
@@ -609,6 +633,9 @@ def run(
         losses are seen.
     progress
         Called with a short line as each dtype finishes, for the command line.
+    function
+        The function to test in place of arrayloss's (one loss; called as PyTorch's,
+        see ``conformance.check``). It runs in this process whatever ``jobs`` says.
 
     Raises
     ------
@@ -626,7 +653,8 @@ def run(
 
     units = [(loss_names, runnable, dtype, patterns) for dtype in dtype_names]
     cells: list[CellResult] = []
-    if jobs > 1 and len(units) > 1:
+    # A user's function need not be importable by a worker: it runs in this process.
+    if function is None and jobs > 1 and len(units) > 1:
         # spawn, not fork: JAX and PyTorch hold threads that fork would copy broken.
         context = multiprocessing.get_context("spawn")
         workers = min(jobs, len(units))
@@ -636,11 +664,15 @@ def run(
                 if progress:
                     progress(f"{unit[2]}: {len(part)} cells")
     else:
-        for unit in units:
-            part = _run_dtype(unit)
-            cells += part
-            if progress:
-                progress(f"{unit[2]}: {len(part)} cells")
+        token = _FUNCTION.set(function)
+        try:
+            for unit in units:
+                part = _run_dtype(unit)
+                cells += part
+                if progress:
+                    progress(f"{unit[2]}: {len(part)} cells")
+        finally:
+            _FUNCTION.reset(token)
     order = {name: i for i, name in enumerate((*loss_names, *dtype_names, *runnable))}
     cells.sort(key=lambda c: (order[c.loss], c.case, order[c.dtype], order[c.backend], c.check))
     return Results(
