@@ -18,6 +18,7 @@ adapters; ``conformance.thirdparty`` holds the adapters of optax and Keras 3.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import functools
 import importlib
 import sys
@@ -129,15 +130,20 @@ def check(
         The cells, as ``python -m conformance`` reports them. ``.ok`` is True when none
         failed; ``.summary()`` lists the failures and the skip reasons.
 
+    Raises
+    ------
+    ValueError
+        An unknown loss, backend or dtype, or ``cases`` selecting no case.
+
     Examples
     --------
     >>> from conformance import check
     >>> def my_mse(input, target, reduction="mean"):
     ...     loss = (input - target) ** 2
     ...     return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
-    >>> results = check(my_mse, "mse_loss", "torch", dtypes=["float64"], cases="*-none")
+    >>> results = check(my_mse, "mse_loss", "torch", dtypes=["float64"], cases="(*)-none")
     >>> print(results.summary())
-    my_mse vs PyTorch (mse_loss; torch; float64): 26 passed, 0 failed, 0 skipped
+    conformance.check.my_mse vs PyTorch (mse_loss; torch; float64): 10 passed, 0 failed, 0 skipped
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
@@ -159,9 +165,13 @@ def _patterns(
     if cases is None:
         return None
     if callable(cases):
-        return [_escape(c.id) for c in cases_for(loss) if cases(c)]
-    patterns = [cases] if isinstance(cases, str) else list(cases)
-    return [p if p.startswith(f"{loss}/") else f"{loss}/{p}" for p in patterns]
+        patterns = [_escape(c.id) for c in cases_for(loss) if cases(c)]
+    else:
+        given = [cases] if isinstance(cases, str) else list(cases)
+        patterns = [p if p.startswith(f"{loss}/") else f"{loss}/{p}" for p in given]
+    if not any(fnmatch.fnmatchcase(c.id, p) for c in cases_for(loss) for p in patterns):
+        raise ValueError(f"no case of {loss} is selected by {cases!r}")
+    return patterns
 
 
 def _escape(text: str) -> str:

@@ -234,7 +234,10 @@ OPTAX: tuple[Pair, ...] = (
 
 
 def _keras_pointwise(fn: Callable[..., Any], input: Any, target: Any, **k: Any) -> Any:
-    # Keras averages over the last axis: over a trailing axis of 1, a no-op.
+    # Keras averages over the last axis: over a trailing axis of 1, a no-op. Broadcast
+    # first (as PyTorch does): Keras matches ranks by a trailing axis of 1 before it
+    # broadcasts, which the added axis would defeat.
+    input, target = _jnp().broadcast_arrays(input, target)
     return fn(target[..., None], input[..., None], **k)
 
 
@@ -267,17 +270,22 @@ def keras_kl(fn: Callable[..., Any], input: Any, target: Any, **kwargs: Any) -> 
 def keras_sparse_ce(fn: Callable[..., Any], input: Any, target: Any, **kwargs: Any) -> Any:
     """sparse_categorical_crossentropy(y_true, y_pred, from_logits=True, ignore_class,
     axis=class axis); Keras's ignore_class zeroes the ignored losses, PyTorch's 'mean'
-    divides by the count of the others (the adapter's)."""
-    o = options(kwargs, "keras", reduction="mean", ignore_index=-100)
+    divides by the (weighted) count of the others (the adapter's)."""
+    o = options(kwargs, "keras", reduction="mean", ignore_index=-100, weight=None)
     if not _is_integer(target):
         raise Unsupported("probability targets: keras.losses.categorical_crossentropy")
     jnp = _jnp()
     loss = fn(
         target, input, from_logits=True, ignore_class=o["ignore_index"], axis=_class_axis(input)
     )
+    # PyTorch's class weight, as for optax: w[target] times the loss, 'mean' / sum(w).
+    keep = target != o["ignore_index"]
+    labels = jnp.where(keep, target, 0)
+    w = jnp.ones_like(loss) if o["weight"] is None else jnp.take(o["weight"], labels)
+    w = jnp.where(keep, w, 0).astype(loss.dtype)
+    loss = loss * w
     if o["reduction"] == "mean":
-        keep = (target != o["ignore_index"]).astype(loss.dtype)
-        return jnp.sum(loss) / jnp.sum(keep)
+        return jnp.sum(loss) / jnp.sum(w)
     return reduce(loss, o["reduction"])
 
 
@@ -297,6 +305,8 @@ def keras_poisson(fn: Callable[..., Any], input: Any, target: Any, **kwargs: Any
     )
     if o["log_input"] or o["full"]:
         raise Unsupported("keras.losses.poisson takes rates (log_input=False), full=False")
+    if o["eps"] != 1e-8:
+        raise Unsupported("keras.losses.poisson's epsilon is fixed (1e-7)")
     return reduce(_keras_pointwise(fn, input, target), o["reduction"])
 
 
@@ -305,7 +315,8 @@ KERAS: tuple[Pair, ...] = (
          keras_bce_logits, "from_logits=True"),
     Pair("keras.losses:binary_crossentropy", "binary_cross_entropy", keras_elementwise),
     Pair("keras.losses:sparse_categorical_crossentropy", "cross_entropy", keras_sparse_ce,
-         "from_logits=True, ignore_class=ignore_index, axis=class axis"),
+         "from_logits=True, ignore_class=ignore_index, axis=class axis; class weight "
+         "applied by the adapter"),
     Pair("keras.losses:categorical_crossentropy", "cross_entropy", keras_ce,
          "from_logits=True, axis=class axis"),
     Pair("keras.losses:mean_squared_error", "mse_loss", keras_elementwise),

@@ -193,3 +193,51 @@ def test_optax_ctc_loss(optax: Any) -> None:
     assert failing == {"padded-none": {"grad"}, "impossible-none": {"value"}}, results.summary()
     message = next(c.message for c in results.failures if c.case == "impossible-none")
     assert "expected inf" in message
+
+
+@pytest.fixture
+def keras() -> Any:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    if os.environ["KERAS_BACKEND"] != "jax":
+        pytest.skip("Keras runs here with another backend than JAX")
+    return pytest.importorskip("keras")
+
+
+def test_keras_binary_crossentropy(keras: Any) -> None:
+    target = "keras.losses:binary_crossentropy"
+    results = _run(
+        target,
+        "binary_cross_entropy_with_logits",
+        ["(4,3)-none-soft"],
+        dtypes=["float64", "float32"],
+    )
+    # float64 input, computed by Keras to about float32 precision (floatx): the float64
+    # values are off by ~1e-8 relative; float32 agrees.
+    failing = {(c.case, c.dtype) for c in results.failures}
+    assert failing == {("(4,3)-none-soft", "float64")}, results.summary()
+    assert results.counts()["passed"] >= 2
+    # Probabilities exactly 0 or 1: Keras clips them to [1e-7, 1 - 1e-7], so the loss is
+    # -log(1e-7) = 16.1; PyTorch clamps the log at -100.
+    results = _run(target, "binary_cross_entropy", ["exact_0_target_1"], dtypes=["float32"])
+    assert "expected 100.0" in results.failures[0].message
+    assert "got 16.118" in results.failures[0].message
+
+
+def test_selecting_no_case_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no case of mse_loss is selected"):
+        check(my_mse, "mse_loss", "torch", cases="no-such-case")
+    with pytest.raises(ValueError, match="unknown loss 'mse'"):
+        check(my_mse, "mse", "torch")
+
+
+def test_doctests() -> None:
+    import doctest
+    import importlib
+
+    # The module, not the function conformance.check that the package exports.
+    module = importlib.import_module("conformance.check")
+    failed, attempted = doctest.testmod(module)
+    assert attempted >= 4
+    assert failed == 0
