@@ -147,8 +147,9 @@ def optax_ctc(
     unbatched = log_probs.ndim == 2
     if unbatched:
         log_probs = log_probs[:, None, :]
-        targets = targets if targets.ndim == 2 else targets[None, :]  # (S,) or (1, S)
-        input_lengths, target_lengths = input_lengths[None], target_lengths[None]
+        targets = jnp.reshape(targets, (1, -1))  # (S,) or (1, S)
+        input_lengths = jnp.reshape(input_lengths, (1,))  # () or (1,)
+        target_lengths = jnp.reshape(target_lengths, (1,))
     elif targets.ndim == 1:
         raise Unsupported("concatenated 1-D targets (optax takes padded (B, S) labels)")
     t, s = log_probs.shape[0], targets.shape[1]
@@ -275,9 +276,9 @@ def keras_sparse_ce(fn: Callable[..., Any], input: Any, target: Any, **kwargs: A
     if not _is_integer(target):
         raise Unsupported("probability targets: keras.losses.categorical_crossentropy")
     jnp = _jnp()
-    loss = fn(
-        target, input, from_logits=True, ignore_class=o["ignore_index"], axis=_class_axis(input)
-    )
+    # Keras wants the target's shape up to the class axis: put the classes last.
+    logits = jnp.moveaxis(input, 1, -1) if input.ndim > 2 else input
+    loss = fn(target, logits, from_logits=True, ignore_class=o["ignore_index"], axis=-1)
     # PyTorch's class weight, as for optax: w[target] times the loss, 'mean' / sum(w).
     keep = target != o["ignore_index"]
     labels = jnp.where(keep, target, 0)
@@ -315,8 +316,8 @@ KERAS: tuple[Pair, ...] = (
          keras_bce_logits, "from_logits=True"),
     Pair("keras.losses:binary_crossentropy", "binary_cross_entropy", keras_elementwise),
     Pair("keras.losses:sparse_categorical_crossentropy", "cross_entropy", keras_sparse_ce,
-         "from_logits=True, ignore_class=ignore_index, axis=class axis; class weight "
-         "applied by the adapter"),
+         "from_logits=True, ignore_class=ignore_index, classes moved last; class "
+         "weight applied by the adapter"),
     Pair("keras.losses:categorical_crossentropy", "cross_entropy", keras_ce,
          "from_logits=True, axis=class axis"),
     Pair("keras.losses:mean_squared_error", "mse_loss", keras_elementwise),

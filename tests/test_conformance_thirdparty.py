@@ -151,13 +151,13 @@ def test_optax_sigmoid_binary_cross_entropy(optax: Any) -> None:
 
 
 def test_optax_integer_labels(optax: Any) -> None:
-    cases = ["weight-mean", "weight-none", "huge-sum-class_index", "error-target_out_of_range"]
+    cases = ["weight-mean", "huge-sum-class_index", "error-target_out_of_range"]
     target = "optax:softmax_cross_entropy_with_integer_labels"
     results = _run(target, "cross_entropy", cases)
     # optax does not check class indices: an index of C gives a number, not an error.
     assert results.failing_cases() == {"error-target_out_of_range": {"value"}}, results.summary()
     assert "PyTorch raised, optax" in results.failures[0].message
-    assert results.counts()["passed"] >= 6
+    assert results.counts()["passed"] >= 4
 
 
 def test_optax_squared_error_and_l2_loss(optax: Any) -> None:
@@ -170,9 +170,7 @@ def test_optax_squared_error_and_l2_loss(optax: Any) -> None:
 
 
 def test_optax_huber_loss(optax: Any) -> None:
-    results = _run(
-        "optax:huber_loss", "huber_loss", ["delta_0.001-none", "kinks-*", "delta_inf-sum"]
-    )
+    results = _run("optax:huber_loss", "huber_loss", ["delta_0.001-none", "delta_inf-sum"])
     # delta=inf: optax's delta * (|e| - min(|e|, delta)) is inf * 0 = NaN.
     assert results.failing_cases() == {"delta_inf-sum": {"value", "grad"}}, results.summary()
     assert "got nan" in results.failures[0].message
