@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cases import LOSSES, Case, cases_for
-from .report import write_report
 from .runner import CellResult, Results, Unsupported, run
 
 __all__ = ["CheckResults", "Unsupported", "check", "command_line", "load", "options", "reduce"]
@@ -200,6 +199,8 @@ def _rename(message: str | None, label: str) -> str | None:
 def command_line(args: argparse.Namespace) -> int:
     """``python -m conformance --target module:function --loss X``: :func:`check`, its
     summary printed (and the report written unless ``--no-report``)."""
+    from .report import write_report  # only here: the report may import a plotting library
+
     if not args.loss or len(args.loss) != 1:
         print("--target needs exactly one --loss", file=sys.stderr)
         return 2
