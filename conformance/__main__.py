@@ -77,6 +77,18 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print only the summary line and failures, and no progress bar",
     )
+    p.add_argument(
+        "--target",
+        metavar="MODULE:FUNCTION",
+        help="check this function (PyTorch-like signature) against PyTorch instead of "
+        "arrayloss's; needs one --loss (see docs/other-libraries.md)",
+    )
+    p.add_argument(
+        "--adapter",
+        metavar="MODULE:FUNCTION",
+        help="with --target: adapter(function, *args, **kwargs) mapping PyTorch's call "
+        "onto the target's signature",
+    )
     return p
 
 
@@ -84,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
+    if args.adapter and not args.target:
+        parser().error("--adapter needs --target")
+    if args.target:
+        from .check import command_line
+
+        return command_line(args)
     progress = None if args.quiet else ProgressBar()
     results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs, progress=progress)
     if args.quiet:

@@ -28,6 +28,7 @@ The run is deterministic: every case draws its data from its own seed.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fnmatch
 import functools
 import importlib
@@ -55,6 +56,7 @@ __all__ = [
     "TOLERANCE_POLICY",
     "CellResult",
     "Results",
+    "Unsupported",
     "compare",
     "environment",
     "run",
@@ -409,6 +411,25 @@ def _grad_skip(case: Case, dtype: str, ref: Reference) -> str | None:
 # --- the candidate: arrayloss on a backend -----------------------------------------------
 
 
+class Unsupported(Exception):
+    """Raised by a function under test (or its adapter) for a case it cannot express
+    (an option or a shape it lacks): the cell is skipped with this message as reason."""
+
+
+#: The function under test in place of arrayloss's (``run(function=...)``), or None.
+_FUNCTION: contextvars.ContextVar[Callable[..., Any] | None] = contextvars.ContextVar(
+    "_FUNCTION", default=None
+)
+
+
+def _candidate(loss: str) -> Callable[..., Any]:
+    """The function the cells test: arrayloss's ``loss``, or the one given to run()."""
+    import arrayloss
+
+    function = _FUNCTION.get()
+    return getattr(arrayloss, loss) if function is None else function
+
+
 def _expected_type(backend: Backend, dtype: str) -> Any:
     return type(backend.asarray(np.zeros(1), dtype))
 
@@ -418,9 +439,7 @@ def _backend_args(backend: Backend, arrays: Mapping[str, np.ndarray], dtype: str
 
 
 def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
-    import arrayloss
-
-    fn = getattr(arrayloss, case.loss)
+    fn = _candidate(case.loss)
     names = LOSSES[case.loss].positional
     rest = {k: v for k, v in args.items() if k not in names}
     positional = [args[name] for name in names if name in args]  # see _torch_loss
@@ -436,11 +455,9 @@ def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarra
 
 
 def _jax_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
-    import arrayloss
-
     info = LOSSES[case.loss]
     options = tuple(sorted(case.kwargs.items()))
-    grad = _jax_grad_function(getattr(arrayloss, case.loss), info.positional, options, backend.jit)
+    grad = _jax_grad_function(_candidate(case.loss), info.positional, options, backend.jit)
     x = args.pop(info.grad_wrt)
     return backend.to_numpy(grad(x, args))
 
@@ -488,6 +505,9 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
         return cell
     try:
         result = _call(backend, case, _backend_args(backend, ref.arrays, dtype))
+    except Unsupported as exc:
+        cell.status, cell.message = "skipped", str(exc)
+        return cell
     except Exception as exc:
         cell.status, cell.message = _judge_error(ref.error, exc)
         return cell
@@ -561,6 +581,9 @@ def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cell
         return cell
     try:
         actual = gradient(backend, case, _backend_args(backend, ref.arrays, dtype))
+    except Unsupported as exc:
+        cell.message = str(exc)
+        return cell
     except Exception as exc:
         cell.status, cell.message = "failed", f"gradient raised: {_describe_error(exc)}"
         return cell
@@ -597,6 +620,7 @@ def run(
     cases: Iterable[str] | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    function: Callable[..., Any] | None = None,
 ) -> Results:
     """Run the conformance suite; the one code path of ``python -m conformance`` and pytest.
 
@@ -616,6 +640,9 @@ def run(
         Told the number of runs (case x dtype x backend) before they start and each
         finished case as it finishes, from the worker processes too (through a queue):
         the command line's progress bar (:class:`conformance.progress.ProgressBar`).
+    function
+        The function to test in place of arrayloss's (one loss; called as PyTorch's,
+        see ``conformance.check``). It runs in this process whatever ``jobs`` says.
 
     Raises
     ------
@@ -635,15 +662,18 @@ def run(
     if progress is not None:
         progress.start(sum(_count_runs(unit) for unit in units))
     cells: list[CellResult] = []
-    if jobs > 1 and len(units) > 1:
+    # A user's function need not be importable by a worker: it runs in this process.
+    if function is None and jobs > 1 and len(units) > 1:
         cells = _run_in_workers(units, min(jobs, len(units)), progress)
     else:
         global _advance
         _advance = progress.advance if progress is not None else None
+        token = _FUNCTION.set(function)
         try:
             for unit in units:
                 cells += _run_dtype(unit)
         finally:
+            _FUNCTION.reset(token)
             _advance = None
     if progress is not None:
         progress.finish()
