@@ -186,6 +186,57 @@ def test_multi_margin_empty_batch(backend: Backend) -> None:
     ).shape == (0,)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("input_shape", "target_shape"),
+    [((), ()), ((), (1,)), ((4,), (1,)), ((1, 4), ()), ((1, 4), (1,))],
+    ids=str,
+)
+def test_multi_margin_single_sample_shapes_as_torch(
+    backend: Backend,
+    rng: np.random.Generator,
+    reduction: str,
+    input_shape: Any,
+    target_shape: Any,
+) -> None:
+    # PyTorch's OpInfo samples (found by the OpInfo conformance source): target needs only
+    # one index per sample, 0-d or 1-d; 'none' takes target's shape; a 0-d input is one
+    # class (LossMultiMargin.cpp, multi_margin_loss_shape_check).
+    x = np.asarray(rng.normal(size=input_shape))
+    y = np.asarray(rng.integers(0, x.shape[-1] if x.ndim else 1, size=target_shape))
+    expected = torch_loss("multi_margin_loss", x, y, reduction=reduction, p=2, margin=0.7)
+    result = backend.call(
+        arrayloss.multi_margin_loss,
+        backend.asarray(x),
+        backend.asarray(y, "int64"),
+        reduction=reduction,
+        p=2,
+        margin=0.7,
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "target_shape", "message"),
+    [
+        ((3, 4), (), r"one class index per sample .*\(shape \(3, 4\): 3 samples\).*got shape \(\)"),
+        ((1, 4), (1, 1), r"as a 0-d or 1-d array; got shape \(1, 1\)"),
+        ((3, 0), (3,), r"with C > 0 classes; got shape \(3, 0\)"),
+        ((0,), (), r"with C > 0 classes; got shape \(0,\)"),
+        ((2, 3, 4), (2, 4), r"must have shape \(\), \(C,\) or \(N, C\)"),
+    ],
+    ids=str,
+)
+def test_multi_margin_shape_errors_as_torch(
+    input_shape: Any, target_shape: Any, message: str
+) -> None:
+    x, y = np.zeros(input_shape), np.zeros(target_shape, dtype=np.int64)
+    with pytest.raises(RuntimeError):  # PyTorch: RuntimeError, for each of these
+        torch_loss("multi_margin_loss", x, y)
+    with pytest.raises(ValueError, match=message):
+        arrayloss.multi_margin_loss(x, y)
+
+
 def test_multi_margin_pytorch_documented_example(backend: Backend) -> None:
     # torch.nn.MultiMarginLoss docs: 1/4 [(1 - 0.8 + 0.1) + (1 - 0.8 + 0.2) + (1 - 0.8 + 0.4)].
     loss = arrayloss.MultiMarginLoss()
