@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from .backends import BACKENDS, DTYPES
 from .cases import LOSSES
 from .report import format_failures, format_text, write_report
-from .runner import run
+from .runner import SOURCES, run
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,6 +56,13 @@ def parser() -> argparse.ArgumentParser:
         help="only cases whose id 'loss/name' matches a shell-style pattern",
     )
     p.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="cases",
+        help="the cases to run: the generated ones (cases, the default), PyTorch's OpInfo "
+        "sample inputs (opinfo: about 17,000 more cells, minutes more), or both (all)",
+    )
+    p.add_argument(
         "--report",
         metavar="DIR",
         default="conformance-report",
@@ -77,7 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
-    results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs)
+    results = run(
+        args.loss, args.backend, args.dtype, args.case, jobs=args.jobs, source=args.source
+    )
     if args.quiet:
         status = "pass" if results.ok else f"{len(results.failures)} FAILING"
         print(f"arrayloss conformance: {len(results.cells)} cells, {status}")

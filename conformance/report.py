@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .cases import cases_for
+from .opinfo import OPINFO_PREFIX
 from .runner import EPS, GRAD_RTOL_EPS, RTOL_EPS, TOLERANCE_POLICY, CellResult, Results
 
 __all__ = ["format_failures", "format_matrix", "format_per_dtype", "write_report"]
@@ -130,8 +131,11 @@ def format_skips(results: Results) -> list[str]:
 
 
 def _repro(c: CellResult) -> str:
+    # An OpInfo sample (conformance/opinfo.py) runs only with its source selected.
+    source = " --source opinfo" if c.case.startswith(OPINFO_PREFIX) else ""
     return (
         f"python -m conformance --backend {c.backend} --dtype {c.dtype} --case '{c.loss}/{c.case}'"
+        + source
     )
 
 

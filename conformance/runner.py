@@ -72,6 +72,8 @@ RTOL_EPS = 8.0
 GRAD_RTOL_EPS = 16.0
 #: Gradients are compared in these dtypes only.
 GRAD_DTYPES = ("float64", "float32")
+#: Where the cases come from (``run(source=...)``, ``--source``).
+SOURCES = ("cases", "opinfo", "all")
 #: Why a value-check case is skipped on traced or lazy backends.
 VALUE_CHECK_SKIP = "value checks are off on traced/lazy backends"
 
@@ -592,6 +594,7 @@ def run(
     cases: Iterable[str] | None = None,
     jobs: int = 1,
     progress: Callable[[str], None] | None = None,
+    source: str = "cases",
 ) -> Results:
     """Run the conformance suite; the one code path of ``python -m conformance`` and pytest.
 
@@ -609,22 +612,34 @@ def run(
         losses are seen.
     progress
         Called with a short line as each dtype finishes, for the command line.
+    source
+        ``"cases"`` (the default): the generated cases of :mod:`conformance.cases`;
+        ``"opinfo"``: PyTorch's OpInfo sample inputs (:mod:`conformance.opinfo`, drawn
+        here, once, and handed to the workers as data); ``"all"``: both.
 
     Raises
     ------
     ValueError
-        An unknown loss, backend or dtype name.
+        An unknown loss, backend, dtype or source name.
     """
     started = time.perf_counter()
     loss_names = _select(losses, tuple(LOSSES), "loss")
     backend_names = _select(backends, tuple(b.name for b in BACKENDS), "backend")
     dtype_names = _select(dtypes, DTYPES, "dtype")
     patterns = tuple(cases) if cases is not None else None
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    extra: tuple[Case, ...] = ()
+    if source in ("opinfo", "all"):
+        from .opinfo import opinfo_cases
+
+        extra = opinfo_cases(loss_names)
     chosen = [backend_by_name(n) for n in backend_names]
     skipped = {b.name: reason for b in chosen if (reason := b.skip_reason()) is not None}
     runnable = tuple(b.name for b in chosen if b.name not in skipped)
 
-    units = [(loss_names, runnable, dtype, patterns) for dtype in dtype_names]
+    own = source in ("cases", "all")
+    units = [(loss_names, runnable, dtype, patterns, own, extra) for dtype in dtype_names]
     cells: list[CellResult] = []
     if jobs > 1 and len(units) > 1:
         # spawn, not fork: JAX and PyTorch hold threads that fork would copy broken.
@@ -655,19 +670,26 @@ def run(
 
 
 def _run_dtype(
-    unit: tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None],
+    unit: tuple[
+        tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None, bool, tuple[Case, ...]
+    ],
 ) -> list[CellResult]:
-    """Every selected case in one dtype on the given backends (a worker's unit)."""
-    loss_names, backend_names, dtype, patterns = unit
+    """Every selected case in one dtype on the given backends (a worker's unit): the
+    generated cases of each loss if ``own``, then the ``extra`` ones (OpInfo samples)."""
+    loss_names, backend_names, dtype, patterns, own, extra = unit
     backends = [b for b in map(backend_by_name, backend_names) if dtype in b.dtypes]
     cells: list[CellResult] = []
     if not backends:
         return cells
     for loss in loss_names:
-        for case in cases_for(loss):
+        chosen = (*(cases_for(loss) if own else ()), *(c for c in extra if c.loss == loss))
+        for case in chosen:
             if patterns is not None and not any(fnmatch.fnmatchcase(case.id, p) for p in patterns):
                 continue
             if case.dtypes is not None and dtype not in case.dtypes:
+                continue
+            if (skip := getattr(case, "skip", None)) is not None:  # an unconvertible sample
+                cells += [_skipped_cell(b, case, dtype, skip) for b in backends]
                 continue
             ref = reference(case, dtype)
             for backend in backends:
@@ -675,6 +697,10 @@ def _run_dtype(
                 if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
                     cells.append(grad)
     return cells
+
+
+def _skipped_cell(backend: Backend, case: Case, dtype: str, reason: str) -> CellResult:
+    return CellResult(case.name, case.loss, "value", backend.name, dtype, "skipped", message=reason)
 
 
 # --- the environment ---------------------------------------------------------------------
