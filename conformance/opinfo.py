@@ -27,7 +27,10 @@ backend and dtype; nothing is dropped silently.
 
 Importing ``torch.testing._internal`` takes seconds: it happens once per process, in
 :func:`opinfo_cases` (cached), and ``python -m conformance`` calls it in the parent
-process and hands the cases, which are plain data, to its workers.
+process and hands the cases, which are plain data, to its workers. The import has side
+effects on the process that PyTorch's test suite wants: it freezes the
+``torch.backends`` flags (``torch.backends.disable_global_flags()``) and wraps
+TorchScript calls; arrayloss and its tests use neither.
 """
 
 from __future__ import annotations
