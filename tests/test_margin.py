@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -235,6 +236,21 @@ def test_multi_margin_shape_errors_as_torch(
         torch_loss("multi_margin_loss", x, y)
     with pytest.raises(ValueError, match=message):
         arrayloss.multi_margin_loss(x, y)
+
+
+@pytest.mark.parametrize("weight_shape", [(), (5, 4)], ids=str)
+def test_multi_margin_weight_of_other_rank_is_reported_first_as_torch(
+    weight_shape: Any,
+) -> None:
+    # PyTorch's OpInfo error inputs: a float target *and* a weight that is not 1-d.
+    # PyTorch's Python wrapper rejects the weight first (ValueError); so does arrayloss.
+    x, y, w = np.zeros((5, 4)), np.zeros(5), np.ones(weight_shape)
+    with pytest.raises(ValueError, match="weight must be one-dimensional"):
+        torch_loss("multi_margin_loss", x, y, weight=w)
+    with pytest.raises(
+        ValueError, match=rf"`weight` must be one-dimensional.*got shape {re.escape(str(w.shape))}"
+    ):
+        arrayloss.multi_margin_loss(x, y, weight=w)
 
 
 def test_multi_margin_pytorch_documented_example(backend: Backend) -> None:

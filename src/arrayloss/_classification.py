@@ -525,6 +525,13 @@ def multi_margin_loss(
     _check_p(p)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)):
         raise TypeError(f"`margin` must be a float; got {type(margin).__name__}")
+    if weight is not None and weight.ndim != 1:
+        # Before the other checks, as PyTorch's Python wrapper: an input with several
+        # faults reports this one first (ValueError "weight must be one-dimensional").
+        raise ArrayLossValueError(
+            f"`weight` must be one-dimensional, one weight per class; got shape "
+            f"{tuple(weight.shape)}"
+        )
     check_floating(xp, "input", input)
     matrix = _multi_margin_shapes(xp, input, target)
     x, t, w, _ = _index_front(
