@@ -7,7 +7,10 @@ samples of the OpInfos of the losses in :data:`conformance.cases.LOSSES`
 and turns each ``SampleInput(input, args, kwargs)`` into a :class:`ArrayCase`: a case whose
 arrays are fixed NumPy data instead of being drawn from an :class:`~conformance.cases.Arg`.
 The runner then treats it like any other case: every backend, every dtype (the float64
-data rounded through the dtype), values and gradients against PyTorch in float64.
+data rounded through the dtype), values and gradients against PyTorch in float64. The
+OpInfo's error inputs (``error_inputs``: inputs PyTorch must reject) are converted the
+same way (``.../error-<i>``): PyTorch raises there, and arrayloss must raise an error of
+the same kind.
 
 The mapping (see :func:`convert_sample`):
 
@@ -38,7 +41,7 @@ from __future__ import annotations
 import functools
 import inspect
 import random
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +55,7 @@ __all__ = [
     "SEED",
     "ArrayCase",
     "convert_sample",
+    "error_samples_for",
     "opinfo_cases",
     "opinfo_names",
     "opinfo_skipped",
@@ -132,12 +136,26 @@ def samples_for(op: Any) -> list[Any]:
     and Python's generators are seeded with :data:`SEED` first, and restored after."""
     import torch
 
+    return _seeded(lambda: list(op.sample_inputs("cpu", torch.float64, requires_grad=False)))
+
+
+def error_samples_for(op: Any) -> list[Any]:
+    """The ``SampleInput`` of each of the OpInfo's error inputs (inputs PyTorch must
+    reject; none if it has no ``error_inputs_func``), drawn as :func:`samples_for`."""
+    if op.error_inputs_func is None:
+        return []
+    return _seeded(lambda: [e.sample_input for e in op.error_inputs("cpu")])
+
+
+def _seeded(draw: Callable[[], list[Any]]) -> list[Any]:
+    import torch
+
     state = random.getstate()
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(SEED)
             random.seed(SEED)
-            return list(op.sample_inputs("cpu", torch.float64, requires_grad=False))
+            return draw()
     finally:
         random.setstate(state)
 
@@ -227,8 +245,11 @@ def _skipped(loss: str, name: str, reason: str) -> ArrayCase:
 
 
 def _convert_op(loss: str, op: Any) -> Iterator[ArrayCase]:
+    name = f"{OPINFO_PREFIX}{_full_name(op)}"
     for i, sample in enumerate(samples_for(op)):
-        yield convert_sample(loss, sample, f"{OPINFO_PREFIX}{_full_name(op)}/{i}")
+        yield convert_sample(loss, sample, f"{name}/{i}")
+    for i, sample in enumerate(error_samples_for(op)):
+        yield convert_sample(loss, sample, f"{name}/error-{i}")
 
 
 @functools.cache

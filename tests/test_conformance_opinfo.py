@@ -143,6 +143,18 @@ def test_opinfo_cases_of_a_few_losses_pass_on_numpy_and_torch() -> None:
     assert all(c.case.startswith(OPINFO_PREFIX) for c in results.cells)
     assert {c.loss for c in ran} == set(losses)
     assert {c.check for c in ran} == {"value", "grad"}
+    # PyTorch's error inputs: PyTorch raises, and arrayloss raises the same kind.
+    errors = [c for c in ran if "/error-" in c.case]
+    assert len(errors) == 2 * 2 * (9 + 8)  # multi_margin_loss 9, the triplet loss 8
+    assert all((c.message or "").startswith("both raised") for c in errors)
+
+
+def test_error_inputs_are_converted_too() -> None:
+    cases = {c.name: c for c in opinfo_cases(["huber_loss"])}
+    errors = [c for name, c in cases.items() if "/error-" in name]
+    assert len(errors) == 3  # an unknown reduction, delta 0, delta -1
+    assert [c.kwargs for c in errors] == [{"reduction": "abc"}, {"delta": 0}, {"delta": -1}]
+    assert all(c.skip is None for c in errors)
 
 
 def test_source_option_selects_the_cases(capsys: pytest.CaptureFixture[str]) -> None:
