@@ -4,6 +4,7 @@ samples of a few losses pass on NumPy and PyTorch through the runner."""
 
 from __future__ import annotations
 
+import pickle
 import random
 import shlex
 from typing import Any
@@ -187,3 +188,13 @@ def test_a_wrong_result_on_an_opinfo_sample_fails_and_prints_its_rerun_command(
     argv = shlex.split(line.split("python -m conformance", 1)[1])
     assert main([*argv, "--no-report", "--quiet"]) == 1
     assert "arrayloss conformance: 1 cells, 1 FAILING" in capsys.readouterr().out
+
+
+def test_cases_pickle_for_the_worker_processes() -> None:
+    # run(jobs > 1) hands the cases, drawn once in the parent, to spawned workers.
+    case = next(c for c in opinfo_cases(["ctc_loss"]) if "input_lengths" in c.kwargs)
+    again = pickle.loads(pickle.dumps(case))
+    assert type(again) is ArrayCase
+    assert (again.id, again.kwargs, again.skip) == (case.id, case.kwargs, case.skip)
+    for key, array in case.data.items():
+        np.testing.assert_array_equal(again.data[key], array)
