@@ -16,7 +16,7 @@ from .backends import BACKENDS, DTYPES
 from .cases import LOSSES
 from .progress import ProgressBar
 from .report import format_failures, format_text, write_report
-from .runner import run
+from .runner import SOURCES, run
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,6 +56,13 @@ def parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="PATTERN",
         help="only cases whose id 'loss/name' matches a shell-style pattern",
+    )
+    p.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="cases",
+        help="the cases to run: the generated ones (cases, the default), PyTorch's OpInfo "
+        "sample inputs (opinfo: about 17,000 more cells, minutes more), or both (all)",
     )
     p.add_argument(
         "--report",
@@ -103,7 +110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return command_line(args)
     progress = None if args.quiet else ProgressBar()
-    results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs, progress=progress)
+    results = run(
+        args.loss,
+        args.backend,
+        args.dtype,
+        args.case,
+        jobs=args.jobs,
+        progress=progress,
+        source=args.source,
+    )
     if args.quiet:
         status = "pass" if results.ok else f"{len(results.failures)} FAILING"
         print(f"arrayloss conformance: {len(results.cells)} cells, {status}")

@@ -1550,12 +1550,14 @@ def _ctc_exact_grad(case: Case, arrays: Mapping[str, np.ndarray], grad: np.ndarr
     import torch
     import torch.nn.functional as F
 
-    lp = arrays["log_probs"]
+    # Lengths given as sequences of ints are options (the OpInfo samples), not arrays.
+    values = {k: arrays[k] if k in arrays else np.asarray(case.kwargs[k]) for k in CTC_POSITIONAL}
+    lp = values["log_probs"]
     lp3 = lp if lp.ndim == 3 else lp[:, None, :]
     t, n = lp3.shape[:2]
-    input_lengths = arrays["input_lengths"].reshape(n)
-    target_lengths = arrays["target_lengths"].reshape(n)
-    tensors = [torch.from_numpy(arrays[k]) for k in CTC_POSITIONAL]
+    input_lengths = values["input_lengths"].reshape(n)
+    target_lengths = values["target_lengths"].reshape(n)
+    tensors = [torch.from_numpy(values[k]) for k in CTC_POSITIONAL]
     blank = case.kwargs.get("blank", 0)
     per_sample = F.ctc_loss(*tensors, blank=blank, reduction="none").numpy().reshape(n)
     g = np.where(np.isfinite(per_sample), 1.0, 0.0)

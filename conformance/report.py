@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .cases import cases_for
+from .opinfo import OPINFO_PREFIX
 from .runner import EPS, GRAD_RTOL_EPS, RTOL_EPS, TOLERANCE_POLICY, CellResult, Results
 
 __all__ = [
@@ -140,8 +141,11 @@ def format_skips(results: Results) -> list[str]:
 
 
 def _repro(c: CellResult) -> str:
+    # An OpInfo sample (conformance/opinfo.py) runs only with its source selected.
+    source = " --source opinfo" if c.case.startswith(OPINFO_PREFIX) else ""
     return (
         f"python -m conformance --backend {c.backend} --dtype {c.dtype} --case '{c.loss}/{c.case}'"
+        + source
     )
 
 

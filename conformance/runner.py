@@ -75,6 +75,8 @@ RTOL_EPS = 8.0
 GRAD_RTOL_EPS = 16.0
 #: Gradients are compared in these dtypes only.
 GRAD_DTYPES = ("float64", "float32")
+#: Where the cases come from (``run(source=...)``, ``--source``).
+SOURCES = ("cases", "opinfo", "all")
 #: Why a value-check case is skipped on traced or lazy backends.
 VALUE_CHECK_SKIP = "value checks are off on traced/lazy backends"
 
@@ -598,7 +600,8 @@ def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cell
 # --- the run -----------------------------------------------------------------------------
 
 #: A worker's unit: (losses, backends, dtype, case patterns or None).
-_Unit = tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None]
+# (losses, backends, dtype, case patterns, own generated cases?, extra cases (OpInfo)).
+_Unit = tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...] | None, bool, tuple[Case, ...]]
 
 
 def _select(names: Iterable[str] | None, known: Sequence[str], what: str) -> tuple[str, ...]:
@@ -621,6 +624,7 @@ def run(
     jobs: int = 1,
     progress: Progress | None = None,
     function: Callable[..., Any] | None = None,
+    source: str = "cases",
 ) -> Results:
     """Run the conformance suite; the one code path of ``python -m conformance`` and pytest.
 
@@ -643,22 +647,34 @@ def run(
     function
         The function to test in place of arrayloss's (one loss; called as PyTorch's,
         see ``conformance.check``). It runs in this process whatever ``jobs`` says.
+    source
+        ``"cases"`` (the default): the generated cases of :mod:`conformance.cases`;
+        ``"opinfo"``: PyTorch's OpInfo sample inputs (:mod:`conformance.opinfo`, drawn
+        here, once, and handed to the workers as data); ``"all"``: both.
 
     Raises
     ------
     ValueError
-        An unknown loss, backend or dtype name.
+        An unknown loss, backend, dtype or source name.
     """
     started = time.perf_counter()
     loss_names = _select(losses, tuple(LOSSES), "loss")
     backend_names = _select(backends, tuple(b.name for b in BACKENDS), "backend")
     dtype_names = _select(dtypes, DTYPES, "dtype")
     patterns = tuple(cases) if cases is not None else None
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    extra: tuple[Case, ...] = ()
+    if source in ("opinfo", "all"):
+        from .opinfo import opinfo_cases
+
+        extra = opinfo_cases(loss_names)
     chosen = [backend_by_name(n) for n in backend_names]
     skipped = {b.name: reason for b in chosen if (reason := b.skip_reason()) is not None}
     runnable = tuple(b.name for b in chosen if b.name not in skipped)
 
-    units = [(loss_names, runnable, dtype, patterns) for dtype in dtype_names]
+    own = source in ("cases", "all")
+    units = [(loss_names, runnable, dtype, patterns, own, extra) for dtype in dtype_names]
     if progress is not None:
         progress.start(sum(_count_runs(unit) for unit in units))
     cells: list[CellResult] = []
@@ -691,18 +707,22 @@ def run(
 
 
 def _run_dtype(unit: _Unit) -> list[CellResult]:
-    """Every selected case in one dtype on the given backends (a worker's unit)."""
-    _, backend_names, dtype, _ = unit
+    """Every selected case in one dtype on the given backends (a worker's unit): the
+    generated cases of each loss if ``own``, then the ``extra`` ones (OpInfo samples)."""
+    _, backend_names, dtype, *_ = unit
     backends = [b for b in map(backend_by_name, backend_names) if dtype in b.dtypes]
     cells: list[CellResult] = []
     if not backends:
         return cells
     for case in _unit_cases(unit):
-        ref = reference(case, dtype)
-        for backend in backends:
-            cells.append(_value_cell(backend, case, dtype, ref))
-            if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
-                cells.append(grad)
+        if (skip := getattr(case, "skip", None)) is not None:  # an unconvertible sample
+            cells += [_skipped_cell(b, case, dtype, skip) for b in backends]
+        else:
+            ref = reference(case, dtype)
+            for backend in backends:
+                cells.append(_value_cell(backend, case, dtype, ref))
+                if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
+                    cells.append(grad)
         if _advance is not None:
             _advance(len(backends), f"{dtype} {case.loss}")
     return cells
@@ -710,9 +730,10 @@ def _run_dtype(unit: _Unit) -> list[CellResult]:
 
 def _unit_cases(unit: _Unit) -> Iterator[Case]:
     """The selected cases of a unit (its losses, in its dtype, matching its patterns)."""
-    loss_names, _, dtype, patterns = unit
+    loss_names, _, dtype, patterns, own, extra = unit
     for loss in loss_names:
-        for case in cases_for(loss):
+        chosen = (*(cases_for(loss) if own else ()), *(c for c in extra if c.loss == loss))
+        for case in chosen:
             if patterns is not None and not any(fnmatch.fnmatchcase(case.id, p) for p in patterns):
                 continue
             if case.dtypes is not None and dtype not in case.dtypes:
@@ -775,6 +796,10 @@ def _run_in_workers(
             drain()
     drain()
     return [cell for future in futures for cell in future.result()]
+
+
+def _skipped_cell(backend: Backend, case: Case, dtype: str, reason: str) -> CellResult:
+    return CellResult(case.name, case.loss, "value", backend.name, dtype, "skipped", message=reason)
 
 
 # --- the environment ---------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -184,6 +185,72 @@ def test_multi_margin_empty_batch(backend: Backend) -> None:
     assert backend.to_numpy(
         backend.call(arrayloss.multi_margin_loss, x, t, reduction="none")
     ).shape == (0,)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("input_shape", "target_shape"),
+    [((), ()), ((), (1,)), ((4,), (1,)), ((1, 4), ()), ((1, 4), (1,))],
+    ids=str,
+)
+def test_multi_margin_single_sample_shapes_as_torch(
+    backend: Backend,
+    rng: np.random.Generator,
+    reduction: str,
+    input_shape: Any,
+    target_shape: Any,
+) -> None:
+    # PyTorch's OpInfo samples (found by the OpInfo conformance source): target needs only
+    # one index per sample, 0-d or 1-d; 'none' takes target's shape; a 0-d input is one
+    # class (LossMultiMargin.cpp, multi_margin_loss_shape_check).
+    x = np.asarray(rng.normal(size=input_shape))
+    y = np.asarray(rng.integers(0, x.shape[-1] if x.ndim else 1, size=target_shape))
+    expected = torch_loss("multi_margin_loss", x, y, reduction=reduction, p=2, margin=0.7)
+    result = backend.call(
+        arrayloss.multi_margin_loss,
+        backend.asarray(x),
+        backend.asarray(y, "int64"),
+        reduction=reduction,
+        p=2,
+        margin=0.7,
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "target_shape", "message"),
+    [
+        ((3, 4), (), r"one class index per sample .*\(shape \(3, 4\): 3 samples\).*got shape \(\)"),
+        ((1, 4), (1, 1), r"as a 0-d or 1-d array; got shape \(1, 1\)"),
+        ((3, 0), (3,), r"with C > 0 classes; got shape \(3, 0\)"),
+        ((0,), (), r"with C > 0 classes; got shape \(0,\)"),
+        ((2, 3, 4), (2, 4), r"must have shape \(\), \(C,\) or \(N, C\)"),
+    ],
+    ids=str,
+)
+def test_multi_margin_shape_errors_as_torch(
+    input_shape: Any, target_shape: Any, message: str
+) -> None:
+    x, y = np.zeros(input_shape), np.zeros(target_shape, dtype=np.int64)
+    with pytest.raises(RuntimeError):  # PyTorch: RuntimeError, for each of these
+        torch_loss("multi_margin_loss", x, y)
+    with pytest.raises(ValueError, match=message):
+        arrayloss.multi_margin_loss(x, y)
+
+
+@pytest.mark.parametrize("weight_shape", [(), (5, 4)], ids=str)
+def test_multi_margin_weight_of_other_rank_is_reported_first_as_torch(
+    weight_shape: Any,
+) -> None:
+    # PyTorch's OpInfo error inputs: a float target *and* a weight that is not 1-d.
+    # PyTorch's Python wrapper rejects the weight first (ValueError); so does arrayloss.
+    x, y, w = np.zeros((5, 4)), np.zeros(5), np.ones(weight_shape)
+    with pytest.raises(ValueError, match="weight must be one-dimensional"):
+        torch_loss("multi_margin_loss", x, y, weight=w)
+    with pytest.raises(
+        ValueError, match=rf"`weight` must be one-dimensional.*got shape {re.escape(str(w.shape))}"
+    ):
+        arrayloss.multi_margin_loss(x, y, weight=w)
 
 
 def test_multi_margin_pytorch_documented_example(backend: Backend) -> None:

@@ -12,6 +12,7 @@ mask), as it needs every class anyway.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._dispatch import ArrayContext, array_size, namespace_of
@@ -480,9 +481,11 @@ def multi_margin_loss(
     Parameters
     ----------
     input : array of shape (C,) or (N, C), real floating
-        Scores.
+        Scores. As in PyTorch, a 0-d input is one sample of one class (C = 1), and
+        C must be positive.
     target : integer array of shape () or (N,)
-        Class indices in [0, C).
+        Class indices in [0, C), one per sample: for a single sample ((C,), or (1, C))
+        shape () or (1,), both accepted as by PyTorch.
     p : {1, 2}, default 1
         The power of the hinge.
     margin : float, default 1.0
@@ -495,8 +498,8 @@ def multi_margin_loss(
     Returns
     -------
     array
-        Of ``input``'s library, device and dtype: shape (N,) (or ()) for 'none', 0-d
-        otherwise.
+        Of ``input``'s library, device and dtype: for 'none' ``target``'s shape, (N,)
+        or (), 0-d otherwise.
 
     Raises
     ------
@@ -527,17 +530,50 @@ def multi_margin_loss(
     _check_p(p)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)):
         raise TypeError(f"`margin` must be a float; got {type(margin).__name__}")
-    check_floating(xp, "input", input)
-    if input.ndim not in (1, 2):
+    if weight is not None and weight.ndim != 1:
+        # Before the other checks, as PyTorch's Python wrapper: an input with several
+        # faults reports this one first (ValueError "weight must be one-dimensional").
         raise ArrayLossValueError(
-            f"`input` must have shape (C,) or (N, C); got shape {tuple(input.shape)}"
+            f"`weight` must be one-dimensional, one weight per class; got shape "
+            f"{tuple(weight.shape)}"
         )
-    x, t, w, _ = _index_front(ctx, input, target, weight, None)
-    axis = input.ndim - 1
+    check_floating(xp, "input", input)
+    matrix = _multi_margin_shapes(xp, input, target)
+    x, t, w, _ = _index_front(
+        ctx, xp.reshape(input, matrix), xp.reshape(target, matrix[:1]), weight, None
+    )
     with ctx.quiet_floating_point():
-        hits = _hits(xp, t, x.shape[axis], x.ndim, axis, None, ctx.device)
-        loss = _multi_margin_unreduced(xp, x, hits, p, float(margin), w, axis)
+        hits = _hits(xp, t, x.shape[1], 2, 1, None, ctx.device)
+        loss = _multi_margin_unreduced(xp, x, hits, p, float(margin), w, 1)
+        # One value per target element: shape (N,), or () for a 0-d target.
+        loss = xp.reshape(loss, tuple(target.shape))
         return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+
+
+def _multi_margin_shapes(xp: Any, input: Any, target: Any) -> tuple[int, int]:
+    """The (N, C) matrix that ``input`` stands for, once its shape and ``target``'s are
+    checked as PyTorch does (LossMultiMargin.cpp, multi_margin_loss_shape_check): a 0-d
+    input is one sample of one class, a (C,) input one sample, (N, C) N samples, with
+    C > 0; ``target`` holds the N class indices as a 0-d or 1-d array."""
+    shape = tuple(input.shape)
+    if len(shape) > 2 or (len(shape) > 0 and shape[-1] == 0):
+        raise ArrayLossValueError(
+            f"`input` must have shape (), (C,) or (N, C) with C > 0 classes; got shape {shape}"
+        )
+    n = shape[0] if len(shape) == 2 else 1
+    c = shape[-1] if len(shape) > 0 else 1
+    if not xp.isdtype(target.dtype, "integral"):
+        dtype = str(target.dtype).rsplit(".", 1)[-1]
+        raise ArrayLossTypeError(
+            f"`target` of class indices must have an integer dtype; got {dtype}"
+        )
+    if target.ndim > 1 or math.prod(target.shape) != n:
+        raise ArrayLossValueError(
+            f"`target` must hold one class index per sample of `input` (shape {shape}: "
+            f"{n} sample{'s' if n != 1 else ''}), as a 0-d or 1-d array; "
+            f"got shape {tuple(target.shape)}"
+        )
+    return n, c
 
 
 def _check_p(p: object) -> None:
