@@ -404,7 +404,8 @@ def ctc_loss(
         if zero_infinity:
             loss = xp.where(loss == float("inf"), xp.zeros_like(loss), loss)
         if reduction == "mean":
-            divisor = xp.astype(xp.maximum(target_lengths, 1), work_dtype, copy=False)
+            # clip, not maximum(target_lengths, 1): see _numerics.log_sigmoid.
+            divisor = xp.astype(xp.clip(target_lengths, min=1), work_dtype, copy=False)
             loss = loss / divisor
         elif reduction == "none" and not batched:
             loss = xp.reshape(loss, ())

@@ -31,7 +31,14 @@ import array_api_compat
 
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 
-__all__ = ["ArrayContext", "array_size", "namespace_of", "scan", "stop_gradient"]
+__all__ = [
+    "ArrayContext",
+    "array_size",
+    "namespace_of",
+    "scan",
+    "stop_gradient",
+    "torch_is_compiling",
+]
 
 # Python scalars are allowed wherever PyTorch allows a number; they carry no namespace.
 _PYTHON_SCALARS = (bool, int, float, complex)
@@ -80,9 +87,22 @@ class ArrayContext:
         the libraries computing through it (array-api-strict; Dask's metadata), would
         emit a ``RuntimeWarning`` for each. Dask computes later, outside this context,
         so a Dask computation may still warn when it runs.
+
+        PyTorch and JAX compute without NumPy and never warn this way, so the context
+        is not entered for them: ``numpy.errstate`` is also a Python side effect that
+        ``torch.compile`` cannot trace (with ``fullgraph=True`` every loss failed with
+        "attempted to trace numpy function unsupported by PyTorch"). Under
+        ``torch.compile`` that is known before the namespace is looked at (Dynamo also
+        warns about tracing array-api-compat's cached ``is_torch_namespace``).
         """
         numpy = sys.modules.get("numpy")
-        if numpy is None:
+        xp = self.xp
+        if (
+            numpy is None
+            or torch_is_compiling()
+            or array_api_compat.is_torch_namespace(xp)
+            or array_api_compat.is_jax_namespace(xp)
+        ):
             yield
         else:
             with numpy.errstate(all="ignore"):
@@ -195,8 +215,13 @@ def _is_traced_jax_array(value: object) -> bool:
     return jax is not None and isinstance(value, jax.core.Tracer)
 
 
-def _torch_is_compiling() -> bool:
-    # Under torch.compile a value check would break the graph (or fail with fullgraph).
+def torch_is_compiling() -> bool:
+    """True while ``torch.compile`` traces the caller.
+
+    Under ``torch.compile`` a value check would break the graph (or fail with
+    ``fullgraph=True``), so torch arrays are not eager there. torch is looked up in
+    ``sys.modules``, never imported: if it is not loaded nothing can be compiling.
+    """
     torch = sys.modules.get("torch")
     return torch is not None and bool(torch.compiler.is_compiling())
 
@@ -207,7 +232,7 @@ def _is_eager(value: object) -> bool:
     if array_api_compat.is_jax_array(value):
         return not _is_traced_jax_array(value)
     if array_api_compat.is_torch_array(value):
-        return not _torch_is_compiling()
+        return not torch_is_compiling()
     # NumPy, CuPy, array-api-strict and other eager libraries.
     return not array_api_compat.is_lazy_array(value)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import array_api_compat
+
 __all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid", "log_softmax", "xlogy"]
 
 # PyTorch's binary_cross_entropy clamps each log at -100 so that probabilities of
@@ -37,8 +39,15 @@ def log_sigmoid(xp: Any, x: Any) -> Any:
     ``-|x|`` is written ``minimum(x, -x)``: under ``jax.grad`` the derivative of
     ``abs`` at 0 is 1 (PyTorch: 0), which would make the gradient at x = 0 wrong;
     ``minimum`` splits ties evenly on both, giving the exact ``1 - sigmoid(0)``.
+
+    The 0 of ``min(x, 0)`` is a 0-d array, not the Python ``0.0``: array-api-compat's
+    torch ``minimum`` converts a Python scalar through ``torch.result_type``, which
+    ``torch.compile(fullgraph=True)`` cannot trace. Not ``zeros_like(x)`` either: on
+    torch that made binary_cross_entropy_with_logits of 10^6 elements 1.7x slower (the
+    0-d array costs what the scalar did, and a few microseconds less at 10^3).
     """
-    return xp.minimum(x, 0.0) - xp.log1p(xp.exp(xp.minimum(x, -x)))
+    zero = xp.zeros((), dtype=x.dtype, device=array_api_compat.device(x))
+    return xp.minimum(x, zero) - xp.log1p(xp.exp(xp.minimum(x, -x)))
 
 
 def clamped_log(xp: Any, p: Any) -> Any:
@@ -49,10 +58,14 @@ def clamped_log(xp: Any, p: Any) -> Any:
     NaN). Taking the log of 1 where p is 0 keeps every branch's gradient finite, and
     the value is the same. Negative p and NaN give NaN (the log's value), so that where
     value checks are off (traced, lazy) an invalid probability shows as NaN.
+
+    The clamp is a ``where``, not ``maximum(log, -100.0)``: array-api-compat's torch
+    ``maximum`` converts a Python scalar through ``torch.result_type``, which
+    ``torch.compile(fullgraph=True)`` cannot trace (NaN stays NaN either way).
     """
     is_zero = p == 0
-    safe_p = xp.where(is_zero, 1.0, p)
-    return xp.where(is_zero, LOG_CLAMP, xp.maximum(xp.log(safe_p), LOG_CLAMP))
+    log_p = xp.log(xp.where(is_zero, 1.0, p))
+    return xp.where(is_zero | (log_p < LOG_CLAMP), LOG_CLAMP, log_p)
 
 
 def log_softmax(xp: Any, x: Any, axis: int) -> Any:

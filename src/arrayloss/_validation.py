@@ -17,7 +17,7 @@ from typing import Any
 
 import array_api_compat
 
-from ._dispatch import ArrayContext, array_size
+from ._dispatch import ArrayContext, array_size, torch_is_compiling
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 
 __all__ = [
@@ -174,7 +174,12 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
 
     Why not a fixed ``stacklevel``: the same helper is reached from functions and from
     class constructors at different depths; the warning must name the user's line.
+
+    Not emitted while ``torch.compile`` traces: it cannot trace ``warnings.warn``
+    (a graph break, an error with ``fullgraph=True``). The same call made eagerly warns.
     """
+    if torch_is_compiling():
+        return
     frame = sys._getframe(1)  # the caller of this function: stacklevel 2
     level = 2
     while frame is not None and frame.f_globals.get("__name__", "").startswith("arrayloss."):
