@@ -299,6 +299,8 @@ def nll_loss(
     check_array("weight", weight, optional=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
     ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target, weight = ctx.autocast("nll_loss", input, target, weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
     _check_input_shape(input)
@@ -395,6 +397,8 @@ def cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     eps = _check_label_smoothing(label_smoothing)
     ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target, weight = ctx.autocast("cross_entropy", input, target, weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
     _check_input_shape(input)
@@ -522,6 +526,8 @@ def multi_margin_loss(
     True
     """
     ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target, weight = ctx.autocast("multi_margin_loss", input, target, weight)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_array("input", input)

@@ -333,6 +333,8 @@ def ctc_loss(
     True
     """
     ctx = namespace_of(log_probs=log_probs)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    (log_probs,) = ctx.autocast("ctc_loss", log_probs)
     xp = ctx.xp
     reduction = validate_reduction(reduction)
     blank = _check_blank(blank)

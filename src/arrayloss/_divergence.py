@@ -97,6 +97,8 @@ def kl_div(
     True
     """
     ctx = namespace_of(input=input, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target = ctx.autocast("kl_div", input, target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction, allowed=KL_DIV_REDUCTIONS)
     if reduction == "mean" and size_average is None and reduce is None:

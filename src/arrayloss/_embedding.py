@@ -154,6 +154,8 @@ def margin_ranking_loss(
     2.0
     """
     ctx = namespace_of(input1=input1, input2=input2, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input1, input2, target = ctx.autocast("margin_ranking_loss", input1, input2, target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_number("margin", margin)
@@ -237,6 +239,8 @@ def hinge_embedding_loss(
     True
     """
     ctx = namespace_of(input=input, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target = ctx.autocast("hinge_embedding_loss", input, target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_number("margin", margin)
@@ -337,6 +341,8 @@ def cosine_embedding_loss(
     True
     """
     ctx = namespace_of(input1=input1, input2=input2, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input1, input2, target = ctx.autocast("cosine_embedding_loss", input1, input2, target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_number("margin", margin)
@@ -517,6 +523,8 @@ def triplet_margin_loss(
     1.0
     """
     ctx = namespace_of(anchor=anchor, positive=positive, negative=negative)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    anchor, positive, negative = ctx.autocast("triplet_margin_loss", anchor, positive, negative)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_positive_margin(margin)

@@ -72,6 +72,8 @@ def soft_margin_loss(
     True
     """
     ctx = namespace_of(input=input, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target = ctx.autocast("soft_margin_loss", input, target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)
@@ -400,6 +402,8 @@ def multilabel_margin_loss(
     True
     """
     ctx = namespace_of(input=input, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target = ctx.autocast("multilabel_margin_loss", input, target)
     xp = ctx.xp
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)

@@ -143,6 +143,8 @@ def poisson_nll_loss(
     True
     """
     ctx = namespace_of(input=input, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target = ctx.autocast("poisson_nll_loss", input, target)
     xp = ctx.xp
     reduction = probabilistic_reduction(size_average, reduce, reduction)
     log_input = _check_flag("log_input", log_input)

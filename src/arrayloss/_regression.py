@@ -219,6 +219,10 @@ def l1_loss(
     1.25
     """
     ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
+    # loss with a `weight` is a Python composition that autocast leaves alone).
+    if weight is None:
+        input, target = ctx.autocast("l1_loss", input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
@@ -284,6 +288,10 @@ def mse_loss(
     1.75
     """
     ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
+    # loss with a `weight` is a Python composition that autocast leaves alone).
+    if weight is None:
+        input, target = ctx.autocast("mse_loss", input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
@@ -351,6 +359,8 @@ def huber_loss(
     [0.125, 4.0, 6.0]
     """
     ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target, weight = ctx.autocast("huber_loss", input, target, weight)
     reduction = validate_reduction(reduction)
     threshold = _check_threshold("delta", delta, allow_zero=False)
     _check_pair(ctx, input, target)
@@ -424,6 +434,8 @@ def smooth_l1_loss(
     [0.0625, 2.0, 3.0]
     """
     ctx = namespace_of(input=input, target=target)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch.
+    input, target = ctx.autocast("smooth_l1_loss", input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     threshold = _check_threshold("beta", beta, allow_zero=True)
     _check_pair(ctx, input, target)
