@@ -4,6 +4,7 @@ samples of a few losses pass on NumPy and PyTorch through the runner."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import random
 import shlex
@@ -31,6 +32,15 @@ from conformance.opinfo import (  # noqa: E402
 )
 from conformance.report import format_failures  # noqa: E402
 from conformance.runner import run  # noqa: E402
+
+
+@pytest.mark.slow
+def test_every_opinfo_sample_passes_on_every_backend() -> None:
+    # All 697 samples and error inputs of the 21 losses, every available backend and
+    # dtype, values and gradients: `python -m conformance --source opinfo`.
+    results = run(source="opinfo", jobs=min(4, os.cpu_count() or 1))
+    assert results.cells
+    assert results.ok, format_failures(results)
 
 
 def test_every_loss_has_opinfo_samples_or_is_listed_as_having_none() -> None:
