@@ -70,6 +70,14 @@ def parser() -> argparse.ArgumentParser:
         help="worker processes, one dtype each (default: the CPU count, at most 4)",
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary line and failures")
+    p.add_argument(
+        "--fuzz",
+        type=int,
+        metavar="N",
+        help="instead: draw N random cases (conformance/fuzz.py; backends default to "
+        "numpy, torch, jax) and print a reproducer for any unexplained mismatch",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the seed of --fuzz (default: 0)")
     return p
 
 
@@ -77,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
+    if args.fuzz is not None:
+        from .fuzz import main as fuzz_main
+
+        return fuzz_main(args.fuzz, args.seed, args.loss, args.backend, args.dtype, args.quiet)
     results = run(args.loss, args.backend, args.dtype, args.case, jobs=args.jobs)
     if args.quiet:
         status = "pass" if results.ok else f"{len(results.failures)} FAILING"

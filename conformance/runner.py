@@ -53,9 +53,12 @@ __all__ = [
     "RTOL_EPS",
     "TOLERANCE_POLICY",
     "CellResult",
+    "Reference",
     "Results",
+    "case_cells",
     "compare",
     "environment",
+    "reference",
     "run",
     "tolerance",
 ]
@@ -669,11 +672,20 @@ def _run_dtype(
                 continue
             if case.dtypes is not None and dtype not in case.dtypes:
                 continue
-            ref = reference(case, dtype)
-            for backend in backends:
-                cells.append(_value_cell(backend, case, dtype, ref))
-                if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
-                    cells.append(grad)
+            cells += case_cells(case, dtype, backends, reference(case, dtype))
+    return cells
+
+
+def case_cells(
+    case: Case, dtype: str, backends: Sequence[Backend], ref: Reference
+) -> list[CellResult]:
+    """The value cell (and gradient cell, on autodiff backends) of one case in one dtype
+    on each of ``backends``, against PyTorch's answers ``ref`` (:func:`reference`)."""
+    cells: list[CellResult] = []
+    for backend in backends:
+        cells.append(_value_cell(backend, case, dtype, ref))
+        if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
+            cells.append(grad)
     return cells
 
 

@@ -6,6 +6,7 @@ math; each carries its provenance.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -115,6 +116,31 @@ def test_cross_entropy_probability_targets_match_torch(
         arrayloss.cross_entropy, backend.asarray(x), backend.asarray(p), **b_kwargs(backend, kwargs)
     )
     assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("ignore_index", [-100, -5, 0, 1])
+def test_probability_targets_reject_a_non_negative_ignore_index(
+    backend: Backend, rng: np.random.Generator, ignore_index: int
+) -> None:
+    # Found by the fuzzer (conformance/fuzz.py). PyTorch: TORCH_CHECK(ignore_index < 0,
+    # "ignore_index is not supported for floating point target") for class probabilities.
+    x = rng.normal(size=(3, C))
+    p = rng.uniform(size=(3, C))
+    call = functools.partial(
+        backend.call,
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(p),
+        ignore_index=ignore_index,
+    )
+    if ignore_index >= 0:
+        with pytest.raises(RuntimeError, match="ignore_index"):
+            torch_loss("cross_entropy", x, p, ignore_index=ignore_index)
+        with pytest.raises(ValueError, match="`ignore_index` is not supported with class prob"):
+            call()
+    else:
+        expected = torch_loss("cross_entropy", x, p, ignore_index=ignore_index)
+        assert_matches(backend, call(), expected, "float64")
 
 
 def test_custom_ignore_index_matches_torch(backend: Backend, rng: np.random.Generator) -> None:

@@ -352,7 +352,8 @@ def cross_entropy(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     ignore_index : int, default -100
-        Class-index targets only: samples with this target are left out.
+        Class-index targets only: samples with this target are left out. With class
+        probabilities it must be negative (as in PyTorch, which raises otherwise).
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     label_smoothing : float in [0, 1], default 0.0
 
@@ -369,7 +370,8 @@ def cross_entropy(
         Skipped on traced or lazy arrays, where such a target contributes only the
         smoothing term.
     ValueError
-        Shapes that do not fit; ``label_smoothing`` outside [0, 1]; an unknown
+        Shapes that do not fit; ``label_smoothing`` outside [0, 1]; a non-negative
+        ``ignore_index`` with class probabilities; an unknown
         ``reduction``.
     TypeError
         ``input`` not floating; ``target`` neither integer nor floating.
@@ -405,6 +407,13 @@ def cross_entropy(
         # product with the target in the promoted dtype (float32 input with float64
         # target gives a float64 result).
         check_floating(xp, "target", target)
+        _check_ignore_index(ignore_index)
+        if ignore_index >= 0:
+            # aten/src/ATen/native/LossNLL.cpp: TORCH_CHECK(ignore_index < 0, ...).
+            raise ArrayLossValueError(
+                "`ignore_index` is not supported with class probabilities (a floating "
+                f"`target` of `input`'s shape): expected a negative value; got {ignore_index}"
+            )
         _check_weight(xp, weight, n_classes)
         result_dtype = xp.result_type(input, target)
         work_dtype = compute_dtype(xp, result_dtype)
