@@ -143,6 +143,20 @@ def test_probability_targets_reject_a_non_negative_ignore_index(
         assert_matches(backend, call(), expected, "float64")
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (2, 0, 3)], ids=str)
+def test_probability_targets_with_no_classes_and_smoothing_match_torch(
+    backend: Backend, reduction: str, shape: tuple[int, ...]
+) -> None:
+    # Found by the fuzzer: C = 0 with label_smoothing divided by zero (eps / C). PyTorch
+    # sums nothing: -0 per sample ("none", "sum"); "mean" of an empty input is NaN.
+    x = np.zeros(shape)
+    kwargs = {"reduction": reduction, "label_smoothing": 0.25}
+    expected = torch_loss("cross_entropy", x, x, **kwargs)
+    result = backend.call(arrayloss.cross_entropy, backend.asarray(x), backend.asarray(x), **kwargs)
+    assert_matches(backend, result, expected, "float64")
+
+
 def test_custom_ignore_index_matches_torch(backend: Backend, rng: np.random.Generator) -> None:
     x = rng.normal(size=(6, C))
     t = np.array([0, 2, 2, 1, 3, 2])

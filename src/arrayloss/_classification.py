@@ -185,7 +185,8 @@ def _prob_target_unreduced(
     # LossNLL.cpp, cross_entropy_loss_prob_target: -sum_c w_c t_c logp_c, with
     # t <- t (1 - eps) + eps / C when smoothing.
     if label_smoothing > 0.0:
-        target = target * (1.0 - label_smoothing) + label_smoothing / logp.shape[axis]
+        # max(C, 1): with C = 0 classes there is nothing to smooth (the sum is empty).
+        target = target * (1.0 - label_smoothing) + label_smoothing / max(logp.shape[axis], 1)
     term = logp * target
     if weight is not None:
         term = term * _on_class_axis(xp, weight, logp.ndim, axis)
@@ -425,6 +426,10 @@ def cross_entropy(
             logp = xp.astype(logp, work_dtype, copy=False)
             t = xp.astype(target, work_dtype, copy=False)
             loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
+            if reduction == "mean" and array_size(input) == 0:
+                # LossNLL.cpp: 'mean' of an empty input is NaN, also where samples
+                # remain (C = 0: the sum over no classes), not the mean of their zeros.
+                loss = loss * xp.nan
             return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
@@ -434,7 +439,7 @@ def cross_entropy(
         if eps > 0.0:
             smooth = _smooth_unreduced(xp, logp, w, axis)
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))
-            loss = (1.0 - eps) * loss + (eps / n_classes) * smooth
+            loss = (1.0 - eps) * loss + (eps / max(n_classes, 1)) * smooth  # C = 0: empty
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
 
 
