@@ -51,7 +51,19 @@ from hypothesis import strategies as st
 
 from .backends import DTYPES, Backend, backend_by_name
 from .cases import INTEGER_KINDS, LEGACY, LOSSES, Arg, Case, cases_for
-from .runner import CellResult, Reference, case_cells, quiet_legacy_warnings, reference
+from .runner import (
+    GRADIENTS,
+    CellResult,
+    Reference,
+    _backend_args,
+    _call,
+    _effective_reduction,
+    _torch_loss,
+    case_cells,
+    compare,
+    quiet_legacy_warnings,
+    reference,
+)
 
 __all__ = [
     "DEFAULT_BACKENDS",
@@ -146,9 +158,8 @@ def _draw_case(draw: st.DrawFn, loss: str, dtypes: tuple[str, ...]) -> FuzzCase:
     template: Case = draw(st.sampled_from(pools.templates))
     # Sizes: one new size per distinct size of the template's shapes.
     counts = {int(a.scale) for a in template.args.values() if a.kind in INTEGER_KINDS}
-    pinned = {v + d for v in template.kwargs.values() if type(v) is int for d in (0, 1)} & _sizes(
-        template
-    )
+    # A size that a pinned option names (blank = C - 1, or C) stays.
+    pinned = {v + d for k, v in template.kwargs.items() if k in _PINNED_OPTIONS for d in (0, 1)}
     sizes = {}
     for n in sorted(_sizes(template)):
         low = 2 if n in counts else 0
@@ -212,8 +223,74 @@ class Explanation:
     applies: Callable[[FuzzCase, CellResult, Reference], bool]
 
 
+def _reduction_checked_first(fuzz_case: FuzzCase, cell: CellResult, ref: Reference) -> bool:
+    message = cell.message or ""
+    return (
+        ref.error is not None
+        and message.startswith("arrayloss raised ")
+        and "`reduction` must be one of" in message
+    )
+
+
+def _uninitialized_empty_reduction(fuzz_case: FuzzCase, cell: CellResult, ref: Reference) -> bool:
+    case = fuzz_case.case
+    first = ref.arrays[LOSSES[case.loss].positional[0]]
+    return (
+        case.loss in ("multi_margin_loss", "multilabel_margin_loss")
+        and cell.check == "value"
+        and ref.error is None
+        and first.size == 0
+        and _effective_reduction(case.kwargs) in ("mean", "sum")
+    )
+
+
+def _pytorch_rounds_alike(fuzz_case: FuzzCase, cell: CellResult, ref: Reference) -> bool:
+    """Out of tolerance against the float64 reference, but within it against PyTorch
+    computing in the case's own dtype (same inputs, same tolerance)."""
+    case, dtype = fuzz_case.case, fuzz_case.dtype
+    message = cell.message or ""
+    if ref.error is not None or "out of tolerance" not in message or "mismatch" in message:
+        return False
+    backend = backend_by_name(cell.backend)
+    args = _backend_args(backend, ref.arrays, dtype)
+    if cell.check == "grad":
+        if ref.grad is None:
+            return False
+        actual = GRADIENTS[backend.module](backend, case, args)
+        out, x = _torch_loss(case, ref.arrays, dtype, requires_grad=True)
+        out.sum().backward()
+        expected = backend_by_name("torch").to_numpy(x.grad)
+        return compare(actual, expected, dtype, ref.grad_scale, grad=True).passed
+    if ref.value_in_dtype is None:
+        return False
+    actual = backend.to_numpy(_call(backend, case, args))
+    return compare(actual, ref.value_in_dtype, ref.result_dtype, ref.scale).passed
+
+
 #: The known deviations (docs/conformance.md, "Fuzzing", lists each with its reason).
-EXPLANATIONS: tuple[Explanation, ...] = ()
+EXPLANATIONS: tuple[Explanation, ...] = (
+    Explanation(
+        "reduction_checked_first",
+        "an invalid reduction and another error at once: arrayloss checks the options "
+        "before the arrays (ValueError), PyTorch the shapes first (RuntimeError); both raise",
+        _reduction_checked_first,
+    ),
+    Explanation(
+        "pytorch_rounds_alike",
+        "out of tolerance against PyTorch in float64, but within it against PyTorch in the "
+        "case's own dtype: PyTorch rounds the same way (e.g. the float32 gradient of "
+        "cosine_embedding_loss for 1-element vectors, mathematically 0, is a cancellation "
+        "of terms of size 1/|x|)",
+        _pytorch_rounds_alike,
+    ),
+    Explanation(
+        "uninitialized_empty_reduction",
+        "multi_margin_loss and multilabel_margin_loss of an empty batch with 'mean' or "
+        "'sum': PyTorch's CPU kernel returns uninitialized memory (a different value each "
+        "call); arrayloss returns NaN for 'mean' (0 / 0) and 0 for 'sum'",
+        _uninitialized_empty_reduction,
+    ),
+)
 
 
 # --- judging a case -------------------------------------------------------------------------
@@ -445,8 +522,8 @@ def fuzz(
             run_one()
     except Mismatch as exc:
         results.mismatches.append(exc.verdict)
-    except BaseExceptionGroup as group:
-        for exc in group.exceptions:
+    except Exception as group:  # several bugs: an ExceptionGroup (Python 3.11+)
+        for exc in getattr(group, "exceptions", None) or [group]:
             if not isinstance(exc, Mismatch):
                 raise
             results.mismatches.append(exc.verdict)
