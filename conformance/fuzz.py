@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -193,6 +193,10 @@ def _draw_case(draw: st.DrawFn, loss: str, dtypes: tuple[str, ...]) -> FuzzCase:
     seed = draw(_keep_or(template.seed, range(2**32)))
     name = f"fuzz-{template.name}"
     case = Case(name, loss, seed, args, kwargs, value_check)
+    try:
+        case.arrays()
+    except ValueError:  # sizes the template's samplers cannot fill (lengths summing to S)
+        reject()
     return FuzzCase(case, dtype)
 
 

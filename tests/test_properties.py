@@ -18,9 +18,10 @@ import os
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance.backends import backend_by_name
-from conformance.fuzz import DEFAULT_BACKENDS, FuzzCase, cases, check, raise_mismatch
+from conformance.fuzz import DEFAULT_BACKENDS, cases, check, raise_mismatch
 from conformance.runner import quiet_legacy_warnings
 
 #: The losses by family (one test each; their test files in tests/).
@@ -61,15 +62,9 @@ def test_families_cover_every_loss() -> None:
     assert covered == sorted(LOSSES)
 
 
-def _property(family: str) -> None:
-    @given(cases(FAMILIES[family]))
-    def agrees_with_torch(fuzz_case: FuzzCase) -> None:
-        with quiet_legacy_warnings():
-            raise_mismatch(check(fuzz_case, BACKENDS))
-
-    agrees_with_torch()
-
-
 @pytest.mark.parametrize("family", list(FAMILIES))
-def test_random_cases_agree_with_torch(family: str) -> None:
-    _property(family)
+@given(data=st.data())
+def test_random_cases_agree_with_torch(family: str, data: st.DataObject) -> None:
+    fuzz_case = data.draw(cases(FAMILIES[family]), label="case")
+    with quiet_legacy_warnings():
+        raise_mismatch(check(fuzz_case, BACKENDS))
