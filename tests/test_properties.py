@@ -15,13 +15,18 @@ with ``HYPOTHESIS_PROFILE``.
 from __future__ import annotations
 
 import os
+import warnings
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import arrayloss
+from conformance.__main__ import main
 from conformance.backends import backend_by_name
-from conformance.fuzz import DEFAULT_BACKENDS, cases, check, raise_mismatch
+from conformance.fuzz import DEFAULT_BACKENDS, cases, check, fuzz, raise_mismatch, reproducer
 from conformance.runner import quiet_legacy_warnings
 
 #: The losses by family (one test each; their test files in tests/).
@@ -68,3 +73,35 @@ def test_random_cases_agree_with_torch(family: str, data: st.DataObject) -> None
     fuzz_case = data.draw(cases(FAMILIES[family]), label="case")
     with quiet_legacy_warnings():
         raise_mismatch(check(fuzz_case, BACKENDS))
+
+
+# --- the fuzzer itself (python -m conformance --fuzz) --------------------------------------
+
+
+def test_fuzz_is_deterministic_for_a_seed() -> None:
+    first = fuzz(15, 7, ["l1_loss", "nll_loss"], ["numpy"])
+    again = fuzz(15, 7, ["l1_loss", "nll_loss"], ["numpy"])
+    assert first.ok
+    assert first.cases == 15
+    assert (first.cells, first.losses) == (again.cells, again.losses)
+
+
+def test_fuzz_shrinks_a_broken_loss_to_a_pasteable_reproducer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = arrayloss.mse_loss
+    monkeypatch.setattr(arrayloss, "mse_loss", lambda x, t, *a, **kw: real(x * 1.001, t, *a, **kw))
+    assert main(["--fuzz", "30", "--seed", "1", "--loss", "mse_loss", "--backend", "numpy"]) == 1
+    results = fuzz(30, 1, ["mse_loss"], ["numpy"])
+    assert len(results.mismatches) == 1
+    verdict = results.mismatches[0]
+    assert verdict.ref is not None
+    code = reproducer(verdict.fuzz_case, verdict.mismatches[0], verdict.ref.arrays)
+    namespace: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(code, namespace)  # the printed reproducer runs as it is
+    actual, expected = np.asarray(namespace["actual"]), namespace["expected"].numpy()
+    assert actual.shape == expected.shape
+    assert not np.allclose(actual, expected, rtol=1e-6, atol=0)
+    assert "MISMATCH (shrunk)" in capsys.readouterr().out
