@@ -395,6 +395,13 @@ def _literal(a: np.ndarray) -> str:
     return f"np.array([{items}], dtype={dtype}).reshape({a.shape!r})"
 
 
+def _source(value: Any) -> str:
+    """Python source for an option (repr, but for infinities and NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "float('nan')" if math.isnan(value) else repr(value).replace("inf", "float('inf')")
+    return repr(value)
+
+
 _CONVERT = {
     "numpy": ("import numpy as np", "np.asarray({a}, dtype=np.{d})"),
     "array-api-strict": (
@@ -429,7 +436,8 @@ def reproducer(fuzz_case: FuzzCase, cell: CellResult, arrays: Mapping[str, np.nd
     ]
     for name, a in arrays.items():
         lines.append(f"{name} = {_literal(a)}")
-    lines.append(f"kwargs = {dict(case.kwargs)!r}")
+    options = ", ".join(f"{k!r}: {_source(v)}" for k, v in case.kwargs.items())
+    lines.append(f"kwargs = {{{options}}}")
 
     def call(module: str, wrap: Callable[[str, np.ndarray], str]) -> str:
         pos = [wrap(n, arrays[n]) for n in info.positional if n in arrays]
