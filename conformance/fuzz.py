@@ -427,9 +427,7 @@ def reproducer(fuzz_case: FuzzCase, cell: CellResult, arrays: Mapping[str, np.nd
     imports, convert = _CONVERT[backend]
     lines = [
         f"# {case.loss}, {dtype}, {cell.backend}, {cell.check}: {cell.message}",
-        "import numpy as np",
-        "import torch",
-        *(line for line in imports.split("\n") if line != "import numpy as np"),
+        *dict.fromkeys(["import numpy as np", "import torch", *imports.split("\n")]),
         "",
         "import arrayloss",
         "",
