@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
     if args.fuzz is not None:
+        if args.fuzz < 1:
+            parser().error("--fuzz must be at least 1")
         from .fuzz import main as fuzz_main
 
         return fuzz_main(args.fuzz, args.seed, args.loss, args.backend, args.dtype, args.quiet)
