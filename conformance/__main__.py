@@ -96,6 +96,14 @@ def parser() -> argparse.ArgumentParser:
         help="with --target: adapter(function, *args, **kwargs) mapping PyTorch's call "
         "onto the target's signature",
     )
+    p.add_argument(
+        "--fuzz",
+        type=int,
+        metavar="N",
+        help="instead: draw N random cases (conformance/fuzz.py; backends default to "
+        "numpy, torch, jax) and print a reproducer for any unexplained mismatch",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the seed of --fuzz (default: 0)")
     return p
 
 
@@ -103,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
+    if args.fuzz is not None:
+        if args.fuzz < 1:
+            parser().error("--fuzz must be at least 1")
+        from .fuzz import main as fuzz_main
+
+        return fuzz_main(args.fuzz, args.seed, args.loss, args.backend, args.dtype, args.quiet)
     if args.adapter and not args.target:
         parser().error("--adapter needs --target")
     if args.target:

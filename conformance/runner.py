@@ -55,10 +55,13 @@ __all__ = [
     "RTOL_EPS",
     "TOLERANCE_POLICY",
     "CellResult",
+    "Reference",
     "Results",
     "Unsupported",
+    "case_cells",
     "compare",
     "environment",
+    "reference",
     "run",
     "tolerance",
 ]
@@ -718,13 +721,22 @@ def _run_dtype(unit: _Unit) -> list[CellResult]:
         if (skip := getattr(case, "skip", None)) is not None:  # an unconvertible sample
             cells += [_skipped_cell(b, case, dtype, skip) for b in backends]
         else:
-            ref = reference(case, dtype)
-            for backend in backends:
-                cells.append(_value_cell(backend, case, dtype, ref))
-                if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
-                    cells.append(grad)
+            cells += case_cells(case, dtype, backends, reference(case, dtype))
         if _advance is not None:
             _advance(len(backends), f"{dtype} {case.loss}")
+    return cells
+
+
+def case_cells(
+    case: Case, dtype: str, backends: Sequence[Backend], ref: Reference
+) -> list[CellResult]:
+    """The value cell (and gradient cell, on autodiff backends) of one case in one dtype
+    on each of ``backends``, against PyTorch's answers ``ref`` (:func:`reference`)."""
+    cells: list[CellResult] = []
+    for backend in backends:
+        cells.append(_value_cell(backend, case, dtype, ref))
+        if backend.autodiff and (grad := _grad_cell(backend, case, dtype, ref)):
+            cells.append(grad)
     return cells
 
 

@@ -7,12 +7,40 @@ which skip with their reason on a machine without a GPU.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import pytest
 
 from conformance.backends import BACKENDS, Backend
+
+
+def _register_hypothesis_profiles() -> None:
+    """Hypothesis profiles (tests/test_properties.py), chosen by HYPOTHESIS_PROFILE: "ci"
+    (the default: derandomized, the same bounded examples every run) and "nightly" (many
+    more, random). The minimal environment has no hypothesis (and no property tests)."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    slow = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile(
+        "ci",
+        derandomize=True,
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=slow,
+        print_blob=True,
+    )
+    settings.register_profile(
+        "nightly", max_examples=500, deadline=None, suppress_health_check=slow, print_blob=True
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_register_hypothesis_profiles()
 
 
 def _backend_params() -> list[Any]:

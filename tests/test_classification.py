@@ -6,6 +6,7 @@ math; each carries its provenance.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -114,6 +115,45 @@ def test_cross_entropy_probability_targets_match_torch(
     result = backend.call(
         arrayloss.cross_entropy, backend.asarray(x), backend.asarray(p), **b_kwargs(backend, kwargs)
     )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("ignore_index", [-100, -5, 0, 1])
+def test_probability_targets_reject_a_non_negative_ignore_index(
+    backend: Backend, rng: np.random.Generator, ignore_index: int
+) -> None:
+    # Found by the fuzzer (conformance/fuzz.py). PyTorch: TORCH_CHECK(ignore_index < 0,
+    # "ignore_index is not supported for floating point target") for class probabilities.
+    x = rng.normal(size=(3, C))
+    p = rng.uniform(size=(3, C))
+    call = functools.partial(
+        backend.call,
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(p),
+        ignore_index=ignore_index,
+    )
+    if ignore_index >= 0:
+        with pytest.raises(RuntimeError, match="ignore_index"):
+            torch_loss("cross_entropy", x, p, ignore_index=ignore_index)
+        with pytest.raises(ValueError, match="`ignore_index` is not supported with class prob"):
+            call()
+    else:
+        expected = torch_loss("cross_entropy", x, p, ignore_index=ignore_index)
+        assert_matches(backend, call(), expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (2, 0, 3)], ids=str)
+def test_probability_targets_with_no_classes_and_smoothing_match_torch(
+    backend: Backend, reduction: str, shape: tuple[int, ...]
+) -> None:
+    # Found by the fuzzer: C = 0 with label_smoothing divided by zero (eps / C). PyTorch
+    # sums nothing: -0 per sample ("none", "sum"); "mean" of an empty input is NaN.
+    x = np.zeros(shape)
+    kwargs = {"reduction": reduction, "label_smoothing": 0.25}
+    expected = torch_loss("cross_entropy", x, x, **kwargs)
+    result = backend.call(arrayloss.cross_entropy, backend.asarray(x), backend.asarray(x), **kwargs)
     assert_matches(backend, result, expected, "float64")
 
 

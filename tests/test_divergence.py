@@ -92,6 +92,27 @@ def test_kl_div_mean_warns_like_torch() -> None:
         arrayloss.kl_div(x, np.exp(x), reduction="batchmean")
 
 
+@pytest.mark.parametrize("legacy", [(True, None), (False, None), (None, False)], ids=str)
+@pytest.mark.parametrize("shape", [(), (4, 3)], ids=str)
+def test_kl_div_legacy_with_batchmean_divides_again_like_torch(
+    backend: Backend, rng: np.random.Generator, legacy: tuple[Any, Any], shape: tuple[int, ...]
+) -> None:
+    # Found by the fuzzer (conformance/fuzz.py): PyTorch maps size_average/reduce onto a
+    # reduction and then, because reduction='batchmean' was passed, divides the result
+    # by the batch size (not for 0-d input). (4, 3) with size_average=True: mean / 4.
+    x, t = kl_case(rng, shape, False)
+    size_average, reduce = legacy
+    kwargs = {"reduction": "batchmean", "size_average": size_average, "reduce": reduce}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch_loss("kl_div", x, t, **kwargs)
+        result = kl_call(backend, x, t, **kwargs)
+    if shape and legacy == (True, None):
+        kl = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0) - t * x
+        assert np.isclose(float(expected), np.mean(kl) / shape[0])
+    assert_matches(backend, result, expected, "float64")
+
+
 def test_kl_div_bad_reduction_lists_batchmean() -> None:
     with pytest.raises(
         ValueError,

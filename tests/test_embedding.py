@@ -281,6 +281,20 @@ def test_empty_batches(backend: Backend) -> None:
         assert backend.to_numpy(call(backend, name, *arrays, reduction="sum")) == 0
 
 
+@pytest.mark.parametrize("p", [math.inf, -math.inf, 2.0, 0.5], ids=str)
+def test_triplet_empty_batch_every_order(backend: Backend, p: float) -> None:
+    # Found by the fuzzer: on Dask the inf-norms of an empty batch raised (Dask's max and
+    # min of an empty array fail even over a non-empty axis). PyTorch: an empty result
+    # for 'none', NaN for 'mean', 0 for 'sum'.
+    z = np.zeros((0, 4))
+    none = backend.to_numpy(call(backend, "triplet_margin_loss", z, z, z, p=p, reduction="none"))
+    assert none.shape == (0,)
+    assert np.isnan(backend.to_numpy(call(backend, "triplet_margin_loss", z, z, z, p=p)))
+    assert (
+        backend.to_numpy(call(backend, "triplet_margin_loss", z, z, z, p=p, reduction="sum")) == 0
+    )
+
+
 # --- gradients against PyTorch autograd ----------------------------------------------------
 
 

@@ -186,7 +186,8 @@ def _prob_target_unreduced(
     # LossNLL.cpp, cross_entropy_loss_prob_target: -sum_c w_c t_c logp_c, with
     # t <- t (1 - eps) + eps / C when smoothing.
     if label_smoothing > 0.0:
-        target = target * (1.0 - label_smoothing) + label_smoothing / logp.shape[axis]
+        # max(C, 1): with C = 0 classes there is nothing to smooth (the sum is empty).
+        target = target * (1.0 - label_smoothing) + label_smoothing / max(logp.shape[axis], 1)
     term = logp * target
     if weight is not None:
         term = term * _on_class_axis(xp, weight, logp.ndim, axis)
@@ -355,7 +356,8 @@ def cross_entropy(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     ignore_index : int, default -100
-        Class-index targets only: samples with this target are left out.
+        Class-index targets only: samples with this target are left out. With class
+        probabilities it must be negative (as in PyTorch, which raises otherwise).
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     label_smoothing : float in [0, 1], default 0.0
 
@@ -372,7 +374,8 @@ def cross_entropy(
         Skipped on traced or lazy arrays, where such a target contributes only the
         smoothing term.
     ValueError
-        Shapes that do not fit; ``label_smoothing`` outside [0, 1]; an unknown
+        Shapes that do not fit; ``label_smoothing`` outside [0, 1]; a non-negative
+        ``ignore_index`` with class probabilities; an unknown
         ``reduction``.
     TypeError
         ``input`` not floating; ``target`` neither integer nor floating.
@@ -415,6 +418,13 @@ def cross_entropy(
                 "`target` of class probabilities (the shape of `input`) must have a real "
                 f"floating-point dtype; got {str(target.dtype).rsplit('.', 1)[-1]}"
             )
+        _check_ignore_index(ignore_index)
+        if ignore_index >= 0:
+            # aten/src/ATen/native/LossNLL.cpp: TORCH_CHECK(ignore_index < 0, ...).
+            raise ArrayLossValueError(
+                "`ignore_index` is not supported with class probabilities (a floating "
+                f"`target` of `input`'s shape): expected a negative value; got {ignore_index}"
+            )
         _check_weight(xp, weight, n_classes)
         result_dtype = xp.result_type(input, target)
         work_dtype = compute_dtype(xp, result_dtype)
@@ -426,6 +436,10 @@ def cross_entropy(
             logp = xp.astype(logp, work_dtype, copy=False)
             t = xp.astype(target, work_dtype, copy=False)
             loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
+            if reduction == "mean" and array_size(input) == 0:
+                # LossNLL.cpp: 'mean' of an empty input is NaN, also where samples
+                # remain (C = 0: the sum over no classes), not the mean of their zeros.
+                loss = loss * xp.nan
             return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
@@ -435,7 +449,7 @@ def cross_entropy(
         if eps > 0.0:
             smooth = _smooth_unreduced(xp, logp, w, axis)
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))
-            loss = (1.0 - eps) * loss + (eps / n_classes) * smooth
+            loss = (1.0 - eps) * loss + (eps / max(n_classes, 1)) * smooth  # C = 0: empty
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
 
 

@@ -66,7 +66,9 @@ def kl_div(
     target : array broadcastable with ``input``, real floating
         Probabilities, or log-probabilities if ``log_target``.
     size_average, reduce : bool, optional
-        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
+        Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch,
+        which, given ``reduction='batchmean'`` too, still divides their result by the
+        batch size: so does arrayloss.
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'mean'
     log_target : bool, default False
         Whether ``target`` holds log-probabilities.
@@ -100,6 +102,7 @@ def kl_div(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("kl_div", input, target)
     xp = ctx.xp
+    legacy_batchmean = reduction == "batchmean" and (size_average, reduce) != (None, None)
     reduction = legacy_reduction(size_average, reduce, reduction, allowed=KL_DIV_REDUCTIONS)
     if reduction == "mean" and size_average is None and reduce is None:
         warn_at_caller(_MEAN_WARNING, UserWarning)
@@ -123,4 +126,10 @@ def kl_div(
             if result.dtype != result_dtype:
                 result = xp.astype(result, result_dtype, copy=False)
             return ctx.as_array(result)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        result = apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        if legacy_batchmean and input.ndim:
+            # PyTorch divides by the batch size whenever reduction='batchmean' is passed,
+            # also after size_average/reduce chose another reduction (found by the
+            # fuzzer, conformance/fuzz.py).
+            result = ctx.as_array(result / input.shape[0])
+        return result

@@ -403,6 +403,10 @@ def _vector_norm(xp: Any, d: Any, p: float) -> Any:
                 f"{tuple(d.shape)}"
             )
         return xp.sum(d, axis=-1)  # 0 (PyTorch's norm of nothing, for p >= 0)
+    if 0 in tuple(d.shape):
+        # No vectors (an empty batch): an empty result, without reducing. Dask's max and
+        # min of an empty array raise even over a non-empty axis (found by the fuzzer).
+        return xp.sum(d, axis=-1)
     if p == 0:
         # A count, with gradient 0; `d * 0.0` (0 there) keeps the result on the autograd
         # graph, as PyTorch's, so that `loss.backward()` works (and gives 0).
