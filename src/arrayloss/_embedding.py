@@ -120,7 +120,7 @@ def margin_ranking_loss(
 
     Parameters
     ----------
-    input1, input2 : arrays of shape (*), real floating
+    input1, input2 : arrays of shape (*), real floating or integer (promoted)
     target : array of the same number of dimensions, real (floating, integer or bool)
         Usually -1 or 1; other values enter the formula as they are.
     margin : float, default 0
@@ -306,7 +306,7 @@ def cosine_embedding_loss(
 
     Parameters
     ----------
-    input1, input2 : arrays of shape (N, D) or (D,), real floating
+    input1, input2 : arrays of shape (N, D) or (D,), real floating or integer (promoted)
         Broadcastable with each other (same number of dimensions).
     target : array of shape (N,) or (), real (floating, integer or bool)
         (N,) for 2-d inputs, () for 1-d inputs; broadcastable with the N samples.
@@ -493,7 +493,7 @@ def triplet_margin_loss(
 
     Parameters
     ----------
-    anchor, positive, negative : arrays of shape (N, D) or (D,), real floating
+    anchor, positive, negative : arrays of shape (N, D) or (D,), real floating or integer (promoted)
         Of one number of dimensions, broadcastable (PyTorch accepts any number of
         dimensions and takes the norm over the last one; so does arrayloss).
     margin : float, default 1.0

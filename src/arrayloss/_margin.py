@@ -54,7 +54,7 @@ def soft_margin_loss(
     Parameters
     ----------
     input : array of shape (*), real floating
-    target : array broadcastable to ``input``'s shape, real floating
+    target : array broadcastable to ``input``'s shape, real floating or integer (promoted)
         Usually -1 or 1. A ``target`` that would enlarge the result (shape (N, 1)
         against ``input`` (N,)) raises ``ArrayLossValueError``, as PyTorch raises.
     size_average, reduce : bool, optional
@@ -132,7 +132,7 @@ def multilabel_soft_margin_loss(
     Parameters
     ----------
     input : array of shape (C,), (N, C) or (N, ..., C), real floating
-    target : array broadcastable with ``input``, real floating
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         Usually 0 or 1 per class.
     weight : array broadcastable with the loss, optional
         Usually of shape (C,): a weight per class.

@@ -108,7 +108,7 @@ def poisson_nll_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
+    input : array of shape (*), real floating or integer (promoted)
         The log of the rate (``log_input=True``) or the rate.
     target : array broadcastable with ``input``, real floating or integer
         Counts; an integer ``target`` is converted to ``input``'s dtype (PyTorch's
@@ -283,9 +283,9 @@ def gaussian_nll_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
+    input : array of shape (*), real floating or integer (promoted)
         The means.
-    target : array broadcastable with ``input``, real floating
+    target : array broadcastable with ``input``, real floating or integer (promoted)
     var : array or float
         The variances, all >= 0: an array of ``input``'s shape (one per element), of
         that shape without its last dimension or with one dimension of 1 (shared), or a

@@ -188,14 +188,14 @@ def l1_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    input : array of shape (*), real floating or integer (promoted)
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    weight : array of the shape of ``input``, real floating, optional
+    weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
 
     Returns
@@ -259,14 +259,14 @@ def mse_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    input : array of shape (*), real floating or integer (promoted)
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    weight : array of the shape of ``input``, real floating, optional
+    weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
 
     Returns
@@ -335,13 +335,13 @@ def huber_loss(
     Parameters
     ----------
     input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     delta : float, default 1.0
         Where the loss turns from squared to linear; must be positive.
-    weight : array of the shape of ``input``, real floating, optional
+    weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
 
     Returns
@@ -412,8 +412,8 @@ def smooth_l1_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    input : array of shape (*), real floating or integer (promoted)
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     size_average, reduce : bool, optional
