@@ -422,10 +422,13 @@ def test_margin_ranking_dimension_errors() -> None:
         match=r"`input2` of shape \(3,\) does not broadcast with `input1`",
     ):
         arrayloss.margin_ranking_loss(x, np.zeros(3), np.ones(4))
+    # Beside a floating array an integer one is promoted (as in PyTorch); with no
+    # floating array at all it raises.
+    i = np.zeros(4, np.int64)
     with pytest.raises(
         TypeError, match="`input1` must have a real floating-point dtype; got int64"
     ):
-        arrayloss.margin_ranking_loss(np.zeros(4, np.int64), x, x)
+        arrayloss.margin_ranking_loss(i, i, i)
 
 
 def test_cosine_dimension_errors() -> None:

@@ -170,7 +170,9 @@ def test_poisson_rejects_wrong_argument_types() -> None:
     with pytest.raises(TypeError, match="`target` must have a real floating-point or integer"):
         arrayloss.poisson_nll_loss(x, np.ones(3, dtype=bool))
     with pytest.raises(TypeError, match="`input` must have a real floating-point dtype"):
-        arrayloss.poisson_nll_loss(np.zeros(3, dtype=np.int64), x)
+        # An integer input is promoted beside a floating target (as in PyTorch), not
+        # beside an integer one.
+        arrayloss.poisson_nll_loss(np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64))
     with pytest.raises(TypeError, match="`log_input` must be a bool; got ndarray"):
         arrayloss.poisson_nll_loss(x, x, x)
     with pytest.raises(TypeError, match="`eps` must be a float; got str"):

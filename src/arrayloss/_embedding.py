@@ -18,7 +18,7 @@ from ._dispatch import namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import broadcast_shape, check_array, check_floating
+from ._validation import broadcast_shape, check_array, check_floating, promote_integers
 
 __all__ = [
     "cosine_embedding_loss",
@@ -120,7 +120,7 @@ def margin_ranking_loss(
 
     Parameters
     ----------
-    input1, input2 : arrays of shape (*), real floating
+    input1, input2 : arrays of shape (*), real floating or integer (promoted)
     target : array of the same number of dimensions, real (floating, integer or bool)
         Usually -1 or 1; other values enter the formula as they are.
     margin : float, default 0
@@ -157,6 +157,9 @@ def margin_ranking_loss(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("margin_ranking_loss", input1, input2, target)
     xp = ctx.xp
+    # An integer input beside a floating one (or a floating target) is promoted, as in
+    # PyTorch; the target stays as it is.
+    input1, input2 = promote_integers(xp, (target,), input1=input1, input2=input2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_number("margin", margin)
     check_floating(xp, "input1", input1)
@@ -303,7 +306,7 @@ def cosine_embedding_loss(
 
     Parameters
     ----------
-    input1, input2 : arrays of shape (N, D) or (D,), real floating
+    input1, input2 : arrays of shape (N, D) or (D,), real floating or integer (promoted)
         Broadcastable with each other (same number of dimensions).
     target : array of shape (N,) or (), real (floating, integer or bool)
         (N,) for 2-d inputs, () for 1-d inputs; broadcastable with the N samples.
@@ -344,6 +347,9 @@ def cosine_embedding_loss(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("cosine_embedding_loss", input1, input2, target)
     xp = ctx.xp
+    # An integer input beside a floating one is promoted, as in PyTorch (the target
+    # does not take part: PyTorch compares it with 1 and -1).
+    input1, input2 = promote_integers(xp, input1=input1, input2=input2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_number("margin", margin)
     check_floating(xp, "input1", input1)
@@ -487,7 +493,7 @@ def triplet_margin_loss(
 
     Parameters
     ----------
-    anchor, positive, negative : arrays of shape (N, D) or (D,), real floating
+    anchor, positive, negative : arrays of shape (N, D) or (D,), real floating or integer (promoted)
         Of one number of dimensions, broadcastable (PyTorch accepts any number of
         dimensions and takes the norm over the last one; so does arrayloss).
     margin : float, default 1.0
@@ -530,6 +536,10 @@ def triplet_margin_loss(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     anchor, positive, negative = ctx.autocast("triplet_margin_loss", anchor, positive, negative)
     xp = ctx.xp
+    # An integer array beside a floating one is promoted, as in PyTorch.
+    anchor, positive, negative = promote_integers(
+        xp, anchor=anchor, positive=positive, negative=negative
+    )
     reduction = legacy_reduction(size_average, reduce, reduction)
     margin = _check_positive_margin(margin)
     p = _check_number("p", p)
@@ -633,6 +643,11 @@ def triplet_margin_with_distance_loss(
     _check_triplet_ndim(anchor, positive, negative)
     with ctx.quiet_floating_point():
         if distance_function is None:
+            # An integer array beside a floating one is promoted, as in PyTorch (a
+            # distance_function gets the arrays as they are, as in PyTorch).
+            anchor, positive, negative = promote_integers(
+                xp, anchor=anchor, positive=positive, negative=negative
+            )
             check_floating(xp, "anchor", anchor)
             check_floating(xp, "positive", positive)
             check_floating(xp, "negative", negative)

@@ -14,7 +14,13 @@ from ._dispatch import ArrayContext, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
-from ._validation import check_array, check_broadcastable, check_broadcasts_to, check_floating
+from ._validation import (
+    check_array,
+    check_broadcastable,
+    check_broadcasts_to,
+    check_floating,
+    promote_integers,
+)
 
 __all__ = ["multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss"]
 
@@ -48,7 +54,7 @@ def soft_margin_loss(
     Parameters
     ----------
     input : array of shape (*), real floating
-    target : array broadcastable to ``input``'s shape, real floating
+    target : array broadcastable to ``input``'s shape, real floating or integer (promoted)
         Usually -1 or 1. A ``target`` that would enlarge the result (shape (N, 1)
         against ``input`` (N,)) raises ``ArrayLossValueError``, as PyTorch raises.
     size_average, reduce : bool, optional
@@ -75,6 +81,9 @@ def soft_margin_loss(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("soft_margin_loss", input, target)
     xp = ctx.xp
+    # An integer target beside a floating input is promoted, as in PyTorch (which
+    # refuses an integer input: "result type Float can't be cast to ... Long").
+    (target,) = promote_integers(xp, (input,), target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
@@ -123,7 +132,7 @@ def multilabel_soft_margin_loss(
     Parameters
     ----------
     input : array of shape (C,), (N, C) or (N, ..., C), real floating
-    target : array broadcastable with ``input``, real floating
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         Usually 0 or 1 per class.
     weight : array broadcastable with the loss, optional
         Usually of shape (C,): a weight per class.
@@ -149,6 +158,9 @@ def multilabel_soft_margin_loss(
     """
     ctx = namespace_of(input=input, target=target, weight=weight)
     xp = ctx.xp
+    # An integer target or weight beside a floating input is promoted, as in PyTorch
+    # (which refuses an integer input: "log_sigmoid_cpu" not implemented for 'Long').
+    target, weight = promote_integers(xp, (input,), target=target, weight=weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_array("weight", weight, optional=True)
     check_floating(xp, "input", input)

@@ -14,7 +14,7 @@ from ._dispatch import ArrayContext, array_size, namespace_of, stop_gradient
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import broadcast_shape, check_array, check_floating
+from ._validation import broadcast_shape, check_array, check_floating, promote_integers
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
 
@@ -108,7 +108,7 @@ def poisson_nll_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
+    input : array of shape (*), real floating or integer (promoted)
         The log of the rate (``log_input=True``) or the rate.
     target : array broadcastable with ``input``, real floating or integer
         Counts; an integer ``target`` is converted to ``input``'s dtype (PyTorch's
@@ -146,6 +146,8 @@ def poisson_nll_loss(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("poisson_nll_loss", input, target)
     xp = ctx.xp
+    # An integer array beside a floating one is promoted, as in PyTorch.
+    input, target = promote_integers(xp, input=input, target=target)
     reduction = probabilistic_reduction(size_average, reduce, reduction)
     log_input = _check_flag("log_input", log_input)
     full = _check_flag("full", full)
@@ -281,9 +283,9 @@ def gaussian_nll_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
+    input : array of shape (*), real floating or integer (promoted)
         The means.
-    target : array broadcastable with ``input``, real floating
+    target : array broadcastable with ``input``, real floating or integer (promoted)
     var : array or float
         The variances, all >= 0: an array of ``input``'s shape (one per element), of
         that shape without its last dimension or with one dimension of 1 (shared), or a
@@ -324,6 +326,11 @@ def gaussian_nll_loss(
     scalar = _scalar_var(var)
     ctx = namespace_of(input=input, target=target, var=None if scalar is not None else var)
     xp = ctx.xp
+    # An integer input or target beside a floating one (or a floating `var`) is
+    # promoted, as in PyTorch; an integer `var` is refused there and here.
+    input, target = promote_integers(
+        xp, (var,) if scalar is None else (), input=input, target=target
+    )
     full = _check_flag("full", full)
     eps = _check_eps(eps)
     check_floating(xp, "input", input)

@@ -30,7 +30,13 @@ from ._dispatch import ArrayContext, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import apply_reduction, legacy_reduction, validate_reduction
-from ._validation import check_array, check_broadcastable, check_floating, warn_at_caller
+from ._validation import (
+    check_array,
+    check_broadcastable,
+    check_floating,
+    promote_integers,
+    warn_at_caller,
+)
 
 __all__ = ["huber_loss", "l1_loss", "mse_loss", "smooth_l1_loss"]
 
@@ -182,14 +188,14 @@ def l1_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    input : array of shape (*), real floating or integer (promoted)
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    weight : array of the shape of ``input``, real floating, optional
+    weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
 
     Returns
@@ -223,6 +229,8 @@ def l1_loss(
     # loss with a `weight` is a Python composition that autocast leaves alone).
     if weight is None:
         input, target = ctx.autocast("l1_loss", input, target)
+    # An integer array beside a floating one is promoted, as in PyTorch.
+    input, target, weight = promote_integers(ctx.xp, input=input, target=target, weight=weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
@@ -251,14 +259,14 @@ def mse_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    input : array of shape (*), real floating or integer (promoted)
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    weight : array of the shape of ``input``, real floating, optional
+    weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
 
     Returns
@@ -292,6 +300,8 @@ def mse_loss(
     # loss with a `weight` is a Python composition that autocast leaves alone).
     if weight is None:
         input, target = ctx.autocast("mse_loss", input, target)
+    # An integer array beside a floating one is promoted, as in PyTorch.
+    input, target, weight = promote_integers(ctx.xp, input=input, target=target, weight=weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
@@ -325,13 +335,13 @@ def huber_loss(
     Parameters
     ----------
     input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     delta : float, default 1.0
         Where the loss turns from squared to linear; must be positive.
-    weight : array of the shape of ``input``, real floating, optional
+    weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
 
     Returns
@@ -361,6 +371,9 @@ def huber_loss(
     ctx = namespace_of(input=input, target=target, weight=weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("huber_loss", input, target, weight)
+    # An integer target or weight beside a floating input is promoted, as in PyTorch
+    # (which refuses an integer input: "result type Float can't be cast to ... Long").
+    target, weight = promote_integers(ctx.xp, (input,), target=target, weight=weight)
     reduction = validate_reduction(reduction)
     threshold = _check_threshold("delta", delta, allow_zero=False)
     _check_pair(ctx, input, target)
@@ -399,8 +412,8 @@ def smooth_l1_loss(
 
     Parameters
     ----------
-    input : array of shape (*), real floating
-    target : array broadcastable with ``input``, real floating
+    input : array of shape (*), real floating or integer (promoted)
+    target : array broadcastable with ``input``, real floating or integer (promoted)
         A shape other than ``input``'s warns (``UserWarning``), as in PyTorch, and the
         loss is computed over the broadcast shape.
     size_average, reduce : bool, optional
@@ -436,6 +449,8 @@ def smooth_l1_loss(
     ctx = namespace_of(input=input, target=target)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("smooth_l1_loss", input, target)
+    # An integer array beside a floating one is promoted, as in PyTorch.
+    input, target = promote_integers(ctx.xp, input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     threshold = _check_threshold("beta", beta, allow_zero=True)
     _check_pair(ctx, input, target)

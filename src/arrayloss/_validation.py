@@ -31,6 +31,7 @@ __all__ = [
     "check_options_not_arrays",
     "check_same_dtype",
     "check_same_shape",
+    "promote_integers",
     "warn_at_caller",
 ]
 
@@ -66,6 +67,33 @@ def check_floating(xp: Any, name: str, x: Any) -> None:
         raise ArrayLossTypeError(
             f"`{name}` must have a real floating-point dtype; got {_dtype_name(x.dtype)}"
         )
+
+
+def promote_integers(xp: Any, beside: tuple[Any, ...] = (), **arrays: Any) -> tuple[Any, ...]:
+    """``arrays`` in order, each integer one cast to the floating dtype of the others, as
+    PyTorch's type promotion does (``int64`` beside ``float32`` computes in ``float32``).
+
+    The floating dtype is the promotion of the real floating arrays among ``arrays`` and
+    ``beside`` (arrays that take part but are never cast: an argument that PyTorch
+    refuses as an integer, e.g. ``huber_loss``'s ``input``). Booleans, floating arrays,
+    None and non-arrays are returned as they are; with no floating array at all nothing
+    is cast, and the loss's own dtype check raises as before. The cast is an explicit
+    ``astype`` (the array API standard leaves mixed integer/floating promotion
+    undefined), so it works on every library, traced or lazy; gradients still flow to
+    the floating arrays, which are untouched.
+    """
+    values = tuple(arrays.values())
+    candidates = [a for a in (*values, *beside) if array_api_compat.is_array_api_obj(a)]
+    floating = [a for a in candidates if xp.isdtype(a.dtype, "real floating")]
+    if not floating or len(floating) == len(candidates):
+        return values
+    dtype = xp.result_type(*floating)
+    return tuple(
+        xp.astype(a, dtype, copy=False)
+        if array_api_compat.is_array_api_obj(a) and xp.isdtype(a.dtype, "integral")
+        else a
+        for a in values
+    )
 
 
 def check_same_dtype(name: str, x: Any, reference_name: str, reference: Any) -> None:
