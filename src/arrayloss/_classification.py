@@ -19,7 +19,7 @@ from ._dispatch import ArrayContext, array_size, namespace_of
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
 from ._reduction import apply_reduction, legacy_reduction
-from ._validation import check_array, check_floating
+from ._validation import check_array, check_floating, check_integer, dtype_name
 
 __all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
 
@@ -42,11 +42,7 @@ def _check_input_shape(input: Any) -> None:
 def _check_index_target(xp: Any, input: Any, target: Any) -> None:
     """``target`` holds class indices: an integer array of ``input``'s shape without
     its class axis."""
-    if not xp.isdtype(target.dtype, "integral"):
-        dtype = str(target.dtype).rsplit(".", 1)[-1]
-        raise ArrayLossTypeError(
-            f"`target` of class indices must have an integer dtype; got {dtype}"
-        )
+    check_integer(xp, "target", target, "of class indices")
     axis = _class_axis(input)
     shape = tuple(input.shape)
     expected = shape[:axis] + shape[axis + 1 :]
@@ -416,7 +412,7 @@ def cross_entropy(
         if not xp.isdtype(target.dtype, "real floating"):
             raise ArrayLossTypeError(
                 "`target` of class probabilities (the shape of `input`) must have a real "
-                f"floating-point dtype; got {str(target.dtype).rsplit('.', 1)[-1]}"
+                f"floating-point dtype; got {dtype_name(target.dtype)}"
             )
         _check_ignore_index(ignore_index)
         if ignore_index >= 0:
@@ -582,11 +578,7 @@ def _multi_margin_shapes(xp: Any, input: Any, target: Any) -> tuple[int, int]:
         )
     n = shape[0] if len(shape) == 2 else 1
     c = shape[-1] if len(shape) > 0 else 1
-    if not xp.isdtype(target.dtype, "integral"):
-        dtype = str(target.dtype).rsplit(".", 1)[-1]
-        raise ArrayLossTypeError(
-            f"`target` of class indices must have an integer dtype; got {dtype}"
-        )
+    check_integer(xp, "target", target, "of class indices")
     if target.ndim > 1 or math.prod(target.shape) != n:
         raise ArrayLossValueError(
             f"`target` must hold one class index per sample of `input` (shape {shape}: "

@@ -27,7 +27,7 @@ from ._dispatch import ArrayContext, namespace_of, scan
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import apply_reduction, validate_reduction
-from ._validation import check_array, check_floating
+from ._validation import check_array, check_floating, check_integer
 
 __all__ = ["ctc_loss"]
 
@@ -36,10 +36,6 @@ _FLOOR = -1e30
 
 
 # --- validation ----------------------------------------------------------------------------
-
-
-def _dtype_name(dtype: Any) -> str:
-    return str(dtype).rsplit(".", 1)[-1]
 
 
 def _index_dtype(xp: Any) -> Any:
@@ -61,10 +57,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
     xp = ctx.xp
     if array_api_compat.is_array_api_obj(lengths):
         _check_library(log_probs, name, lengths)
-        if not xp.isdtype(lengths.dtype, "integral"):
-            raise ArrayLossTypeError(
-                f"`{name}` must have an integer dtype; got {_dtype_name(lengths.dtype)}"
-            )
+        check_integer(xp, name, lengths)
         lengths = ctx.on_device(lengths)
         size = 1
         for n in lengths.shape:
@@ -341,10 +334,7 @@ def ctc_loss(
     check_floating(xp, "log_probs", log_probs)
     check_array("targets", targets)
     _check_library(log_probs, "targets", targets)
-    if not xp.isdtype(targets.dtype, "integral"):
-        raise ArrayLossTypeError(
-            f"`targets` must have an integer dtype (labels); got {_dtype_name(targets.dtype)}"
-        )
+    check_integer(xp, "targets", targets, "of labels")
     if log_probs.ndim not in (2, 3):
         raise ArrayLossValueError(
             f"`log_probs` must have shape (T, N, C) or (T, C); got {tuple(log_probs.shape)}"

@@ -18,7 +18,7 @@ from ._dispatch import namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import broadcast_shape, check_array, check_floating, promote_integers
+from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = [
     "cosine_embedding_loss",
@@ -64,7 +64,7 @@ def _check_target_dtype(xp: Any, name: str, target: Any) -> None:
     if not xp.isdtype(target.dtype, ("real floating", "integral", "bool")):
         raise ArrayLossTypeError(
             f"`{name}` must have a real (floating, integer or bool) dtype; "
-            f"got {str(target.dtype).rsplit('.', 1)[-1]}"
+            f"got {dtype_name(target.dtype)}"
         )
 
 

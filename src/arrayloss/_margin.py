@@ -11,7 +11,7 @@ from typing import Any
 
 from ._classification import _check_indices_in_range
 from ._dispatch import ArrayContext, namespace_of
-from ._errors import ArrayLossTypeError, ArrayLossValueError
+from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
 from ._validation import (
@@ -19,6 +19,7 @@ from ._validation import (
     check_broadcastable,
     check_broadcasts_to,
     check_floating,
+    check_integer,
     promote_integers,
 )
 
@@ -333,11 +334,7 @@ def _multilabel_margin_unreduced(ctx: ArrayContext, x: Any, target: Any) -> Any:
 
 def _check_multilabel_target(ctx: ArrayContext, input: Any, target: Any) -> None:
     xp = ctx.xp
-    if not xp.isdtype(target.dtype, "integral"):
-        dtype = str(target.dtype).rsplit(".", 1)[-1]
-        raise ArrayLossTypeError(
-            f"`target` of class indices must have an integer dtype; got {dtype}"
-        )
+    check_integer(xp, "target", target, "of class indices")
     if tuple(target.shape) != tuple(input.shape):
         raise ArrayLossValueError(
             f"`target` must have `input`'s shape {tuple(input.shape)} (class indices "

@@ -14,7 +14,7 @@ from ._dispatch import ArrayContext, array_size, namespace_of, stop_gradient
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
-from ._validation import broadcast_shape, check_array, check_floating, promote_integers
+from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
 
@@ -161,7 +161,7 @@ def poisson_nll_loss(
     else:
         raise ArrayLossTypeError(
             "`target` must have a real floating-point or integer dtype; "
-            f"got {str(target.dtype).rsplit('.', 1)[-1]}"
+            f"got {dtype_name(target.dtype)}"
         )
     broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, result_dtype)

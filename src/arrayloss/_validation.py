@@ -28,9 +28,11 @@ __all__ = [
     "check_broadcasts_to",
     "check_floating",
     "check_in_unit_interval",
+    "check_integer",
     "check_options_not_arrays",
     "check_same_dtype",
     "check_same_shape",
+    "dtype_name",
     "promote_integers",
     "warn_at_caller",
 ]
@@ -42,8 +44,8 @@ def _shape(x: Any) -> tuple[int, ...]:
     return x if isinstance(x, tuple) else tuple(x.shape)
 
 
-def _dtype_name(dtype: Any) -> str:
-    # 'float32', not 'torch.float32' or 'array_api_strict.float32'.
+def dtype_name(dtype: Any) -> str:
+    """'float32', not 'torch.float32' or 'array_api_strict.float32': for messages."""
     return str(dtype).rsplit(".", 1)[-1]
 
 
@@ -65,8 +67,16 @@ def check_floating(xp: Any, name: str, x: Any) -> None:
     check_array(name, x)
     if not xp.isdtype(x.dtype, "real floating"):
         raise ArrayLossTypeError(
-            f"`{name}` must have a real floating-point dtype; got {_dtype_name(x.dtype)}"
+            f"`{name}` must have a real floating-point dtype; got {dtype_name(x.dtype)}"
         )
+
+
+def check_integer(xp: Any, name: str, x: Any, what: str = "") -> None:
+    """``x`` must have an integer dtype (class indices, labels, lengths); ``what`` says
+    what it holds, e.g. "of class indices" in "`target` of class indices must ..."."""
+    if not xp.isdtype(x.dtype, "integral"):
+        label = f"`{name}` {what}" if what else f"`{name}`"
+        raise ArrayLossTypeError(f"{label} must have an integer dtype; got {dtype_name(x.dtype)}")
 
 
 def promote_integers(xp: Any, beside: tuple[Any, ...] = (), **arrays: Any) -> tuple[Any, ...]:
@@ -101,7 +111,7 @@ def check_same_dtype(name: str, x: Any, reference_name: str, reference: Any) -> 
     if x.dtype != reference.dtype:
         raise ArrayLossTypeError(
             f"`{name}` must have the dtype of `{reference_name}` "
-            f"({_dtype_name(reference.dtype)}); got {_dtype_name(x.dtype)}"
+            f"({dtype_name(reference.dtype)}); got {dtype_name(x.dtype)}"
         )
 
 
