@@ -165,6 +165,30 @@ def _finish(
 # --- the losses ----------------------------------------------------------------------------
 
 
+def _l1_or_mse(
+    name: str,
+    kernel: Any,
+    input: Any,
+    target: Any,
+    weight: Any,
+    size_average: bool | None,
+    reduce: bool | None,
+    reduction: str,
+) -> Any:
+    """The front of l1_loss and mse_loss, which differ only in their kernel."""
+    ctx = namespace_of(input=input, target=target, weight=weight)
+    # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
+    # loss with a `weight` is a Python composition that autocast leaves alone).
+    if weight is None:
+        input, target = ctx.autocast(name, input, target)
+    # An integer array beside a floating one is promoted, as in PyTorch.
+    input, target, weight = promote_integers(ctx.xp, input=input, target=target, weight=weight)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_pair(ctx, input, target)
+    _check_weight(ctx, weight, input)
+    return _finish(ctx, kernel, input, target, weight, reduction, True)
+
+
 def l1_loss(
     input: Any,
     target: Any,
@@ -224,17 +248,9 @@ def l1_loss(
     >>> float(arrayloss.l1_loss(x, y, weight=np.array([3.0, 1.0, 0.0])))  # (3 + 2) / 4
     1.25
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
-    # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
-    # loss with a `weight` is a Python composition that autocast leaves alone).
-    if weight is None:
-        input, target = ctx.autocast("l1_loss", input, target)
-    # An integer array beside a floating one is promoted, as in PyTorch.
-    input, target, weight = promote_integers(ctx.xp, input=input, target=target, weight=weight)
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_pair(ctx, input, target)
-    _check_weight(ctx, weight, input)
-    return _finish(ctx, _l1_unreduced, input, target, weight, reduction, True)
+    return _l1_or_mse(
+        "l1_loss", _l1_unreduced, input, target, weight, size_average, reduce, reduction
+    )
 
 
 def mse_loss(
@@ -295,17 +311,9 @@ def mse_loss(
     >>> float(arrayloss.mse_loss(x, y, weight=np.array([3.0, 1.0, 0.0])))  # (3 + 4) / 4
     1.75
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
-    # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
-    # loss with a `weight` is a Python composition that autocast leaves alone).
-    if weight is None:
-        input, target = ctx.autocast("mse_loss", input, target)
-    # An integer array beside a floating one is promoted, as in PyTorch.
-    input, target, weight = promote_integers(ctx.xp, input=input, target=target, weight=weight)
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_pair(ctx, input, target)
-    _check_weight(ctx, weight, input)
-    return _finish(ctx, _mse_unreduced, input, target, weight, reduction, True)
+    return _l1_or_mse(
+        "mse_loss", _mse_unreduced, input, target, weight, size_average, reduce, reduction
+    )
 
 
 def huber_loss(
