@@ -336,7 +336,11 @@ EAGER = ["numpy", "torch"]
             TypeError,
             "`input_lengths` must be an integer array or a sequence",
         ),
-        ({"targets": np.ones((N, S))}, ArrayLossTypeError, "`targets` of labels must have an integer dtype"),
+        (
+            {"targets": np.ones((N, S))},
+            ArrayLossTypeError,
+            "`targets` of labels must have an integer dtype",
+        ),
         (
             {"targets": np.ones((N, S, 1), dtype=np.int64)},
             ArrayLossValueError,
