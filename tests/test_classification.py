@@ -216,6 +216,9 @@ def test_all_ignored(backend: Backend, loss: str) -> None:
     assert backend.to_numpy(backend.call(getattr(arrayloss, loss), x, t, reduction="sum")) == 0
     none = backend.to_numpy(backend.call(getattr(arrayloss, loss), x, t, reduction="none"))
     np.testing.assert_array_equal(none, np.zeros(3))
+    # +0.0, not -0.0, as PyTorch gives (torch.signbit of its 'none' result is all False).
+    expected = torch_loss(loss, np.zeros((3, C)), np.full(3, -100), reduction="none")
+    np.testing.assert_array_equal(np.signbit(none), np.signbit(expected))
 
 
 # --- half precision ---------------------------------------------------------------------------

@@ -165,7 +165,8 @@ def _nll_unreduced(
         picked_w = xp.where(counted, w, zero)
         term = picked * w
     # where, not counted * term: an ignored sample's gathered -inf must not become NaN.
-    return -xp.where(counted, term, zero), picked_w
+    # Negated before the where: an ignored sample is +0.0, as in PyTorch, not -0.0.
+    return xp.where(counted, -term, zero), picked_w
 
 
 def _smooth_unreduced(xp: Any, logp: Any, weight: Any, axis: int) -> Any:
