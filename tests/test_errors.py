@@ -438,6 +438,27 @@ def _rows() -> list[Row]:
             else "PyTorch fails later, when the loss is called",
         )
 
+    # Options by position in another framework's order (MindSpore's
+    # BCEWithLogitsLoss(reduction, weight, pos_weight)) land in `weight`: both libraries
+    # raise when the loss is constructed (PyTorch: "cannot assign 'str' object to buffer").
+    for cls_name, init_args in (
+        ("BCELoss", ("mean",)),
+        ("BCEWithLogitsLoss", ("mean", None, None)),
+        ("CrossEntropyLoss", ("mean",)),
+        ("NLLLoss", ("sum",)),
+        ("MultiLabelSoftMarginLoss", ("none",)),
+        ("MultiMarginLoss", (1, 1.0, [1.0, 2.0])),
+    ):
+        got = type(init_args[2 if cls_name == "MultiMarginLoss" else 0]).__name__
+        add(
+            id=f"constructor-weight-{cls_name}",
+            kind="constructor",
+            call=Call(cls_name, init_args),
+            raises=TypeError,
+            match=rf"^{cls_name}\(\) expects an array or None for `weight`; got {got} ",
+            torch="raises",
+        )
+
     # target (N, 1) against input (N,): PyTorch warns and broadcasts, or raises.
     column = {y: y31, s: s31, q: q31, counts: counts31, t: t31}
     for fn, args in ELEMENTWISE.items():

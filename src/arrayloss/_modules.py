@@ -26,7 +26,7 @@ from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_m
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss, probabilistic_reduction
 from ._reduction import REDUCTIONS, legacy_reduction, validate_reduction
 from ._regression import _check_threshold, huber_loss, l1_loss, mse_loss, smooth_l1_loss
-from ._validation import check_options_not_arrays
+from ._validation import check_arrays_or_none, check_options_not_arrays
 
 __all__ = [
     "BCELoss",
@@ -99,6 +99,7 @@ class _WeightedLoss(_Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(size_average, reduce, reduction)
+        check_arrays_or_none(type(self).__name__, weight=weight)
         self.weight = weight
 
     def _options(self) -> dict[str, Any]:
@@ -164,6 +165,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
         pos_weight: Any | None = None,
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
+        check_arrays_or_none(type(self).__name__, pos_weight=pos_weight)
         self.pos_weight = pos_weight
 
     def forward(self, input: Any, target: Any) -> Any:
@@ -386,6 +388,7 @@ class MultiMarginLoss(_Loss):
         check_options_not_arrays(type(self).__name__, p=p, margin=margin)
         super().__init__(size_average, reduce, reduction)
         _check_p(p)
+        check_arrays_or_none(type(self).__name__, weight=weight)
         self.p = p
         self.margin = margin
         self.weight = weight

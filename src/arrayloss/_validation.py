@@ -207,6 +207,23 @@ def check_options_not_arrays(cls_name: str, **options: object) -> None:
             )
 
 
+def check_arrays_or_none(cls_name: str, **arrays: object) -> None:
+    """Reject a non-array where a class constructor expects an array (``weight``,
+    ``pos_weight``), when it is constructed rather than on its first call.
+
+    Why: options passed by position in another framework's order
+    (MindSpore's ``BCEWithLogitsLoss('mean', None, None)``) land in ``weight``; PyTorch
+    keeps the string and fails later, and ``repr`` of such a loss would fail too.
+    """
+    for name, value in arrays.items():
+        if value is not None and not array_api_compat.is_array_api_obj(value):
+            raise TypeError(
+                f"{cls_name}() expects an array or None for `{name}`; got "
+                f"{type(value).__name__} {value!r}. Its arguments follow PyTorch's order: "
+                f"pass options by keyword, e.g. {cls_name}(reduction='sum')"
+            )
+
+
 def warn_at_caller(message: str, category: type[Warning]) -> None:
     """Warn with the stack level of the first frame outside arrayloss.
 
