@@ -23,7 +23,7 @@ from typing import Any
 
 import array_api_compat
 
-from ._dispatch import ArrayContext, namespace_of, scan
+from ._dispatch import ArrayContext, device_of, namespace_of, scan
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import apply_reduction, validate_reduction
@@ -164,7 +164,8 @@ def _padded_targets(xp: Any, targets: Any, target_lengths: Any, max_length: int)
 
 
 def _device(x: Any) -> Any:
-    return array_api_compat.device(x)
+    # None for a JAX array sharded over several devices (see device_of).
+    return device_of(x)
 
 
 # Thread-safe: two threads missing the cache at once each build an equivalent step;
@@ -200,7 +201,7 @@ def _ctc_unreduced(
     position past a sample's target length (or out of range) already set to ``blank``.
     """
     xp = ctx.xp
-    n_time, batch, n_classes = (int(n) for n in log_probs.shape)
+    n_time, batch = int(log_probs.shape[0]), int(log_probs.shape[1])
     n_labels = int(labels.shape[1])
     width = 2 * n_labels + 1
     dtype = log_probs.dtype
@@ -220,11 +221,12 @@ def _ctc_unreduced(
             axis=1,
         )
     skip_penalty = xp.where(skip, xp.zeros_like(floor), floor)
-    # The emissions lp[t, n, l'[n, s]]: one gather for all t, as (T, N, 2S+1).
-    offsets = xp.arange(batch, dtype=index, device=device)[:, None] * n_classes
-    flat = xp.reshape(log_probs, (n_time, batch * n_classes))
-    emit = xp.take(flat, xp.reshape(ext + offsets, (-1,)), axis=1)
-    emit = xp.maximum(xp.reshape(emit, (n_time, batch, width)), floor)
+    # The emissions lp[t, n, l'[n, s]]: one gather for all t, as (T, N, 2S+1). Along the
+    # class axis, per sample: a gather from log_probs flattened to (T, N * C) made
+    # jax.jit all-gather a batch-sharded log_probs onto every device (and replicate its
+    # gradient); this one keeps the batch sharding (tests/test_sharding.py).
+    ext_t = xp.broadcast_to(ext[None, :, :], (n_time, batch, width))
+    emit = xp.maximum(ctx.take_along_axis(log_probs, ext_t, axis=2), floor)
     # alpha after the last step of each sample stays frozen (input_lengths[n] <= t).
     steps = xp.arange(n_time, dtype=index, device=device)
     active = (steps[:, None] < input_lengths[None, :])[:, :, None]

@@ -34,6 +34,7 @@ from ._errors import ArrayLossTypeError, ArrayLossValueError
 __all__ = [
     "ArrayContext",
     "array_size",
+    "device_of",
     "namespace_of",
     "scan",
     "stop_gradient",
@@ -54,8 +55,9 @@ class ArrayContext:
         The array API namespace shared by every array argument.
     device
         The device of the ``input`` argument (``None`` inside a JAX trace, where
-        devices are not known), where the result lives; with a 0-d CPU torch tensor
-        beside tensors of another device, that other device.
+        devices are not known, and where a JAX argument is sharded over several
+        devices: see :func:`device_of`), where the result lives; with a 0-d CPU torch
+        tensor beside tensors of another device, that other device.
     eager
         True when array values may be read from Python (NumPy, PyTorch outside
         ``torch.compile``, CuPy, array-api-strict, concrete JAX arrays). False for Dask
@@ -264,6 +266,7 @@ def namespace_of(**arrays: object) -> ArrayContext:
     device: Any = None
     device_name: str | None = None
     eager = True
+    spread = False
     for name, value in arrays.items():
         if value is None:
             continue
@@ -285,7 +288,8 @@ def namespace_of(**arrays: object) -> ArrayContext:
                 f"but `{name}` is {_type_name(value)}; convert them to one library first"
             )
         eager = eager and _is_eager(value)
-        value_device = array_api_compat.device(value)
+        spread = spread or _is_spread_jax_array(value)
+        value_device = device_of(value)
         if value_device is None or _is_torch_cpu_scalar(value):
             continue
         if device_name is None:
@@ -300,10 +304,42 @@ def namespace_of(**arrays: object) -> ArrayContext:
     # The result lives on the input's device (the first array argument), unless that is
     # a 0-d CPU torch tensor beside tensors of another device: the result is there.
     if not _is_torch_cpu_scalar(first_value):
-        input_device = array_api_compat.device(first_value)
+        input_device = device_of(first_value)
         if input_device is not None:
             device = input_device
+    if spread:
+        # New arrays uncommitted, for JAX to place beside the sharded ones (device_of).
+        device = None
     return ArrayContext(xp=xp, device=device, eager=eager)
+
+
+def _is_spread_jax_array(value: object) -> bool:
+    # A concrete JAX array whose sharding spans several devices (NamedSharding over a
+    # mesh, or replicated on several devices).
+    if not array_api_compat.is_jax_array(value) or _is_traced_jax_array(value):
+        return False
+    sharding = getattr(value, "sharding", None)
+    return sharding is not None and len(sharding.device_set) > 1
+
+
+def device_of(x: Any) -> Any:
+    """The device of the array ``x``, to create arrays beside it on:
+    ``array_api_compat.device(x)``, but ``None`` for a JAX array sharded over several
+    devices (and, as there, for a traced JAX array).
+
+    Why: the "device" of a JAX array spread over several devices is its
+    ``jax.sharding.Sharding``, which holds a partition spec of ``x``'s rank. Two
+    arguments sharded alike but of different ranks (``input`` of shape (N, C) as
+    ``P('batch', None)``, ``target`` of shape (N,) as ``P('batch')``) then had unequal
+    devices and were refused, and an array of another rank created on that "device"
+    (a 0-d constant, an ``arange`` of the classes) failed. With ``None``, JAX creates
+    such arrays uncommitted and places them beside the sharded operands (under
+    ``jax.jit`` nothing changes: a traced array's device is already ``None``); JAX
+    itself raises if committed arguments live on incompatible devices.
+    """
+    if _is_spread_jax_array(x):
+        return None
+    return array_api_compat.device(x)
 
 
 def array_size(x: Any) -> int:
