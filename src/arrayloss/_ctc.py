@@ -200,7 +200,7 @@ def _ctc_unreduced(
     position past a sample's target length (or out of range) already set to ``blank``.
     """
     xp = ctx.xp
-    n_time, batch, n_classes = (int(n) for n in log_probs.shape)
+    n_time, batch, _ = (int(n) for n in log_probs.shape)
     n_labels = int(labels.shape[1])
     width = 2 * n_labels + 1
     dtype = log_probs.dtype
@@ -220,11 +220,11 @@ def _ctc_unreduced(
             axis=1,
         )
     skip_penalty = xp.where(skip, xp.zeros_like(floor), floor)
-    # The emissions lp[t, n, l'[n, s]]: one gather for all t, as (T, N, 2S+1).
-    offsets = xp.arange(batch, dtype=index, device=device)[:, None] * n_classes
-    flat = xp.reshape(log_probs, (n_time, batch * n_classes))
-    emit = xp.take(flat, xp.reshape(ext + offsets, (-1,)), axis=1)
-    emit = xp.maximum(xp.reshape(emit, (n_time, batch, width)), floor)
+    # The emissions lp[t, n, l'[n, s]]: one gather along the class axis for all t, as
+    # (T, N, 2S+1) (take_along_axis, not a take from a flattened (T, N C): on Dask that
+    # reshape and take would merge the chunks of the batch and class axes).
+    ext_t = xp.broadcast_to(ext[None, :, :], (n_time, batch, width))
+    emit = xp.maximum(ctx.take_along_axis(log_probs, ext_t, axis=2), floor)
     # alpha after the last step of each sample stays frozen (input_lengths[n] <= t).
     steps = xp.arange(n_time, dtype=index, device=device)
     active = (steps[:, None] < input_lengths[None, :])[:, :, None]
