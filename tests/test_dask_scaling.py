@@ -313,3 +313,40 @@ def test_the_recorder_catches_a_rechunk() -> None:
     with recorder, dask.config.set(scheduler="sync"):
         x.rechunk({1: -1}).sum().compute(optimize_graph=False)
     assert recorder.largest > FACTOR * ROWS * COLS * 8
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_log_sum_exp_across_class_chunks_is_exact(dtype: str) -> None:
+    # Each row's largest logit lies in a different class chunk, far above the others
+    # (exp would overflow without the shift by the maximum over all chunks), and a
+    # whole chunk of rows is ignored (its partial sums are 0 in both the numerator and
+    # the weight sum). Chunks: 3 rows, 2 classes; C = 5 (2 + 2 + 1).
+    from .helpers import torch_loss
+
+    logits = np.array(
+        [
+            [900.0, -3.0, 1.0, 2.0, 0.5],
+            [0.0, 0.0, -900.0, 899.0, 1.0],
+            [1.0, 2.0, 3.0, 4.0, 1000.0],
+            [-1000.0, -1001.0, -999.5, -1000.0, -1002.0],
+            [5.0, -5.0, 5.0, -5.0, 5.0],
+            [0.1, 0.2, 0.3, 0.4, 0.5],
+        ]
+    )
+    target = np.array([1, 3, 4, -100, -100, -100])
+    weight = np.array([0.5, 1.0, 2.0, 3.0, 0.25])
+    kwargs = {"weight": weight, "ignore_index": -100, "label_smoothing": 0.2}
+    x = da.from_array(logits.astype(dtype), chunks=(3, 2))
+    t = da.from_array(target, chunks=3)
+    w = da.from_array(weight.astype(dtype), chunks=2)
+    for reduction in ("none", "mean", "sum"):
+        lazy = al.cross_entropy(
+            x, t, weight=w, ignore_index=-100, label_smoothing=0.2, reduction=reduction
+        )
+        got = np.asarray(lazy.compute(scheduler="sync"), dtype=np.float64)
+        reference = torch_loss(
+            "cross_entropy", logits, target, dtype=dtype, reduction=reduction, **kwargs
+        )
+        rtol = 1e-13 if dtype == "float64" else 1e-6
+        np.testing.assert_allclose(got, reference, rtol=rtol, atol=rtol)
+        assert np.all(np.isfinite(got))
