@@ -111,12 +111,25 @@ def _block(kind: str, seed: int, columns: int, block_info: Any = None) -> np.nda
     raise AssertionError(kind)
 
 
-def _lazy(kind: str, shape: tuple[int, ...], rows: int, seed: int, columns: int) -> Any:
+def _split(n: int, size: int) -> tuple[int, ...]:
+    # n in pieces of ``size``, the last one shorter.
+    return (size,) * (n // size) + ((n % size,) if n % size else ())
+
+
+def _lazy(
+    kind: str,
+    shape: tuple[int, ...],
+    rows: int,
+    seed: int,
+    columns: int,
+    column_chunks: int = 1,
+) -> Any:
     import dask.array as da
 
     dtype = np.int64 if kind == "classes" else np.float32
-    chunks = ((rows,) * (shape[0] // rows) + ((shape[0] % rows,) if shape[0] % rows else ()),)
-    chunks += tuple((n,) for n in shape[1:])
+    chunks = (_split(shape[0], rows),)
+    if len(shape) == 2:  # the columns (classes) in ``column_chunks`` chunks
+        chunks += (_split(shape[1], -(-shape[1] // column_chunks)),)
     return da.map_blocks(
         _block,
         kind,
@@ -129,20 +142,24 @@ def _lazy(kind: str, shape: tuple[int, ...], rows: int, seed: int, columns: int)
 
 
 def _workload(
-    loss: str, elements: int, classes: int, rows_per_chunk: int, seed: int
+    loss: str,
+    elements: int,
+    classes: int,
+    rows_per_chunk: int,
+    seed: int,
+    class_chunks: int = 1,
 ) -> tuple[Any, int]:
     """The lazy loss (reduction 'mean') and the bytes of the inputs it generates."""
     import arrayloss as al
 
+    n = elements // classes
+    k = class_chunks
     if loss == "binary_cross_entropy_with_logits":
-        columns = classes
-        n = elements // columns
-        x = _lazy("logits", (n, columns), rows_per_chunk, seed, columns)
-        t = _lazy("binary", (n, columns), rows_per_chunk, seed, columns)
-        return al.binary_cross_entropy_with_logits(x, t), 2 * 4 * n * columns
+        x = _lazy("logits", (n, classes), rows_per_chunk, seed, classes, k)
+        t = _lazy("binary", (n, classes), rows_per_chunk, seed, classes, k)
+        return al.binary_cross_entropy_with_logits(x, t), 2 * 4 * n * classes
     if loss == "cross_entropy":
-        n = elements // classes
-        x = _lazy("logits", (n, classes), rows_per_chunk, seed, classes)
+        x = _lazy("logits", (n, classes), rows_per_chunk, seed, classes, k)
         t = _lazy("classes", (n,), rows_per_chunk, seed, classes)
         return al.cross_entropy(x, t), 4 * n * classes + 8 * n
     raise ValueError(f"unknown loss {loss!r}; choose from {', '.join(LOSSES)}")
@@ -237,18 +254,20 @@ def run(
     losses: tuple[str, ...] = LOSSES,
     seed: int = 0,
     max_chunk: int = MAX_CHUNK,
+    class_chunks: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Compute each loss over ``elements`` lazily generated elements; the results."""
     import dask
 
     workers = workers or min(os.cpu_count() or 1, 4)
-    rows = chunk_rows(budget, workers, classes, max_chunk=max_chunk)
-    chunk_bytes = rows * classes * 4
+    chunk_columns = -(-classes // class_chunks)
+    rows = chunk_rows(budget, workers, chunk_columns, max_chunk=max_chunk)
+    chunk_bytes = rows * chunk_columns * 4
     results = []
     for loss in losses:
-        lazy, input_bytes = _workload(loss, elements, classes, rows, seed)
-        n_chunks = -(-(elements // classes) // rows)
+        lazy, input_bytes = _workload(loss, elements, classes, rows, seed, class_chunks)
+        n_chunks = -(-(elements // classes) // rows) * -(-classes // chunk_columns)
         if progress:
             progress(f"{loss}: {elements:.3g} elements in {n_chunks} chunks ...")
         rss_before = _current_rss()
@@ -306,6 +325,7 @@ def run(
         "working_set": WORKING_SET,
         "max_chunk_bytes": max_chunk,
         "chunk_rows": rows,
+        "chunk_columns": chunk_columns,
         "chunk_bytes": chunk_bytes,
         "results": results,
     }
@@ -322,7 +342,8 @@ def markdown(data: dict[str, Any]) -> str:
         + f"; Python {machine['python']}, NumPy {machine['numpy']}, Dask {machine['dask']}.",
         "",
         f"Budget {_format_bytes(data['budget_bytes'])}, {data['workers']} worker threads, "
-        f"chunks of {data['chunk_rows']:,} rows x {data['classes']} columns "
+        f"chunks of {data['chunk_rows']:,} rows x {data['chunk_columns']} of "
+        f"{data['classes']} columns "
         f"({_format_bytes(data['chunk_bytes'])} of float32 input), inputs generated per chunk.",
         "",
         "| loss | elements | input bytes | chunks | wall (s) | elements/s | GB/s "
@@ -360,6 +381,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, help="Dask worker threads (default: CPUs, at most 4)")
     p.add_argument("--classes", type=int, default=1000, help="columns / classes (default 1000)")
+    p.add_argument(
+        "--class-chunks",
+        type=int,
+        default=1,
+        help="chunks along the class (column) axis (default 1: chunks of whole rows)",
+    )
     p.add_argument("--loss", action="append", choices=LOSSES, help="only this loss (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated inputs")
     p.add_argument(
@@ -389,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         losses=tuple(args.loss or LOSSES),
         seed=args.seed,
         max_chunk=args.max_chunk,
+        class_chunks=args.class_chunks,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     data["quick"] = bool(args.quick)

@@ -48,31 +48,37 @@ def test_chunks_come_from_the_budget() -> None:
     assert out_of_core.MAX_CHUNK - 4000 < rows * 1000 * 4 <= out_of_core.MAX_CHUNK
 
 
-def test_the_values_are_the_losses_of_the_generated_data() -> None:
-    # Several chunks (60 rows x 50 classes, 16 rows per chunk): the lazy result equals
-    # NumPy's loss of the same generated arrays.
+@pytest.mark.parametrize("class_chunks", [1, 3])
+def test_the_values_are_the_losses_of_the_generated_data(class_chunks: int) -> None:
+    # Several chunks (60 rows x 50 classes; 16 rows and 50 or 17 classes per chunk):
+    # the lazy result equals NumPy's loss of the same generated arrays (generated per
+    # chunk, so the reference is drawn with the same chunks).
     rows, classes = 16, 50
+    columns = -(-classes // class_chunks)
     for loss in out_of_core.LOSSES:
-        _, nbytes = out_of_core._workload(loss, 60 * classes, classes, rows, seed=3)
+        _, nbytes = out_of_core._workload(loss, 60 * classes, classes, rows, 3, class_chunks)
         data = out_of_core.run(
             elements=60 * classes,
-            budget=rows * classes * 4 * 2 * 8,
+            budget=rows * columns * 4 * 2 * out_of_core.WORKING_SET,
             workers=2,
             classes=classes,
             losses=(loss,),
             seed=3,
+            class_chunks=class_chunks,
         )
         assert data["chunk_rows"] == rows
+        assert data["chunk_columns"] == columns
         result = data["results"][0]
-        assert result["chunks"] == 4  # 60 rows: 16 + 16 + 16 + 12
+        assert result["chunks"] == 4 * class_chunks  # rows: 16 + 16 + 16 + 12
         assert result["input_bytes"] == nbytes
-        x = out_of_core._lazy("logits", (60, classes), rows, 3, classes).compute()
+        x = out_of_core._lazy("logits", (60, classes), rows, 3, classes, class_chunks)
+        x = x.compute()
         if loss == "cross_entropy":
             t = out_of_core._lazy("classes", (60,), rows, 3, classes).compute()
             expected = al.cross_entropy(x, t)
         else:
-            t = out_of_core._lazy("binary", (60, classes), rows, 3, classes).compute()
-            expected = al.binary_cross_entropy_with_logits(x, t)
+            t = out_of_core._lazy("binary", (60, classes), rows, 3, classes, class_chunks)
+            expected = al.binary_cross_entropy_with_logits(x, t.compute())
         np.testing.assert_allclose(result["value"], float(expected), rtol=1e-5)
 
 
