@@ -350,3 +350,11 @@ def test_log_sum_exp_across_class_chunks_is_exact(dtype: str) -> None:
         rtol = 1e-13 if dtype == "float64" else 1e-6
         np.testing.assert_allclose(got, reference, rtol=rtol, atol=rtol)
         assert np.all(np.isfinite(got))
+
+
+def test_the_dask_column_chunks_every_axis() -> None:
+    # The conformance and unit-test column: two chunks along every axis of size >= 2.
+    from conformance.backends import backend_by_name
+
+    x = backend_by_name("dask").asarray(np.zeros((5, 3, 1, 2)), "float64")
+    assert x.chunks == ((3, 2), (2, 1), (1,), (1, 1))
