@@ -98,6 +98,17 @@ def bench_quick(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.suite", "--quick", *session.posargs)
 
 
+@nox.session(name="bench_out_of_core")
+def bench_out_of_core(session: nox.Session) -> None:
+    """Losses over Dask arrays larger than a memory budget (docs/scaling-out.md).
+
+    Default: 4e9 float32 elements per input against a 2 GiB budget (minutes). Arguments
+    after `--` pass through, e.g. `nox -s bench_out_of_core -- --quick` or `-- --elements 1e8`.
+    """
+    install(session, "dask")
+    session.run("python", "-m", "benchmarks.out_of_core", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""

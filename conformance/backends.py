@@ -234,8 +234,10 @@ def _jax_to_numpy(x: Any) -> np.ndarray:
 def _dask_asarray(a: np.ndarray, dtype: str) -> Any:
     import dask.array as da
 
-    # Two chunks along the first axis where possible, so reductions cross chunks.
-    chunks = tuple(max(1, (n + 1) // 2) if i == 0 else n for i, n in enumerate(a.shape))
+    # Two chunks along every axis of size >= 2 (the batch axis, the class axis, feature
+    # axes), so that every reduction, log-sum-exp and gather crosses chunks; odd sizes
+    # give uneven chunks (3 -> 2 + 1).
+    chunks = tuple(max(1, (n + 1) // 2) for n in a.shape)
     return da.from_array(np.asarray(a, dtype=dtype), chunks=chunks or ())
 
 
@@ -319,7 +321,7 @@ BACKENDS: tuple[Backend, ...] = (
         "dask",
         "dask",
         ("float64", "float32", "float16"),
-        "Dask arrays (2 chunks), lazy: computing inside a loss is an error",
+        "Dask arrays (2 chunks along every axis), lazy: computing inside a loss is an error",
         _dask_asarray,
         _dask_to_numpy,
         _import("dask.array"),

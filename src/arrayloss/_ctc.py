@@ -221,10 +221,11 @@ def _ctc_unreduced(
             axis=1,
         )
     skip_penalty = xp.where(skip, xp.zeros_like(floor), floor)
-    # The emissions lp[t, n, l'[n, s]]: one gather for all t, as (T, N, 2S+1). Along the
-    # class axis, per sample: a gather from log_probs flattened to (T, N * C) made
-    # jax.jit all-gather a batch-sharded log_probs onto every device (and replicate its
-    # gradient); this one keeps the batch sharding (tests/test_sharding.py).
+    # The emissions lp[t, n, l'[n, s]]: one gather along the class axis for all t, as
+    # (T, N, 2S+1). Not a take from log_probs flattened to (T, N * C): under jax.jit that
+    # all-gathered a batch-sharded log_probs onto every device (and replicated its
+    # gradient; tests/test_sharding.py), and on Dask the reshape merged the chunks of the
+    # batch and class axes (tests/test_dask_scaling.py).
     ext_t = xp.broadcast_to(ext[None, :, :], (n_time, batch, width))
     emit = xp.maximum(ctx.take_along_axis(log_probs, ext_t, axis=2), floor)
     # alpha after the last step of each sample stays frozen (input_lengths[n] <= t).

@@ -126,9 +126,9 @@ class ArrayContext:
         """``xp.take_along_axis(x, indices, axis=axis)`` (array API 2024.12).
 
         Why here: Dask has no ``take_along_axis`` and array-api-compat adds none for
-        it. For Dask arrays each block of rows gathers with its own library's
-        ``take_along_axis`` after ``axis`` is put into a single chunk, as
-        array-api-compat's Dask ``argsort`` does; the result stays lazy.
+        it; see :func:`_dask_take_along_axis`, which gathers chunk by chunk along
+        ``axis`` instead of putting ``axis`` into one chunk (a class axis split in
+        chunks stays split: no block holds a whole row of classes).
         """
         xp = self.xp
         if hasattr(xp, "take_along_axis"):
@@ -136,22 +136,26 @@ class ArrayContext:
         dask_array = sys.modules.get("dask.array")
         if dask_array is None or not isinstance(x, dask_array.Array):
             raise TypeError(f"{xp.__name__} has no take_along_axis")
-        axis = axis % x.ndim
-        x = x.rechunk({axis: -1})
-        # The blocks of rows must line up; along ``axis`` each side is one chunk (the
-        # indices may be shorter there, e.g. one index per row).
-        chunks = tuple((int(indices.shape[i]),) if i == axis else c for i, c in enumerate(x.chunks))
-        indices = indices.rechunk(chunks)
-        meta_xp = array_api_compat.array_namespace(x._meta)
-        return dask_array.map_blocks(
-            meta_xp.take_along_axis,
-            x,
-            indices,
-            axis=axis,
-            dtype=x.dtype,
-            meta=x._meta,
-            chunks=indices.chunks,
-        )
+        return _dask_take_along_axis(dask_array, x, indices, axis)
+
+    def sort(self, x: Any, axis: int = -1) -> Any:
+        """``xp.sort(x, axis=axis)`` (ascending, stable).
+
+        Why here: array-api-compat's Dask ``sort`` puts ``axis`` into one chunk and
+        rechunks the other axes to Dask's "auto" size (128 MiB blocks: at a test's
+        size, the whole array in one block). A sort needs a whole row along ``axis``
+        but nothing more: :func:`_dask_sort` keeps the other axes' chunks, so a block
+        holds the rows of one chunk of rows.
+        """
+        if _is_dask_namespace(self.xp):
+            return _dask_sort(x, axis, "sort")
+        return self.xp.sort(x, axis=axis)
+
+    def argsort(self, x: Any, axis: int = -1) -> Any:
+        """``xp.argsort(x, axis=axis, stable=True)``; on Dask as :meth:`sort`."""
+        if _is_dask_namespace(self.xp):
+            return _dask_sort(x, axis, "argsort")
+        return self.xp.argsort(x, axis=axis, stable=True)
 
     def autocast(self, loss: str, *arrays: Any) -> tuple[Any, ...]:
         """``arrays`` as PyTorch's autocast hands them to ``loss``: under
@@ -198,6 +202,75 @@ class ArrayContext:
 # registrations, aten/src/ATen/autocast_mode.cpp: binary_cross_entropy_banned for CUDA;
 # CPU autocast runs binary_cross_entropy in float32 like the other losses).
 _AUTOCAST_UNSAFE: dict[str, frozenset[str]] = {"cuda": frozenset({"binary_cross_entropy"})}
+
+
+def _gather_block(x: Any, indices: Any, previous: Any, *, start: int, axis: int) -> Any:
+    # One chunk of x along ``axis`` (positions [start, start + n)): the values of the
+    # indices that fall in it, ``previous`` (the earlier chunks' values) elsewhere.
+    # where, not a sum of masked parts: exact, and an inf or NaN of a chunk that is
+    # not selected cannot leak into the result.
+    meta_xp = array_api_compat.array_namespace(x)
+    n = int(x.shape[axis])
+    local = indices - start
+    picked = meta_xp.take_along_axis(x, meta_xp.clip(local, 0, n - 1), axis=axis)
+    if previous is None:
+        return picked
+    return meta_xp.where((local >= 0) & (local < n), picked, previous)
+
+
+def _dask_take_along_axis(dask_array: Any, x: Any, indices: Any, axis: int) -> Any:
+    """``take_along_axis`` for Dask arrays, one chunk of ``x`` along ``axis`` at a time.
+
+    Why: gathering along a chunked axis (the class axis of cross_entropy and nll_loss,
+    split in chunks when C is large) must not rechunk that axis to one chunk, which
+    would hold whole rows of classes in one block (the whole array when the rows are
+    not chunked either). Instead ``indices`` (small along ``axis``: one index per row
+    for the losses) is chunked like ``x`` on the other axes and read against each chunk
+    of ``x`` in turn; each index takes its value from the one chunk that holds it
+    (``where``, so the result is exact). Indices outside ``[0, size)`` give some value
+    of their row; the losses mask those out (as they must on every backend).
+    """
+    axis = axis % x.ndim
+    shape = tuple(int(indices.shape[i]) if i == axis else int(x.shape[i]) for i in range(x.ndim))
+    chunks = tuple((shape[i],) if i == axis else x.chunks[i] for i in range(x.ndim))
+    indices = dask_array.broadcast_to(indices, shape).rechunk(chunks)
+    result = None
+    start = 0
+    for j, size in enumerate(x.chunks[axis]):
+        block = x.blocks[(slice(None),) * axis + (j,)]
+        result = dask_array.map_blocks(
+            _gather_block,
+            block,
+            indices,
+            result,
+            start=start,
+            axis=axis,
+            dtype=x.dtype,
+            meta=x._meta,
+            chunks=indices.chunks,
+        )
+        start += size
+    return result
+
+
+def _is_dask_namespace(xp: ModuleType) -> bool:
+    # dask.array or array-api-compat's wrapper of it. A name test, not
+    # array_api_compat.is_dask_array: that one goes through a cached subclass check,
+    # which torch.compile would trace on the PyTorch path.
+    return xp.__name__ == "dask.array" or xp.__name__.endswith(".dask.array")
+
+
+def _dask_sort(x: Any, axis: int, name: str) -> Any:
+    # ``name`` ("sort" or "argsort") of each block after ``axis`` is put into one chunk;
+    # the other axes keep their chunks (see ArrayContext.sort).
+    dask_array = sys.modules["dask.array"]
+    axis = axis % x.ndim
+    if x.numblocks[axis] > 1:
+        x = x.rechunk({axis: -1})
+    meta_xp = array_api_compat.array_namespace(x._meta)
+    function = getattr(meta_xp, name)
+    meta = x._meta if name == "sort" else meta_xp.argsort(x._meta)
+    return dask_array.map_blocks(function, x, axis=axis, stable=True, dtype=meta.dtype, meta=meta)
 
 
 def _type_name(value: object) -> str:

@@ -229,22 +229,23 @@ def _valid_slots(xp: Any, prefix: Any, n_slots: int, device: Any) -> Any:
     return xp.arange(n_slots, dtype=xp.int64, device=device) < xp.expand_dims(prefix, axis=-1)
 
 
-def _target_multiplicity(xp: Any, target: Any, n_classes: int, device: Any) -> Any:
+def _target_multiplicity(ctx: ArrayContext, target: Any, n_classes: int, device: Any) -> Any:
     """m[n, i] = the number of valid target slots of sample n that name class i (the
     valid slots are the prefix before the first negative index), as int64."""
+    xp = ctx.xp
     target = xp.astype(target, xp.int64, copy=False)
     valid = _valid_slots(xp, _prefix_length(xp, target), target.shape[-1], device)
     slot_keys = xp.where(valid, 2 * target, xp.asarray(2 * n_classes, dtype=xp.int64))
     class_keys = 2 * xp.arange(n_classes, dtype=xp.int64, device=device) + 1
     class_keys = xp.broadcast_to(class_keys, target.shape)
-    keys = xp.sort(xp.concat([slot_keys, class_keys], axis=-1), axis=-1)
+    keys = ctx.sort(xp.concat([slot_keys, class_keys], axis=-1), axis=-1)
     is_slot = (keys % 2 == 0) & (keys < 2 * n_classes)
     slots_up_to = xp.cumulative_sum(xp.astype(is_slot, xp.int64, copy=False), axis=-1)
     # At a class key 2i + 1 the running count is #{j : y_j <= i}; these counts rise along
     # the sorted keys, so sorting them (non-class positions pushed past the end) lists
     # them in class order: no gather needed.
     beyond = xp.asarray(target.shape[-1] + 1, dtype=xp.int64)
-    counts = xp.sort(xp.where(is_slot | (keys >= 2 * n_classes), beyond, slots_up_to), axis=-1)
+    counts = ctx.sort(xp.where(is_slot | (keys >= 2 * n_classes), beyond, slots_up_to), axis=-1)
     counts = counts[..., :n_classes]
     previous = xp.concat([xp.zeros_like(counts[..., :1]), counts[..., :-1]], axis=-1)
     return counts - previous
@@ -298,7 +299,7 @@ def _multilabel_margin_by_slots(
 def _multilabel_margin_by_sorting(ctx: ArrayContext, x: Any, target: Any) -> Any:
     """The hinge sums by the sorts described above: O(C log C) per sample, any |J|."""
     xp = ctx.xp
-    multiplicity = _target_multiplicity(xp, target, x.shape[-1], ctx.device)
+    multiplicity = _target_multiplicity(ctx, target, x.shape[-1], ctx.device)
     values = xp.concat([x - 1.0, x], axis=-1)
     weights_threshold = xp.concat(
         [xp.astype(multiplicity, x.dtype, copy=False), xp.zeros_like(x)], axis=-1
@@ -308,7 +309,7 @@ def _multilabel_margin_by_sorting(ctx: ArrayContext, x: Any, target: Any) -> Any
     )
     # Descending by value, thresholds first among equals: a stable ascending sort of the
     # negated values (a descending sort need not keep ties in order on every library).
-    order = xp.argsort(-values, axis=-1, stable=True)
+    order = ctx.argsort(-values, axis=-1)
     values = ctx.take_along_axis(values, order, axis=-1)
     weights_threshold = ctx.take_along_axis(weights_threshold, order, axis=-1)
     weights_score = ctx.take_along_axis(weights_score, order, axis=-1)
