@@ -177,6 +177,27 @@ def test_custom_ignore_index_matches_torch(backend: Backend, rng: np.random.Gene
             assert_matches(backend, result, expected, "float64")
 
 
+@pytest.mark.parametrize("index_dtype", ["int32", "int16", "uint8", "int64"])
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_class_indices_of_any_integer_dtype(
+    backend: Backend, rng: np.random.Generator, loss: str, index_dtype: str
+) -> None:
+    # PyTorch takes int64 (and uint8) class indices only; arrayloss any integer dtype on
+    # every backend (JAX's default integers are int32). Expected: PyTorch with int64.
+    x = rng.normal(size=(5, C))
+    t = np.array([0, 3, 2, 2, 1])
+    w = rng.uniform(0.5, 2.0, size=C)
+    expected = torch_loss(loss, x, t, weight=w, reduction="none")
+    result = backend.call(
+        getattr(arrayloss, loss),
+        backend.asarray(x),
+        backend.asarray(t, index_dtype),
+        weight=backend.asarray(w),
+        reduction="none",
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
 def test_every_dtype_matches_torch_in_that_dtype(
     backend: Backend, rng: np.random.Generator
 ) -> None:

@@ -214,10 +214,11 @@ def _index_front(
     n_classes = int(input.shape[_class_axis(input)])
     _check_index_target(xp, input, target)
     _check_weight(xp, weight, n_classes)
-    _check_indices_in_range(ctx, target, n_classes, ignore_index)
     if xp.isdtype(target.dtype, "unsigned integer"):
-        # uint8 (which PyTorch accepts) cannot be compared with ignore_index = -100.
+        # uint8 (which PyTorch accepts) cannot be compared with ignore_index = -100
+        # (array-api-strict raises OverflowError), in the range check or the kernel.
         target = xp.astype(target, xp.int64, copy=False)
+    _check_indices_in_range(ctx, target, n_classes, ignore_index)
     work_dtype = compute_dtype(xp, input.dtype)
     x = xp.astype(input, work_dtype, copy=False)
     w = None if weight is None else xp.astype(weight, work_dtype, copy=False)

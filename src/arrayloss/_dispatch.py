@@ -129,9 +129,15 @@ class ArrayContext:
         it; see :func:`_dask_take_along_axis`, which gathers chunk by chunk along
         ``axis`` instead of putting ``axis`` into one chunk (a class axis split in
         chunks stays split: no block holds a whole row of classes).
+
+        PyTorch's ``take_along_dim`` takes int64 indices only ("dtype of indices should
+        be Long"): other integer indices (int32 class indices, which arrayloss accepts
+        on every backend) are cast to int64 for it.
         """
         xp = self.xp
         if hasattr(xp, "take_along_axis"):
+            if _is_torch_namespace(xp) and indices.dtype != xp.int64:
+                indices = xp.astype(indices, xp.int64)
             return xp.take_along_axis(x, indices, axis=axis)
         dask_array = sys.modules.get("dask.array")
         if dask_array is None or not isinstance(x, dask_array.Array):
@@ -251,6 +257,11 @@ def _dask_take_along_axis(dask_array: Any, x: Any, indices: Any, axis: int) -> A
         )
         start += size
     return result
+
+
+def _is_torch_namespace(xp: ModuleType) -> bool:
+    # torch or array-api-compat's wrapper of it; a name test, as _is_dask_namespace.
+    return xp.__name__ == "torch" or xp.__name__.endswith(".torch")
 
 
 def _is_dask_namespace(xp: ModuleType) -> bool:
