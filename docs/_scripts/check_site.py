@@ -11,7 +11,8 @@ localhost port and opens pages in Debian's headless Chromium (``/usr/bin/chromiu
 - the conformance page must show the heatmap ``<img>``, whose file the server serves
   (HTTP 200, a PNG signature).
 
-Screenshots of both pages go to ``--out`` (not committed). ``nox -s docs`` runs this after
+Screenshots go to ``--out`` (not committed): the top of both pages, and the heatmap
+image as the server serves it to the browser. ``nox -s docs`` runs this after
 the strict build; ``nox -s docs -- --no-browser`` builds only. Exit status 1 on a failed
 assertion, 2 when Chromium is missing.
 """
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,8 +180,11 @@ def check_heatmap(binary: str, base: str) -> list[str]:
     if src is None:
         return [f"{CONFORMANCE_PAGE}: the heatmap <img> has no src"]
     url = urllib.request.urljoin(base + CONFORMANCE_PAGE, html.unescape(src.group(1)))
-    with urllib.request.urlopen(url, timeout=30) as response:
-        status, head = response.status, response.read(len(PNG_SIGNATURE))
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            status, head = response.status, response.read(len(PNG_SIGNATURE))
+    except urllib.error.HTTPError as error:
+        status, head = error.code, b""
     if status != 200 or head != PNG_SIGNATURE:
         return [f"{url}: HTTP {status}, first bytes {head!r}; expected 200 and a PNG"]
     print(f"{CONFORMANCE_PAGE}: heatmap <img> served as a PNG (HTTP 200) from {url}")
@@ -200,7 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with serve(args.site) as base:
         errors = check_math(binary, base) + check_heatmap(binary, base)
-        for name, page in (("bce-with-logits", BCE_PAGE), ("conformance", CONFORMANCE_PAGE)):
+        shots = (
+            ("bce-with-logits", BCE_PAGE),
+            ("conformance", CONFORMANCE_PAGE),
+            ("conformance-heatmap", "images/" + HEATMAP),
+        )
+        for name, page in shots:
             path = args.out / f"{name}.png"
             screenshot(binary, base + page, path)
             print(f"screenshot: {path}")
