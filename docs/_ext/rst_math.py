@@ -21,7 +21,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import griffe
+try:
+    import griffe
+except ImportError:  # the converter itself needs no griffe (tests/test_docs.py runs it)
+    griffe = None
 
 __all__ = ["RstMath", "convert"]
 
@@ -108,13 +111,15 @@ def _public() -> frozenset[str]:
     raise RuntimeError(f"no __all__ in {INIT}")
 
 
-class RstMath(griffe.Extension):
-    """Convert every docstring of the loaded package (see the module docstring)."""
+if griffe is not None:
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._public = _public()
+    class RstMath(griffe.Extension):
+        """Convert every docstring of the loaded package (see the module docstring)."""
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        if obj.docstring is not None:
-            obj.docstring.value = convert(obj.docstring.value, self._public)
+        def __init__(self) -> None:
+            super().__init__()
+            self._public = _public()
+
+        def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+            if obj.docstring is not None:
+                obj.docstring.value = convert(obj.docstring.value, self._public)

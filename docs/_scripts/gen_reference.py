@@ -233,6 +233,18 @@ EXAMPLES: tuple[Example, ...] = (
 
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")
 
+# The loss guides (docs/losses/), by file, with their titles in the nav.
+GUIDES = {
+    "binary_cross_entropy.md": "Binary cross entropy",
+    "cross_entropy.md": "Cross entropy and NLL",
+    "kl_div.md": "KL divergence",
+    "margin.md": "Margin losses",
+    "regression.md": "Regression losses",
+    "probabilistic.md": "Probabilistic losses",
+    "embedding.md": "Embedding and ranking losses",
+    "ctc.md": "CTC",
+}
+
 
 def _call(ex: Example, prefix: str = "arrayloss.") -> str:
     parts = [a.name for a in ex.args]
@@ -358,9 +370,10 @@ def page(ex: Example, value: float) -> str:
             "",
             NOTE,
             "",
-            f"The function and its class, `arrayloss.{ex.cls}`; the formula's guide, with "
-            f"the options explained: [{ex.page.removesuffix('.md').replace('_', ' ')}]"
-            f"(../losses/{ex.page}).",
+            f"`arrayloss.{ex.function}` and its class `arrayloss.{ex.cls}`, mirroring "
+            f"`torch.nn.functional.{ex.function}` and `torch.nn.{ex.cls}`. The guide, with "
+            f"the options explained and the deviations from PyTorch if any: "
+            f"[{GUIDES[ex.page]}](../losses/{ex.page}).",
             "",
             f"::: arrayloss.{ex.function}",
             "",
@@ -382,7 +395,7 @@ def page(ex: Example, value: float) -> str:
 def index(examples: tuple[Example, ...]) -> str:
     rows = [
         f"| [`{ex.function}`]({ex.function}.md) | `{ex.cls}` | "
-        f"`torch.nn.functional.{ex.function}` | [guide](../losses/{ex.page}) |"
+        f"`torch.nn.functional.{ex.function}` | [{GUIDES[ex.page]}](../losses/{ex.page}) |"
         for ex in sorted(examples, key=lambda e: e.function)
     ]
     return "\n".join(
