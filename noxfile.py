@@ -110,6 +110,21 @@ def bench_out_of_core(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site: strict build into build/site, then the browser check.
+
+    `nox -s docs -- --no-browser` builds only; the browser check (docs/_scripts/check_site.py)
+    needs Debian's chromium (`apt-get install chromium`) and saves screenshots under
+    build/site-check/.
+    """
+    install(session, "docs")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    session.run("mkdocs", "build", "--strict", "--site-dir", "build/site")
+    if "--no-browser" not in session.posargs:
+        session.run("python", "docs/_scripts/check_site.py")
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
     session.install("ruff")
