@@ -318,3 +318,7 @@ def test_rst_math_extension() -> None:
     assert ".. math::" not in md
     assert ":math:" not in md
     assert ":func:" not in md
+    chain = ".. math::\n\n    a = b + c\n      = d\n\nafter\n"
+    assert "$$\n\\begin{aligned}\na &= b + c \\\\\n&= d\n\\end{aligned}\n$$" in (
+        rst_math.convert(chain)
+    )

@@ -63,14 +63,35 @@ def _math_blocks(lines: list[str]) -> list[str]:
         while body and not body[0].strip():
             body.pop(0)
         depth = min((_indent(b) for b in body if b.strip()), default=0)
+        body = _aligned([b[depth:] for b in body])
         if out and out[-1].strip():
             out.append("")
         out.append(f"{indent}$$")
-        out += [f"{indent}{b[depth:]}" if b.strip() else "" for b in body]
+        out += [f"{indent}{b}" if b.strip() else "" for b in body]
         out.append(f"{indent}$$")
         if i < len(lines) and lines[i].strip():
             out.append("")
     return out
+
+
+def _aligned(body: list[str]) -> list[str]:
+    """A chain of equalities written one per line (``a = b`` then ``= c``) as an
+    ``aligned`` environment, so KaTeX breaks the line at each ``=`` instead of running
+    past the page's column; any other body is returned unchanged."""
+    lines = [b for b in body if b.strip()]
+    if len(lines) < 2 or " = " not in lines[0]:
+        return body
+    if not all(line.lstrip().startswith("= ") for line in lines[1:]):
+        return body
+    first = lines[0].replace(" = ", " &= ", 1)
+    rest = ["&" + line.lstrip() for line in lines[1:]]
+    return [
+        "\\begin{aligned}",
+        first + " \\\\",
+        *[r + " \\\\" for r in rest[:-1]],
+        rest[-1],
+        "\\end{aligned}",
+    ]
 
 
 def _choices(match: re.Match[str]) -> str:
