@@ -11,6 +11,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+import arrayloss
+
 from . import heatmap
 from .backends import BACKENDS, DTYPES
 from .cases import LOSSES
@@ -104,11 +106,33 @@ def parser() -> argparse.ArgumentParser:
         "numpy, torch, jax) and print a reproducer for any unexplained mismatch",
     )
     p.add_argument("--seed", type=int, default=0, help="the seed of --fuzz (default: 0)")
+    p.add_argument(
+        "--generic",
+        action="store_true",
+        help="switch arrayloss's backend-specific fast paths off (ARRAYLOSS_FAST_PATHS=0): "
+        "check the generic array-API definitions, which the fast paths must agree with",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.generic:
+        # The environment too: worker processes are spawned and read it at import.
+        previous = os.environ.get("ARRAYLOSS_FAST_PATHS")
+        os.environ["ARRAYLOSS_FAST_PATHS"] = "0"
+        try:
+            with arrayloss.fast_paths(False):
+                return _main(args)
+        finally:
+            if previous is None:
+                del os.environ["ARRAYLOSS_FAST_PATHS"]
+            else:
+                os.environ["ARRAYLOSS_FAST_PATHS"] = previous
+    return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         parser().error("--jobs must be at least 1")
     if args.fuzz is not None:

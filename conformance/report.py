@@ -232,6 +232,8 @@ def format_markdown(results: Results) -> str:
         "",
         f"Platform: {env.get('platform', '?')}",
         "",
+        f"Fast paths: {env.get('fast_paths', 'on')}",
+        "",
         "| package | version |",
         "|---|---|",
         *(f"| {k} | {v} |" for k, v in env.get("versions", {}).items()),

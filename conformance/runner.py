@@ -846,4 +846,13 @@ def environment(backends: Sequence[Backend] = ()) -> dict[str, Any]:
     if any(b.module == "jax" for b in backends):
         jax = importlib.import_module("jax")
         devices["jax"] = ", ".join(str(d) for d in jax.devices())
-    return {"versions": versions, "platform": platform.platform(), "devices": devices}
+    from arrayloss._dispatch import fast_paths_enabled
+
+    return {
+        "versions": versions,
+        "platform": platform.platform(),
+        "devices": devices,
+        # Which definitions ran: the backend-specific fast paths, or only the generic
+        # array-API ones (--generic); docs/performance.md lists the fast paths.
+        "fast_paths": "on" if fast_paths_enabled() else "off (--generic)",
+    }

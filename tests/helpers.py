@@ -11,6 +11,22 @@ from conformance.backends import Backend
 
 REDUCTIONS = ("none", "mean", "sum")
 
+#: The lowercase public names of arrayloss that are not losses.
+NOT_LOSSES = frozenset({"fast_paths"})
+
+
+def loss_functions() -> set[str]:
+    """The names of arrayloss's loss functions (its lowercase public names but
+    :data:`NOT_LOSSES`)."""
+    import arrayloss
+
+    return {
+        n
+        for n in arrayloss.__all__
+        if n[0].islower() and not n.startswith("_") and n not in NOT_LOSSES
+    }
+
+
 # Relative tolerance per dtype, about 8 ulps of the dtype (bfloat16: 8 bits of mantissa).
 RTOL = {"float64": 1e-13, "float32": 1e-5, "float16": 8e-3, "bfloat16": 4e-2}
 

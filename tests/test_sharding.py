@@ -23,6 +23,7 @@ import pytest
 
 import arrayloss
 from conformance.cases import LOSSES
+from tests.helpers import loss_functions
 from tests.sharding_check import N_DEVICES, SPECS, N
 
 pytest.importorskip("jax")
@@ -64,9 +65,7 @@ def _trimmed(spec: list[str | None]) -> list[str | None]:
 
 
 def test_every_loss_has_a_case() -> None:
-    functions = {
-        name for name in arrayloss.__all__ if name[0].islower() and not name.startswith("__")
-    }
+    functions = loss_functions()
     assert set(SPECS) == functions == set(LOSSES)
     assert len(SPECS) == 21
 

@@ -426,6 +426,16 @@ def index(examples: tuple[Example, ...]) -> str:
             "",
             "::: arrayloss.ArrayLossIndexError",
             "",
+            "## Fast paths",
+            "",
+            "A few losses run faster on one backend than their generic array-API "
+            "definition (a cached `jax.jit` kernel for eager JAX calls; PyTorch's own "
+            "kernels for `cross_entropy` and `nll_loss`): see "
+            "[Performance](../performance.md#fast-paths). This switches them off, to "
+            "compare with or debug the generic definitions.",
+            "",
+            "::: arrayloss.fast_paths",
+            "",
             "## Version",
             "",
             "`arrayloss.__version__` is the installed version, a string such as `0.1.0`.",

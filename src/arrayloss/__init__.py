@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._ctc import ctc_loss
+from ._dispatch import fast_paths
 from ._divergence import kl_div
 from ._embedding import (
     cosine_embedding_loss,
@@ -81,6 +82,7 @@ __all__ = [
     "cosine_embedding_loss",
     "cross_entropy",
     "ctc_loss",
+    "fast_paths",
     "gaussian_nll_loss",
     "hinge_embedding_loss",
     "huber_loss",

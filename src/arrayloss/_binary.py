@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import namespace_of
+from ._dispatch import jax_auto_jit, namespace_of
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
 from ._validation import (
@@ -46,6 +46,7 @@ def _bce_with_logits_unreduced(xp: Any, x: Any, t: Any, weight: Any, pos_weight:
     return loss
 
 
+@jax_auto_jit
 def binary_cross_entropy(
     input: Any,
     target: Any,
@@ -148,6 +149,7 @@ def binary_cross_entropy(
         return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
 
 
+@jax_auto_jit
 def binary_cross_entropy_with_logits(
     input: Any,
     target: Any,

@@ -15,7 +15,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._dispatch import ArrayContext, array_size, namespace_of
+from ._dispatch import (
+    ArrayContext,
+    array_size,
+    defer_value_check,
+    jax_auto_jit,
+    namespace_of,
+    native_kernel,
+)
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
 from ._reduction import apply_reduction, legacy_reduction
@@ -79,12 +86,20 @@ def _check_indices_in_range(
     Skipped on traced and lazy arrays, where an out-of-range index then contributes
     nothing to the loss (it is masked out like an ignored one).
     """
-    if not ctx.eager or array_size(target) == 0:
+    if array_size(target) == 0:
         return
     xp = ctx.xp
-    bad = (target < 0) | (target >= n_classes)
-    if ignore_index is not None:
-        bad = bad & (target != ignore_index)
+
+    def out_of_range() -> Any:
+        bad = (target < 0) | (target >= n_classes)
+        if ignore_index is not None:
+            bad = bad & (target != ignore_index)
+        return bad
+
+    if not ctx.eager:
+        defer_value_check(ctx, out_of_range)
+        return
+    bad = out_of_range()
     if not bool(xp.any(bad)):
         return
     zero = xp.zeros_like(target)
@@ -225,9 +240,21 @@ def _index_front(
     return x, target, w, ignore_index
 
 
+def _int64(xp: Any, target: Any) -> Any:
+    # Class indices as a native kernel takes them (PyTorch's nll_loss: int64 only).
+    return xp.astype(target, xp.int64, copy=False)
+
+
+def _like_input(xp: Any, weight: Any, input: Any) -> Any:
+    # A class weight in the input's dtype, as a native kernel takes it (the generic path
+    # casts it to the working dtype the same way).
+    return None if weight is None else xp.astype(weight, input.dtype, copy=False)
+
+
 # --- public losses -------------------------------------------------------------------------
 
 
+@jax_auto_jit
 def nll_loss(
     input: Any,
     target: Any,
@@ -304,11 +331,23 @@ def nll_loss(
     check_floating(xp, "input", input)
     _check_input_shape(input)
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    native = native_kernel(ctx, "nll_loss", input.dtype)
+    if native is not None:
+        return native(
+            input,
+            _int64(xp, t),
+            _like_input(xp, weight, input),
+            None,
+            ignore_index,
+            None,
+            reduction,
+        )
     with ctx.quiet_floating_point():
         loss, norm = _nll_unreduced(ctx, x, t, w, _class_axis(input), ignore)
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
 
 
+@jax_auto_jit
 def cross_entropy(
     input: Any,
     target: Any,
@@ -424,6 +463,18 @@ def cross_entropy(
                 f"`target` of `input`'s shape): expected a negative value; got {ignore_index}"
             )
         _check_weight(xp, weight, n_classes)
+        native = native_kernel(ctx, "cross_entropy", input.dtype)
+        if native is not None:
+            return native(
+                input,
+                target,
+                _like_input(xp, weight, input),
+                None,
+                ignore_index,
+                None,
+                reduction,
+                eps,
+            )
         result_dtype = xp.result_type(input, target)
         work_dtype = compute_dtype(xp, result_dtype)
         w = None if weight is None else xp.astype(weight, work_dtype, copy=False)
@@ -441,6 +492,18 @@ def cross_entropy(
             return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    native = native_kernel(ctx, "cross_entropy", input.dtype)
+    if native is not None:
+        return native(
+            input,
+            _int64(xp, t),
+            _like_input(xp, weight, input),
+            None,
+            ignore_index,
+            None,
+            reduction,
+            eps,
+        )
     with ctx.quiet_floating_point():
         logp = log_softmax(xp, x, axis)
         loss, norm = _nll_unreduced(ctx, logp, t, w, axis, ignore)
@@ -471,6 +534,7 @@ def _multi_margin_unreduced(
     return loss
 
 
+@jax_auto_jit
 def multi_margin_loss(
     input: Any,
     target: Any,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import namespace_of
+from ._dispatch import jax_auto_jit, namespace_of
 from ._numerics import compute_dtype, xlogy
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
 from ._validation import check_broadcastable, check_floating, warn_at_caller
@@ -34,6 +34,7 @@ def _kl_div_unreduced(xp: Any, input: Any, target: Any, log_target: bool) -> Any
     return xlogy(xp, target, target) - target * input
 
 
+@jax_auto_jit
 def kl_div(
     input: Any,
     target: Any,

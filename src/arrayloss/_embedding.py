@@ -14,7 +14,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import namespace_of
+from ._dispatch import jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
@@ -97,6 +97,7 @@ def _margin_ranking_unreduced(xp: Any, x1: Any, x2: Any, y: Any, margin: float) 
     return _clamp_min_zero(xp, -y * (x1 - x2) + margin)
 
 
+@jax_auto_jit
 def margin_ranking_loss(
     input1: Any,
     input2: Any,
@@ -193,6 +194,7 @@ def _hinge_embedding_unreduced(xp: Any, x: Any, y: Any, margin: float) -> Any:
     return hinge + xp.where(y != -1, x, zero)
 
 
+@jax_auto_jit
 def hinge_embedding_loss(
     input: Any,
     target: Any,
@@ -275,6 +277,7 @@ def _cosine_embedding_unreduced(xp: Any, x1: Any, x2: Any, y: Any, margin: float
     return positive + xp.where(y == -1, _clamp_min_zero(xp, cos - margin), zero)
 
 
+@jax_auto_jit
 def cosine_embedding_loss(
     input1: Any,
     input2: Any,
@@ -464,6 +467,7 @@ def _check_triplet_ndim(anchor: Any, positive: Any, negative: Any) -> None:
         )
 
 
+@jax_auto_jit
 def triplet_margin_loss(
     anchor: Any,
     positive: Any,
@@ -562,6 +566,7 @@ def triplet_margin_loss(
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
 
+@jax_auto_jit
 def triplet_margin_with_distance_loss(
     anchor: Any,
     positive: Any,

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from ._classification import _check_indices_in_range
-from ._dispatch import ArrayContext, namespace_of
+from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
@@ -32,6 +32,7 @@ def _soft_margin_unreduced(xp: Any, x: Any, y: Any) -> Any:
     return -log_sigmoid(xp, y * x)
 
 
+@jax_auto_jit
 def soft_margin_loss(
     input: Any,
     target: Any,
@@ -110,6 +111,7 @@ def _multilabel_soft_margin_unreduced(xp: Any, x: Any, y: Any, weight: Any) -> A
     return xp.sum(loss, axis=-1) / loss.shape[-1]
 
 
+@jax_auto_jit
 def multilabel_soft_margin_loss(
     input: Any,
     target: Any,
@@ -346,6 +348,7 @@ def _check_multilabel_target(ctx: ArrayContext, input: Any, target: Any) -> None
     _check_indices_in_range(ctx, target, 1 if input.ndim == 0 else int(input.shape[-1]), -1)
 
 
+@jax_auto_jit
 def multilabel_margin_loss(
     input: Any,
     target: Any,

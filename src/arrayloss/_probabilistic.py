@@ -10,7 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._dispatch import ArrayContext, array_size, namespace_of, stop_gradient
+from ._dispatch import (
+    ArrayContext,
+    array_size,
+    defer_value_check,
+    jax_auto_jit,
+    namespace_of,
+    stop_gradient,
+)
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
 from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
@@ -75,6 +82,7 @@ def _poisson_nll_unreduced(xp: Any, x: Any, y: Any, log_input: bool, full: bool,
     return loss
 
 
+@jax_auto_jit
 def poisson_nll_loss(
     input: Any,
     target: Any,
@@ -185,7 +193,10 @@ _NEGATIVE_VAR = "var has negative entry/entries: every element of `var` must be 
 def _check_var_nonnegative(ctx: ArrayContext, var: Any) -> None:
     """On eager arrays, no element of ``var`` is negative (NaN passes, as in PyTorch,
     whose check is ``torch.any(var < 0)``); PyTorch raises ``ValueError``."""
-    if not ctx.eager or array_size(var) == 0:
+    if array_size(var) == 0:
+        return
+    if not ctx.eager:
+        defer_value_check(ctx, lambda: var < 0)
         return
     xp = ctx.xp
     negative = var < 0
@@ -257,6 +268,7 @@ def _scalar_var(var: object) -> float | None:
     return value
 
 
+@jax_auto_jit
 def gaussian_nll_loss(
     input: Any,
     target: Any,

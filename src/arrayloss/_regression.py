@@ -26,7 +26,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ._dispatch import ArrayContext, namespace_of
+from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import apply_reduction, legacy_reduction, validate_reduction
@@ -189,6 +189,7 @@ def _l1_or_mse(
     return _finish(ctx, kernel, input, target, weight, reduction, True)
 
 
+@jax_auto_jit
 def l1_loss(
     input: Any,
     target: Any,
@@ -253,6 +254,7 @@ def l1_loss(
     )
 
 
+@jax_auto_jit
 def mse_loss(
     input: Any,
     target: Any,
@@ -316,6 +318,7 @@ def mse_loss(
     )
 
 
+@jax_auto_jit
 def huber_loss(
     input: Any,
     target: Any,
@@ -393,6 +396,7 @@ def huber_loss(
     return _finish(ctx, kernel, input, target, weight, reduction, False)
 
 
+@jax_auto_jit
 def smooth_l1_loss(
     input: Any,
     target: Any,

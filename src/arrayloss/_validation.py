@@ -17,7 +17,13 @@ from typing import Any
 
 import array_api_compat
 
-from ._dispatch import ArrayContext, array_size, torch_is_compiling
+from ._dispatch import (
+    ArrayContext,
+    array_size,
+    defer_value_check,
+    record_warning,
+    torch_is_compiling,
+)
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 
 __all__ = [
@@ -177,9 +183,13 @@ def check_in_unit_interval(ctx: ArrayContext, name: str, x: Any) -> None:
     """On eager arrays, every element of ``x`` must lie in [0, 1] (NaN does not).
 
     Skipped on traced and lazy arrays (JAX under ``jit``/``vmap``/``grad``, Dask,
-    ``torch.compile``), where reading values is impossible or would force a compute.
+    ``torch.compile``), where reading values is impossible or would force a compute;
+    deferred to the end of the call in an auto-jitted JAX call (``defer_value_check``).
     """
-    if not ctx.eager or array_size(x) == 0:
+    if array_size(x) == 0:
+        return
+    if not ctx.eager:
+        defer_value_check(ctx, lambda: ~((x >= 0) & (x <= 1)))
         return
     xp = ctx.xp
     inside = (x >= 0) & (x <= 1)
@@ -232,8 +242,10 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
 
     Not emitted while ``torch.compile`` traces: it cannot trace ``warnings.warn``
     (a graph break, an error with ``fullgraph=True``). The same call made eagerly warns.
+    While a JAX kernel is traced for the auto-jit fast path the warning is recorded,
+    and the fast path emits it at every call of the kernel.
     """
-    if torch_is_compiling():
+    if torch_is_compiling() or record_warning(message, category):
         return
     frame = sys._getframe(1)  # the caller of this function: stacklevel 2
     level = 2

@@ -1,0 +1,347 @@
+"""The fast paths of the dispatch layer (issue 7): each computes what the generic
+definition computes, keeps its errors and warnings, and can be switched off.
+
+- JAX: a loss called eagerly on JAX arrays runs as a cached ``jax.jit`` kernel
+  (``_dispatch.jax_auto_jit``); inside a user's ``jit``/``grad``/``vmap`` nothing changes.
+- PyTorch: cross_entropy and nll_loss hand float32/float64 tensors to ATen's kernels
+  after arrayloss's checks (``_dispatch.native_kernel``).
+
+The expected values here are the generic definitions' (``arrayloss.fast_paths(False)``),
+which the conformance suite checks against PyTorch on every backend; the fast paths
+themselves are also in the conformance run (test_conformance.py, both paths).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import arrayloss
+from arrayloss import _dispatch
+from conformance.backends import backend_by_name
+
+jax = pytest.importorskip("jax")
+jnp = backend_by_name("jax").namespace()  # enables x64
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(7)
+LOGITS = RNG.normal(size=(6, 5))
+PROBS = 1.0 / (1.0 + np.exp(-LOGITS))
+BINARY = (RNG.random((6, 5)) > 0.5).astype(np.float64)
+CLASSES = np.array([0, 4, 2, 1, 3, 2])
+SIGNS = np.where(RNG.random(6) > 0.5, 1.0, -1.0)
+OTHER = RNG.normal(size=(6, 5))
+MULTILABEL = np.array([[3, 0, -1, 1, 2]] * 6)
+
+# Every loss the JAX fast path wraps (all but ctc_loss), with arguments: (arrays, options).
+CALLS: dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any]]] = {
+    "binary_cross_entropy": ((PROBS, BINARY), {}),
+    "binary_cross_entropy_with_logits": ((LOGITS, BINARY), {"reduction": "sum"}),
+    "cross_entropy": ((LOGITS, CLASSES), {"label_smoothing": 0.1}),
+    "nll_loss": ((np.log(PROBS), CLASSES), {"reduction": "none"}),
+    "kl_div": ((np.log(PROBS), PROBS[::-1]), {"reduction": "batchmean"}),
+    "multi_margin_loss": ((LOGITS, CLASSES), {"p": 2}),
+    "multilabel_margin_loss": ((LOGITS, MULTILABEL), {}),
+    "soft_margin_loss": ((LOGITS, np.sign(OTHER)), {}),
+    "multilabel_soft_margin_loss": ((LOGITS, BINARY), {}),
+    "l1_loss": ((LOGITS, OTHER), {}),
+    "mse_loss": ((LOGITS, OTHER), {"reduction": "sum"}),
+    "huber_loss": ((LOGITS, OTHER), {"delta": 0.5}),
+    "smooth_l1_loss": ((LOGITS, OTHER), {"beta": 0.5}),
+    "poisson_nll_loss": ((LOGITS, PROBS), {}),
+    "gaussian_nll_loss": ((LOGITS, OTHER, PROBS), {}),
+    "margin_ranking_loss": ((LOGITS[:, 0], OTHER[:, 0], SIGNS), {"margin": 0.1}),
+    "hinge_embedding_loss": ((LOGITS, np.sign(OTHER)), {}),
+    "cosine_embedding_loss": ((LOGITS, OTHER, SIGNS), {}),
+    "triplet_margin_loss": ((LOGITS, OTHER, PROBS), {"swap": True}),
+    "triplet_margin_with_distance_loss": ((LOGITS, OTHER, PROBS), {"margin": 0.5}),
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    _dispatch._jit_cache.clear()
+    _dispatch._not_jittable.clear()
+    yield
+    _dispatch._jit_cache.clear()
+    _dispatch._not_jittable.clear()
+
+
+def _generic(loss: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    with arrayloss.fast_paths(False):
+        return loss(*args, **kwargs)
+
+
+def _keys(loss: str) -> int:
+    wrapped = getattr(arrayloss, loss).__wrapped__
+    return sum(1 for key in _dispatch._jit_cache if key[0] is wrapped)
+
+
+# --- the switch ----------------------------------------------------------------------------
+
+
+def test_fast_paths_switch_restores_and_rejects_non_bools() -> None:
+    assert _dispatch.fast_paths_enabled()
+    seen = []
+    try:
+        with arrayloss.fast_paths(False):
+            seen.append(_dispatch.fast_paths_enabled())
+            raise KeyError("inside")
+    except KeyError:
+        pass
+    assert seen == [False]
+    assert _dispatch.fast_paths_enabled()
+    with (
+        pytest.raises(TypeError, match="`enabled` must be a bool; got str"),
+        arrayloss.fast_paths("no"),  # type: ignore[arg-type]
+    ):
+        pass
+
+
+def test_every_loss_but_ctc_is_wrapped_and_keeps_its_signature() -> None:
+    import inspect
+
+    for name in CALLS:
+        loss = getattr(arrayloss, name)
+        assert loss.__wrapped__.__name__ == name
+        assert inspect.signature(loss) == inspect.signature(loss.__wrapped__)
+    assert not hasattr(arrayloss.ctc_loss, "__wrapped__")
+
+
+# --- JAX: cached jitted kernels ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_jax_eager_call_runs_one_cached_kernel_and_equals_the_generic_loss(name: str) -> None:
+    arrays, options = CALLS[name]
+    loss = getattr(arrayloss, name)
+    args = [jnp.asarray(a) for a in arrays]
+    expected = _generic(loss, *args, **options)
+    first = loss(*args, **options)
+    assert _keys(name) == 1
+    second = loss(*args, **options)
+    assert _keys(name) == 1  # the same options: the same kernel
+    for got in (first, second):
+        assert isinstance(got, jax.Array)
+        assert got.dtype == expected.dtype
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-12, atol=1e-14)
+
+
+def test_jax_kernels_are_keyed_on_options_and_their_types() -> None:
+    x, t = jnp.asarray(LOGITS), jnp.asarray(OTHER)
+    arrayloss.huber_loss(x, t, delta=1.0)
+    arrayloss.huber_loss(x, t, delta=1.0)
+    assert _keys("huber_loss") == 1
+    arrayloss.huber_loss(x, t, delta=2.0)
+    arrayloss.huber_loss(x, t, reduction="sum", delta=1.0)
+    assert _keys("huber_loss") == 3
+    # 1, 1.0 and True are equal as keys of a dict, but are different options.
+    arrayloss.multi_margin_loss(x, jnp.asarray(CLASSES), margin=1)
+    arrayloss.multi_margin_loss(x, jnp.asarray(CLASSES), margin=1.0)
+    assert _keys("multi_margin_loss") == 2
+
+
+def test_inside_a_users_jit_grad_and_vmap_nothing_is_cached() -> None:
+    x, t = jnp.asarray(LOGITS), jnp.asarray(BINARY)
+    loss = arrayloss.binary_cross_entropy_with_logits
+    value = jax.jit(loss)(x, t)
+    grad = jax.grad(loss)(x, t)
+    rows = jax.vmap(loss)(x, t)
+    assert _keys("binary_cross_entropy_with_logits") == 0
+    with arrayloss.fast_paths(False):
+        np.testing.assert_allclose(np.asarray(value), np.asarray(loss(x, t)), rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(grad), np.asarray(jax.grad(loss)(x, t)), rtol=1e-12)
+        expected_rows = [np.asarray(loss(x[i], t[i])) for i in range(x.shape[0])]
+    np.testing.assert_allclose(np.asarray(rows), expected_rows, rtol=1e-12)
+
+
+def test_fast_paths_off_and_other_libraries_run_as_written() -> None:
+    x = jnp.asarray(LOGITS)
+    with arrayloss.fast_paths(False):
+        arrayloss.mse_loss(x, x)
+    arrayloss.mse_loss(LOGITS, OTHER)  # NumPy
+    assert _keys("mse_loss") == 0
+    # Mixing libraries: the generic path's error, naming both arguments.
+    with pytest.raises(TypeError, match=r"`input` is jax\.Array but `target` is numpy\.ndarray"):
+        arrayloss.mse_loss(x, OTHER)
+    # A user's function is not traced for a kernel (it may not be traceable).
+    arrayloss.triplet_margin_with_distance_loss(
+        x, x, x, distance_function=lambda a, b: jnp.sum(jnp.abs(a - b), axis=-1)
+    )
+    assert _keys("triplet_margin_with_distance_loss") == 0
+
+
+# The value checks that a traced kernel cannot run: each is deferred to a flag, and a set
+# flag reruns the loss eagerly, which raises its own error, at every call.
+INVALID: dict[str, tuple[Callable[[], Any], type[Exception], str]] = {
+    "probabilities": (
+        lambda: arrayloss.binary_cross_entropy(jnp.asarray([0.5, 1.5]), jnp.asarray([0.0, 1.0])),
+        ValueError,
+        r"all elements of `input` must lie between 0 and 1; got values from 0.5 to 1.5",
+    ),
+    "class index": (
+        lambda: arrayloss.cross_entropy(jnp.asarray(LOGITS), jnp.asarray(CLASSES + 1)),
+        IndexError,
+        r"`target` holds class index 5, outside \[0, 5\)",
+    ),
+    "nll class index": (
+        lambda: arrayloss.nll_loss(jnp.asarray(LOGITS), jnp.asarray(CLASSES - 1)),
+        IndexError,
+        r"`target` holds class index -1, outside \[0, 5\)",
+    ),
+    "multilabel index": (
+        lambda: arrayloss.multilabel_margin_loss(jnp.asarray(LOGITS), jnp.asarray(MULTILABEL + 3)),
+        IndexError,
+        r"`target` holds class index 6, outside \[0, 5\)",
+    ),
+    "negative variance": (
+        lambda: arrayloss.gaussian_nll_loss(
+            jnp.asarray(LOGITS), jnp.asarray(OTHER), -jnp.asarray(PROBS)
+        ),
+        ValueError,
+        r"every element of `var` must be >= 0",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_value_checks_still_raise_on_eager_jax_arrays(case: str) -> None:
+    call, error, message = INVALID[case]
+    for _ in range(2):  # the first call traces the kernel, the second reuses it
+        with pytest.raises(error, match=message):
+            call()
+    with arrayloss.fast_paths(False), pytest.raises(error, match=message):
+        call()
+
+
+def test_valid_values_after_invalid_ones_use_the_kernel() -> None:
+    bad, good = jnp.asarray([0.5, 1.5]), jnp.asarray([0.5, 0.25])
+    y = jnp.asarray([0.0, 1.0])
+    with pytest.raises(ValueError, match="must lie between 0 and 1"):
+        arrayloss.binary_cross_entropy(bad, y)
+    got = arrayloss.binary_cross_entropy(good, y)
+    np.testing.assert_allclose(float(got), -(np.log(0.5) + np.log(0.25)) / 2, rtol=1e-12)
+
+
+def test_warnings_are_emitted_at_every_call_at_the_callers_line() -> None:
+    x = jnp.asarray(LOGITS)
+    for _ in range(3):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            arrayloss.kl_div(x, jnp.asarray(PROBS))  # 'mean': PyTorch's UserWarning
+            arrayloss.mse_loss(x[:, :1], x[:, 0])  # a target of another shape
+            arrayloss.l1_loss(x, x, size_average=False)  # legacy arguments
+        kinds = [(w.category, str(w.message)[:20]) for w in caught]
+        assert [k for k, _ in kinds] == [UserWarning, UserWarning, DeprecationWarning], kinds
+        assert {w.filename for w in caught} == {__file__}
+
+
+def test_a_loss_that_reads_values_falls_back_to_eager_for_good() -> None:
+    calls = []
+
+    @_dispatch.jax_auto_jit
+    def reads_values(x: Any) -> Any:
+        calls.append(1)
+        return x * float(jnp.max(x))  # needs a concrete value: not traceable
+
+    x = jnp.asarray([1.0, 2.0])
+    for _ in range(2):
+        np.testing.assert_allclose(np.asarray(reads_values(x)), [2.0, 4.0])
+    # Traced once (which failed), then eager twice; the key is remembered.
+    assert len(calls) == 3
+    assert len(_dispatch._not_jittable) == 1
+
+
+def test_sharded_input_keeps_its_sharding_per_sample() -> None:
+    # One device here: the sharding is trivial, but the call goes through the kernel with
+    # a committed NamedSharding (tests/test_sharding.py runs eight devices).
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("batch",))
+    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+    x = jax.device_put(jnp.asarray(LOGITS), spec)
+    t = jax.device_put(jnp.asarray(BINARY), spec)
+    out = arrayloss.binary_cross_entropy_with_logits(x, t, reduction="none")
+    assert _keys("binary_cross_entropy_with_logits") == 1
+    assert out.sharding.is_equivalent_to(spec, out.ndim)
+
+
+# --- PyTorch: ATen's kernels for cross_entropy and nll_loss --------------------------------
+
+TORCH_CASES = {
+    "cross_entropy indices": ("cross_entropy", LOGITS, CLASSES, {"label_smoothing": 0.2}),
+    "cross_entropy ignored": (
+        "cross_entropy",
+        LOGITS,
+        np.where(CLASSES == 2, -100, CLASSES),
+        {"weight": PROBS[0]},
+    ),
+    "cross_entropy probabilities": (
+        "cross_entropy",
+        LOGITS,
+        PROBS / PROBS.sum(1, keepdims=True),
+        {},
+    ),
+    "nll_loss int32": ("nll_loss", np.log(PROBS), CLASSES.astype(np.int32), {"reduction": "sum"}),
+    "nll_loss uint8 weighted": (
+        "nll_loss",
+        np.log(PROBS),
+        CLASSES.astype(np.uint8),
+        {"weight": PROBS[1], "ignore_index": 4},
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", sorted(TORCH_CASES))
+def test_torch_native_kernel_equals_the_generic_loss_with_gradients(case: str, dtype: str) -> None:
+    name, x, t, options = TORCH_CASES[case]
+    loss = getattr(arrayloss, name)
+    torch_dtype = getattr(torch, dtype)
+    options = {
+        k: torch.asarray(v, dtype=torch_dtype) if isinstance(v, np.ndarray) else v
+        for k, v in options.items()
+    }
+    target = torch.asarray(t) if t.dtype.kind in "iu" else torch.asarray(t, dtype=torch_dtype)
+    results = []
+    for fast in (True, False):
+        xt = torch.asarray(x, dtype=torch_dtype).requires_grad_(True)
+        with arrayloss.fast_paths(fast):
+            value = loss(xt, target, **options)
+        value.sum().backward()
+        results.append((value.detach(), xt.grad))
+    (fast_value, fast_grad), (value, grad) = results
+    assert fast_value.dtype == value.dtype == torch_dtype
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    torch.testing.assert_close(fast_value, value, rtol=rtol, atol=rtol)
+    torch.testing.assert_close(fast_grad, grad, rtol=rtol, atol=rtol)
+
+
+def test_torch_native_kernel_is_called_for_single_and_double_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[Any] = []
+    real = torch.nn.functional.cross_entropy
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0].dtype)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", spy)
+    t = torch.asarray(CLASSES)
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        arrayloss.cross_entropy(torch.asarray(LOGITS, dtype=dtype), t)
+    with arrayloss.fast_paths(False):
+        arrayloss.cross_entropy(torch.asarray(LOGITS), t)
+    assert calls == [torch.float32, torch.float64]
+
+
+def test_torch_native_path_keeps_arraylosss_errors() -> None:
+    x = torch.asarray(LOGITS)
+    with pytest.raises(IndexError, match=r"`target` holds class index 5, outside \[0, 5\)"):
+        arrayloss.cross_entropy(x, torch.asarray(CLASSES + 1))
+    with pytest.raises(ValueError, match="`reduction` must be one of"):
+        arrayloss.nll_loss(x, torch.asarray(CLASSES), reduction="avg")
