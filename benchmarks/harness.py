@@ -58,8 +58,18 @@ CONTENDERS = (
     Contender(
         "arrayloss-torch-1t", "torch", "arrayloss on torch tensors (autograd), 1 thread", threads=1
     ),
+    Contender(
+        "arrayloss-torch-generic",
+        "torch",
+        "arrayloss on torch tensors, 2 threads, fast paths off (the generic definition)",
+    ),
     Contender("arrayloss-numpy", "numpy", "arrayloss on NumPy arrays (forward only)"),
     Contender("arrayloss-jax", "jax", "arrayloss on JAX arrays, called eagerly (jax.grad)"),
+    Contender(
+        "arrayloss-jax-generic",
+        "jax",
+        "arrayloss on JAX arrays, called eagerly, fast paths off (no auto-jit)",
+    ),
     Contender("arrayloss-jax-jit", "jax", "arrayloss on JAX arrays under jax.jit"),
     Contender("optax-jit", "optax", "the optax equivalent under jax.jit, where one exists"),
     Contender("keras", "keras", "the Keras 3 equivalent (forward only), where one exists"),
@@ -74,6 +84,7 @@ NO_COMPILE = frozenset(
         "torch-1t",
         "arrayloss-torch",
         "arrayloss-torch-1t",
+        "arrayloss-torch-generic",
         "arrayloss-numpy",
         "numpy-hand",
         "floor",
@@ -128,6 +139,19 @@ def _jax_call(fn: Callable[..., Any], args: list[Any], mode: str, jit: bool) -> 
     return lambda: jax.block_until_ready(f(*args))
 
 
+def _generic(run: Runner) -> Runner:
+    # The same call with arrayloss's fast paths off: the generic definition, measured in
+    # the same cells as the fast paths, so that each fast path's gain is a ratio of one run
+    # (the switch itself costs well under a microsecond).
+    import arrayloss
+
+    def generic() -> Any:
+        with arrayloss.fast_paths(False):
+            return run()
+
+    return generic
+
+
 def build_runner(contender: str, workload: Workload, case: Case, mode: str) -> Runner | None:
     """A callable running one call of ``contender``, or None where it does not apply."""
     kwargs = case.kwargs
@@ -139,6 +163,16 @@ def build_runner(contender: str, workload: Workload, case: Case, mode: str) -> R
         import arrayloss
 
         return _torch_call(getattr(arrayloss, workload.name), _torch_args(case), kwargs, mode)
+    if contender == "arrayloss-torch-generic":
+        import arrayloss
+
+        fn = getattr(arrayloss, workload.name)
+        return _generic(_torch_call(fn, _torch_args(case), kwargs, mode))
+    if contender == "arrayloss-jax-generic":
+        import arrayloss
+
+        loss = getattr(arrayloss, workload.name)
+        return _generic(_jax_call(lambda *a: loss(*a, **kwargs), _jax_args(case), mode, False))
     if contender == "arrayloss-numpy":
         import arrayloss
 

@@ -142,6 +142,38 @@ def summary(results: Results) -> list[str]:
     return lines
 
 
+#: The fast-path contenders and the same calls with fast paths off.
+FAST_PATHS = (
+    ("arrayloss-torch", "arrayloss-torch-generic", "torch"),
+    ("arrayloss-jax", "arrayloss-jax-generic", "JAX eager"),
+)
+
+
+def fast_path_gains(results: Results) -> list[str]:
+    """Markdown: per loss and mode, the generic definition's time over the fast path's,
+    in the same cells (a gain of 1.00x: the loss has no fast path on that backend)."""
+    head = ["loss", "mode"]
+    pairs = [p for p in FAST_PATHS if p[0] in _contenders(results) and p[1] in _contenders(results)]
+    for _, _, label in pairs:
+        head += [f"{label}, N=1", f"{label}, N >= 1e5"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for loss in _losses(results):
+        for mode in ("forward", "backward"):
+            row = [loss, MODE_LABEL[mode]]
+            for fast, generic, _ in pairs:
+                for lo, hi in ((0, 1), (BIG, None)):
+                    gains = [
+                        r
+                        for c in _cells(results, loss, mode, lo)
+                        if (hi is None or c["elements"] <= hi)
+                        and (r := _ratio(c, generic, over=fast)) is not None
+                    ]
+                    row.append(_range(gains))
+            if any(row[2:]):
+                lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
 def _grade(worst: list[tuple[float, str]], target: float, unit: str = "x") -> tuple[str, str]:
     """'median, worst (loss); k/n losses meet it', and met / not met / not measured."""
     if not worst:
@@ -424,6 +456,13 @@ def markdown(results: Results) -> str:
             + " |"
             for g, one in zip(goals(results), goals(results, "torch-1t"), strict=True)
         ],
+        "",
+        "## Fast paths: the generic definition's time over the fast path's",
+        "",
+        "Same cells, same run: `arrayloss-torch-generic` / `arrayloss-torch` and",
+        "`arrayloss-jax-generic` / `arrayloss-jax` (above 1: the fast path is faster).",
+        "",
+        *fast_path_gains(results),
         "",
         "## Ratios to torch at N >= 1e5 (range over sizes)",
         "",

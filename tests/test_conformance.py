@@ -43,6 +43,21 @@ def test_every_cell_passes() -> None:
     results = run(jobs=min(4, os.cpu_count() or 1))
     assert results.cells
     assert results.ok, format_failures(results) + "\n\n" + format_matrix(results)
+    assert results.environment["fast_paths"] == "on"
+
+
+@pytest.mark.slow
+def test_every_cell_passes_on_the_generic_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same suite with the fast paths off (python -m conformance --generic), on the
+    # backends that have fast paths (PyTorch's native kernels, JAX's auto-jit): the
+    # generic definitions pass too, so each fast path is checked against PyTorch on both
+    # of its sides. The other backends run the generic definitions in the test above.
+    monkeypatch.setenv("ARRAYLOSS_FAST_PATHS", "0")  # the spawned workers read it
+    with arrayloss.fast_paths(False):
+        results = run(backends=["torch", "jax"], jobs=min(4, os.cpu_count() or 1))
+    assert results.environment["fast_paths"] == "off (--generic)"
+    assert set(results.backends) == {"torch", "jax"}
+    assert results.ok, format_failures(results) + "\n\n" + format_matrix(results)
 
 
 def test_cases_are_data_with_unique_ids_and_stable_seeds() -> None:

@@ -3,8 +3,9 @@ definition computes, keeps its errors and warnings, and can be switched off.
 
 - JAX: a loss called eagerly on JAX arrays runs as a cached ``jax.jit`` kernel
   (``_dispatch.jax_auto_jit``); inside a user's ``jit``/``grad``/``vmap`` nothing changes.
-- PyTorch: cross_entropy and nll_loss hand float32/float64 tensors to ATen's kernels
-  after arrayloss's checks (``_dispatch.native_kernel``).
+- PyTorch: cross_entropy, nll_loss, binary_cross_entropy_with_logits, l1_loss,
+  mse_loss, huber_loss and smooth_l1_loss hand float32/float64 tensors to ATen's
+  kernels after arrayloss's checks (``_dispatch.native_kernel``).
 
 The expected values here are the generic definitions' (``arrayloss.fast_paths(False)``),
 which the conformance suite checks against PyTorch on every backend; the fast paths
@@ -292,6 +293,17 @@ TORCH_CASES = {
         CLASSES.astype(np.uint8),
         {"weight": PROBS[1], "ignore_index": 4},
     ),
+    "bce with logits": (
+        "binary_cross_entropy_with_logits",
+        LOGITS * 30,
+        BINARY,
+        {"pos_weight": PROBS[2], "weight": PROBS[3]},
+    ),
+    "l1": ("l1_loss", LOGITS, np.where(BINARY > 0, LOGITS, OTHER), {}),  # kinks at d = 0
+    "mse": ("mse_loss", LOGITS, OTHER, {"reduction": "none"}),
+    "huber": ("huber_loss", LOGITS, OTHER, {"delta": 0.7, "reduction": "sum"}),
+    "smooth_l1": ("smooth_l1_loss", LOGITS, OTHER, {"beta": 0.3}),
+    "smooth_l1 beta 0": ("smooth_l1_loss", LOGITS, OTHER, {"beta": 0.0}),
 }
 
 
@@ -337,6 +349,25 @@ def test_torch_native_kernel_is_called_for_single_and_double_only(
     with arrayloss.fast_paths(False):
         arrayloss.cross_entropy(torch.asarray(LOGITS), t)
     assert calls == [torch.float32, torch.float64]
+
+
+def test_torch_native_kernel_only_where_its_arguments_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = torch.nn.functional.mse_loss
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append("native")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "mse_loss", spy)
+    x = torch.asarray(LOGITS)
+    arrayloss.mse_loss(x, torch.asarray(OTHER))
+    assert calls == ["native"]
+    arrayloss.mse_loss(x, torch.asarray(OTHER), weight=torch.asarray(PROBS))  # a weight
+    arrayloss.mse_loss(x, torch.asarray(OTHER, dtype=torch.float32))  # two dtypes
+    with pytest.warns(UserWarning, match="target size"):
+        arrayloss.mse_loss(x, torch.asarray(OTHER[0]))  # broadcast
+    assert calls == ["native"]
 
 
 def test_torch_native_path_keeps_arraylosss_errors() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of
+from ._dispatch import jax_auto_jit, namespace_of, native_kernel
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction
 from ._validation import (
@@ -250,6 +250,11 @@ def binary_cross_entropy_with_logits(
             check_floating(xp, name, extra)
             check_broadcasts_to(name, extra, shape)
 
+    native = native_kernel(ctx, "binary_cross_entropy_with_logits", input.dtype, weight, pos_weight)
+    if native is not None and all(
+        a is None or a.dtype == input.dtype for a in (target, weight, pos_weight)
+    ):
+        return native(input, target, weight, reduction=reduction, pos_weight=pos_weight)
     work_dtype = compute_dtype(xp, xp.result_type(input, target))
 
     def work(x: Any) -> Any:

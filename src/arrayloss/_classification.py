@@ -331,7 +331,7 @@ def nll_loss(
     check_floating(xp, "input", input)
     _check_input_shape(input)
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
-    native = native_kernel(ctx, "nll_loss", input.dtype)
+    native = native_kernel(ctx, "nll_loss", input.dtype, weight)
     if native is not None:
         return native(
             input,
@@ -463,7 +463,7 @@ def cross_entropy(
                 f"`target` of `input`'s shape): expected a negative value; got {ignore_index}"
             )
         _check_weight(xp, weight, n_classes)
-        native = native_kernel(ctx, "cross_entropy", input.dtype)
+        native = native_kernel(ctx, "cross_entropy", input.dtype, weight)
         if native is not None:
             return native(
                 input,
@@ -492,7 +492,7 @@ def cross_entropy(
             return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
-    native = native_kernel(ctx, "cross_entropy", input.dtype)
+    native = native_kernel(ctx, "cross_entropy", input.dtype, weight)
     if native is not None:
         return native(
             input,

@@ -749,22 +749,37 @@ def _warn_at_caller(message: str, category: type[Warning]) -> None:
 _TORCH_NATIVE = {
     "cross_entropy": "cross_entropy",
     "nll_loss": "nll_loss",
+    "binary_cross_entropy_with_logits": "binary_cross_entropy_with_logits",
+    "l1_loss": "l1_loss",
+    "mse_loss": "mse_loss",
+    "huber_loss": "huber_loss",
+    "smooth_l1_loss": "smooth_l1_loss",
 }
 
 
-def native_kernel(ctx: ArrayContext, loss: str, dtype: Any) -> Callable[..., Any] | None:
+def native_kernel(
+    ctx: ArrayContext, loss: str, dtype: Any, *weights: Any
+) -> Callable[..., Any] | None:
     """Fast path: the backend's own kernel for ``loss``, to call with PyTorch's
     arguments after arrayloss's validation, or None (compute the generic definition).
 
-    Only PyTorch has them, only for cross_entropy and nll_loss (the losses whose
-    composed forms fell furthest behind: 2.2x to 5.2x PyTorch's time at N x C >= 4M,
-    forward, and 3.6x to 5x with the backward); the native call brings both to PyTorch's
-    own time plus arrayloss's checks. Off with :func:`fast_paths` ``(False)``.
+    Only PyTorch has them, for the losses of ``_TORCH_NATIVE``: those whose composed
+    forms fell furthest behind ATen's fused kernels (cross_entropy and nll_loss 2.2x to
+    5.2x PyTorch's time at N x C >= 4M, and 3.6x to 5x with the backward; huber and
+    smooth_l1 2.7x to 3.9x; the gains this path measured are in docs/performance.md),
+    and whose arrayloss semantics are PyTorch's own. Not soft_margin_loss, whose
+    arrayloss form is stable where ATen's overflows, nor the losses where the generic
+    form is as fast. The loss decides when its arguments fit the kernel (without a
+    per-element ``weight``, say); off with :func:`fast_paths` ``(False)``.
 
     ``dtype`` is the input's: only float32 and float64 go native. In float16 and
     bfloat16 arrayloss computes in float32 and rounds once; PyTorch's CPU kernels do not
     always (cross_entropy of float16 logits of +-1e4 with class probabilities gives inf
     there, 16160 here, as in float64).
+
+    ``weights`` are the loss's weight arguments (or None): ATen's kernels refuse a
+    weight that requires a gradient ("not differentiable with respect to argument
+    'weight'"); arrayloss differentiates it, so such a call stays generic.
 
     Not under ``torch.compile`` either: Inductor fuses the generic definition itself,
     and there arrayloss's value checks are skipped as documented (ATen's kernel would
@@ -774,6 +789,8 @@ def native_kernel(ctx: ArrayContext, loss: str, dtype: Any) -> Callable[..., Any
         return None
     torch = sys.modules["torch"]
     if dtype not in (torch.float32, torch.float64):
+        return None
+    if any(w is not None and w.requires_grad for w in weights):
         return None
     name = _TORCH_NATIVE.get(loss)
     if name is None:

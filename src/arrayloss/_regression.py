@@ -26,7 +26,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
+from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import apply_reduction, legacy_reduction, validate_reduction
@@ -134,13 +134,26 @@ def _finish(
     weight: Any,
     reduction: str,
     mean_over_weight: bool,
+    native: tuple[str, dict[str, float]] | None = None,
 ) -> Any:
     """Compute ``kernel(xp, x, y)`` in the working dtype, weight it and reduce.
 
     With a weight, 'mean' is ``sum(w l) / sum(w)`` for l1_loss and mse_loss and
     ``mean(w l)`` for huber_loss (``mean_over_weight``), as in PyTorch 2.13.
+
+    ``native`` names the torch.nn.functional loss and its options, for the fast path of
+    the dispatch layer (``native_kernel``): taken without a weight (PyTorch's weighted
+    form is a Python composition too), for an input and target of one shape and dtype.
     """
     xp = ctx.xp
+    if (
+        native is not None
+        and weight is None
+        and input.dtype == target.dtype
+        and tuple(input.shape) == tuple(target.shape)
+        and (kernel_of := native_kernel(ctx, native[0], input.dtype)) is not None
+    ):
+        return kernel_of(input, target, reduction=reduction, **native[1])
     arrays = [a for a in (input, target, weight) if a is not None]
     result_dtype = xp.result_type(*arrays)
     work_dtype = compute_dtype(xp, result_dtype)
@@ -186,7 +199,7 @@ def _l1_or_mse(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
-    return _finish(ctx, kernel, input, target, weight, reduction, True)
+    return _finish(ctx, kernel, input, target, weight, reduction, True, (name, {}))
 
 
 @jax_auto_jit
@@ -393,7 +406,8 @@ def huber_loss(
     def kernel(xp: Any, x: Any, y: Any) -> Any:
         return _huber_unreduced(xp, x, y, threshold)
 
-    return _finish(ctx, kernel, input, target, weight, reduction, False)
+    native = ("huber_loss", {"delta": threshold})
+    return _finish(ctx, kernel, input, target, weight, reduction, False, native)
 
 
 @jax_auto_jit
@@ -468,9 +482,10 @@ def smooth_l1_loss(
     _check_pair(ctx, input, target)
     if threshold == 0:
         # PyTorch computes l1_loss for beta = 0; so does arrayloss (no division by 0).
-        return _finish(ctx, _l1_unreduced, input, target, None, reduction, True)
+        return _finish(ctx, _l1_unreduced, input, target, None, reduction, True, ("l1_loss", {}))
 
     def kernel(xp: Any, x: Any, y: Any) -> Any:
         return _smooth_l1_unreduced(xp, x, y, threshold)
 
-    return _finish(ctx, kernel, input, target, None, reduction, True)
+    native = ("smooth_l1_loss", {"beta": threshold})
+    return _finish(ctx, kernel, input, target, None, reduction, True, native)
