@@ -1,8 +1,9 @@
 """The fast paths of the dispatch layer (issue 7): each computes what the generic
 definition computes, keeps its errors and warnings, and can be switched off.
 
-- JAX: a loss called eagerly on JAX arrays runs as a cached ``jax.jit`` kernel
-  (``_dispatch.jax_auto_jit``); inside a user's ``jit``/``grad``/``vmap`` nothing changes.
+- JAX: a loss called on JAX arrays runs as a cached ``jax.jit`` kernel
+  (``_dispatch.jax_auto_jit``), under a user's ``grad`` too (differentiated whole);
+  inside a user's ``jit``/``vmap`` it is inlined and changes nothing.
 - PyTorch: cross_entropy, nll_loss, binary_cross_entropy_with_logits, l1_loss,
   mse_loss, huber_loss and smooth_l1_loss hand float32/float64 tensors to ATen's
   kernels after arrayloss's checks (``_dispatch.native_kernel``).
@@ -24,6 +25,7 @@ import pytest
 import arrayloss
 from arrayloss import _dispatch
 from conformance.backends import backend_by_name
+from tests.helpers import loss_functions
 
 jax = pytest.importorskip("jax")
 jnp = backend_by_name("jax").namespace()  # enables x64
@@ -38,7 +40,8 @@ SIGNS = np.where(RNG.random(6) > 0.5, 1.0, -1.0)
 OTHER = RNG.normal(size=(6, 5))
 MULTILABEL = np.array([[3, 0, -1, 1, 2]] * 6)
 
-# Every loss the JAX fast path wraps (all but ctc_loss), with arguments: (arrays, options).
+# Every loss the JAX fast path wraps (all but ctc_loss and multilabel_margin_loss), with
+# arguments: (arrays, options).
 CALLS: dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any]]] = {
     "binary_cross_entropy": ((PROBS, BINARY), {}),
     "binary_cross_entropy_with_logits": ((LOGITS, BINARY), {"reduction": "sum"}),
@@ -46,7 +49,6 @@ CALLS: dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any]]] = {
     "nll_loss": ((np.log(PROBS), CLASSES), {"reduction": "none"}),
     "kl_div": ((np.log(PROBS), PROBS[::-1]), {"reduction": "batchmean"}),
     "multi_margin_loss": ((LOGITS, CLASSES), {"p": 2}),
-    "multilabel_margin_loss": ((LOGITS, MULTILABEL), {}),
     "soft_margin_loss": ((LOGITS, np.sign(OTHER)), {}),
     "multilabel_soft_margin_loss": ((LOGITS, BINARY), {}),
     "l1_loss": ((LOGITS, OTHER), {}),
@@ -103,7 +105,7 @@ def test_fast_paths_switch_restores_and_rejects_non_bools() -> None:
         pass
 
 
-def test_every_loss_but_ctc_is_wrapped_and_keeps_its_signature() -> None:
+def test_every_loss_but_two_is_wrapped_and_keeps_its_signature() -> None:
     import inspect
 
     for name in CALLS:
@@ -111,6 +113,8 @@ def test_every_loss_but_ctc_is_wrapped_and_keeps_its_signature() -> None:
         assert loss.__wrapped__.__name__ == name
         assert inspect.signature(loss) == inspect.signature(loss.__wrapped__)
     assert not hasattr(arrayloss.ctc_loss, "__wrapped__")
+    assert not hasattr(arrayloss.multilabel_margin_loss, "__wrapped__")
+    assert len(CALLS) == len(loss_functions()) - 2
 
 
 # --- JAX: cached jitted kernels ------------------------------------------------------------
@@ -147,13 +151,34 @@ def test_jax_kernels_are_keyed_on_options_and_their_types() -> None:
     assert _keys("multi_margin_loss") == 2
 
 
-def test_inside_a_users_jit_grad_and_vmap_nothing_is_cached() -> None:
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_under_a_users_grad_the_kernel_is_differentiated_whole(name: str) -> None:
+    arrays, options = CALLS[name]
+    loss = getattr(arrayloss, name)
+    args = [jnp.asarray(a) for a in arrays]
+
+    def total(x: Any) -> Any:
+        return jnp.sum(loss(x, *args[1:], **options))
+
+    expected = _generic(jax.grad(total), args[0])
+    got = jax.grad(total)(args[0])
+    assert _keys(name) == 1
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-11, atol=1e-13)
+
+
+def test_value_checks_stay_skipped_under_a_users_grad() -> None:
+    # As without the fast path: a transform's tracers are not read, so no error.
+    y = jnp.asarray([0.0, 1.0])
+    grad = jax.grad(lambda p: arrayloss.binary_cross_entropy(p, y))(jnp.asarray([0.5, 1.5]))
+    assert grad.shape == (2,)
+
+
+def test_inside_a_users_jit_and_vmap_the_kernel_changes_nothing() -> None:
     x, t = jnp.asarray(LOGITS), jnp.asarray(BINARY)
     loss = arrayloss.binary_cross_entropy_with_logits
     value = jax.jit(loss)(x, t)
-    grad = jax.grad(loss)(x, t)
+    grad = jax.jit(jax.grad(loss))(x, t)
     rows = jax.vmap(loss)(x, t)
-    assert _keys("binary_cross_entropy_with_logits") == 0
     with arrayloss.fast_paths(False):
         np.testing.assert_allclose(np.asarray(value), np.asarray(loss(x, t)), rtol=1e-12)
         np.testing.assert_allclose(np.asarray(grad), np.asarray(jax.grad(loss)(x, t)), rtol=1e-12)

@@ -9,10 +9,13 @@ Nothing here imports an array library at module import time: a backend is looked
 stays framework-free.
 
 Thread safety (reviewed for issue 6; tests/test_reliability.py calls every loss from 8
-threads at once): the module holds no mutable state of its own. Its one cache,
-``_scan_body`` (``functools.cache``, like ``_ctc._forward_step``), maps a function to a
-wrapper; two threads missing it at once may each build one, and each is correct (JAX
-may then trace the scan twice: time, not results). ``numpy.errstate`` is per thread
+threads at once): the module's mutable state is caches and one switch. ``_scan_body``
+(``functools.cache``, like ``_ctc._forward_step``) maps a function to a wrapper, and
+the auto-jit fast path keeps its kernels in ``_jit_cache`` (an ordered dict) and its
+untraceable keys in ``_not_jittable``; two threads missing a cache at once may each
+build an entry, and each is correct (JAX may then trace twice: time, not results).
+The recordings of a kernel being traced are per thread (``_recording``). The
+``fast_paths`` switch is process-wide, by design (a debugging and conformance switch). ``numpy.errstate`` is per thread
 (NumPy 1.26: thread-local; NumPy 2: a context variable), ``torch.autocast``'s state is
 per thread, and arrayloss never changes the ``warnings`` filters (process-wide state).
 """
@@ -603,6 +606,9 @@ class _JitKernel:
     # Per shapes and dtypes of the arrays: the warnings the trace recorded (a warning can
     # depend on shapes, e.g. a target of another shape), and whether it checks values.
     traced: dict[tuple[Any, ...], tuple[tuple[tuple[str, type[Warning]], ...], bool]]
+    # Whether any trace recorded a warning: if none did, a call need not look its
+    # shapes up (a few microseconds of the call's cost at N = 1).
+    warns: list[bool]
 
 
 _JIT_CACHE_SIZE = 512
@@ -612,17 +618,22 @@ _ARRAY = object()  # stands for an array argument in a cache key
 
 
 def _jit_plan(jax: ModuleType, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """The cache key and the array arguments of a call that can run as a cached jitted
-    kernel, or None: every array argument is a concrete JAX array (no tracer: inside a
-    user's ``jit``, ``grad`` or ``vmap`` nothing changes), all on one set of devices, and
-    every other argument is a hashable option that is not a function."""
+    """The cache key, the array arguments and whether they are all concrete, for a call
+    that can run as a cached jitted kernel; or None. Every array argument is a JAX array
+    (concrete, or a tracer of a user's ``grad``, ``vmap`` or ``jit``), the concrete ones
+    on one set of devices, and every other argument is a hashable option that is not a
+    function."""
     arrays: list[Any] = []
     key: list[Any] = []
     devices = None
+    concrete = True
     for value in (*args, *kwargs.values()):
         if isinstance(value, jax.Array):
             if isinstance(value, jax.core.Tracer):
-                return None
+                concrete = False
+                arrays.append(value)
+                key.append(_ARRAY)
+                continue
             value_devices = value.sharding.device_set
             if devices is None:
                 devices = value_devices
@@ -641,7 +652,7 @@ def _jit_plan(jax: ModuleType, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
             return None
     if not arrays:
         return None
-    return (tuple(key), tuple(kwargs)), arrays
+    return (tuple(key), tuple(kwargs)), arrays, concrete
 
 
 def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
@@ -649,19 +660,25 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
     kernel, one per loss and set of options, so that eager JAX callers get XLA's fusion
     and one dispatch instead of one per operation.
 
-    Measured gain on the 2-core development machine: per call at N = 1, 4x to 15x
-    (binary_cross_entropy_with_logits 243 -> 17 us, cross_entropy 755 -> 48 us); at
-    N = 1e6, 1.5x to 4x. Inside a user's ``jit``, ``grad`` or ``vmap`` (tracers), with
-    arrays of another library, or with fast paths off, the loss runs as written.
+    Under a user's eager ``jax.grad`` (tracers holding concrete values) the kernel is
+    differentiated as a whole, so the forward and backward are compiled too; under a
+    user's ``jit`` or ``vmap`` the kernel is inlined into the user's program, where it
+    changes nothing (the cache is consulted once, while the user's function is traced).
+    With arrays of another library, or with fast paths off, the loss runs as written.
+
+    Measured gain (docs/performance.md, the benchmark's ``arrayloss-jax-generic``
+    contender): per call at N = 1, 9x to 72x; forward at N >= 1e5, 1.2x to 28x.
 
     What eager callers rely on stays true: value checks (probabilities in [0, 1], class
     indices in range, a negative variance) are traced as flags that the kernel returns
-    beside the loss; if one is set, the loss runs again eagerly, which raises the error
-    it always raised. Warnings recorded while tracing are emitted at every call. A trace
-    that needs concrete values (a loss that reads them to choose an algorithm) falls
-    back to the eager loss for that set of options, for good. ``ctc_loss`` is not
-    wrapped: its checks of lengths and labels read many values, and its recursion is a
-    ``lax.scan`` compiled once per shape already.
+    beside the loss; if one is set on concrete arrays, the loss runs again eagerly, which
+    raises the error it always raised (under a transform the checks are skipped, as
+    always). Warnings recorded while tracing are emitted at every call. A trace that
+    needs concrete values falls back to the eager loss for that set of options, for
+    good. Not wrapped: ``ctc_loss`` (its checks of lengths and labels read many values,
+    and its recursion is a ``lax.scan`` compiled once per shape already) and
+    ``multilabel_margin_loss`` (eagerly it reads the number of targets per sample to
+    pick a loop over target slots; traced, it must sort, 4x to 25x slower at N >= 1e5).
     """
 
     @functools.wraps(loss)
@@ -672,7 +689,7 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
         plan = _jit_plan(jax, args, kwargs)
         if plan is None:
             return loss(*args, **kwargs)
-        options, arrays = plan
+        options, arrays, concrete = plan
         key = (loss, *options)
         if key in _not_jittable:
             return loss(*args, **kwargs)
@@ -688,11 +705,12 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
             _not_jittable.add(key)
             _jit_cache.pop(key, None)
             return loss(*args, **kwargs)
-        shapes = tuple((a.shape, a.dtype) for a in arrays)
-        warnings_, _ = kernel.traced.get(shapes, ((), False))
-        for message, category in warnings_:
-            _warn_at_caller(message, category)
-        if bad is not None and bool(bad):
+        if kernel.warns[0]:
+            shapes = tuple((a.shape, a.dtype) for a in arrays)
+            warnings_, _ = kernel.traced.get(shapes, ((), False))
+            for message, category in warnings_:
+                _warn_at_caller(message, category)
+        if concrete and bad is not None and bool(bad):
             return loss(*args, **kwargs)  # eagerly: raises the check's own error
         return result
 
@@ -708,6 +726,7 @@ def _build_kernel(
     names = tuple(kwargs)
     options = (*args, *kwargs.values())
     traced: dict[tuple[Any, ...], tuple[tuple[tuple[str, type[Warning]], ...], bool]] = {}
+    warns = [False]
 
     def kernel(*arrays: Any) -> tuple[Any, Any]:
         it = iter(arrays)
@@ -722,12 +741,14 @@ def _build_kernel(
             _recording.frames.pop()
         shapes = tuple((a.shape, a.dtype) for a in arrays)
         traced[shapes] = (tuple(frame.warnings), bool(frame.flags))
+        if frame.warnings:
+            warns[0] = True
         if not frame.flags:
             return result, None
         jnp = sys.modules["jax.numpy"]
         return result, jnp.any(jnp.stack([jnp.asarray(f) for f in frame.flags]))
 
-    return _JitKernel(jitted=jax.jit(kernel), traced=traced)
+    return _JitKernel(jitted=jax.jit(kernel), traced=traced, warns=warns)
 
 
 def _warn_at_caller(message: str, category: type[Warning]) -> None:
