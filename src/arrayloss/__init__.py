@@ -21,6 +21,7 @@ from ._embedding import (
     triplet_margin_with_distance_loss,
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
+from ._focal import sigmoid_focal_loss, softmax_focal_loss
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
@@ -45,6 +46,7 @@ from ._modules import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from ._modules_beyond import SigmoidFocalLoss, SoftmaxFocalLoss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss
 from ._regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
@@ -71,8 +73,10 @@ __all__ = [
     "MultiMarginLoss",
     "NLLLoss",
     "PoissonNLLLoss",
+    "SigmoidFocalLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "SoftmaxFocalLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "__version__",
@@ -93,8 +97,10 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "nll_loss",
     "poisson_nll_loss",
+    "sigmoid_focal_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
+    "softmax_focal_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
 ]

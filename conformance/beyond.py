@@ -1,0 +1,183 @@
+"""Conformance cases of the losses PyTorch lacks, each against the framework it comes from.
+
+:data:`BEYOND` registers them as :data:`conformance.cases.LOSSES` registers PyTorch's,
+with one more field: :attr:`~conformance.cases.LossInfo.reference`, the source
+framework's own function (optax's, Keras 3's) behind a thin adapter that maps
+arrayloss's call onto it (argument order, class axis, one-hot targets, the reduction),
+as the adapters of ``conformance.thirdparty`` do: the adapter never computes the loss
+itself. The runner takes the reference's value in float64 (and in the case's dtype)
+and its ``jax.grad`` gradient, and holds arrayloss to the same tolerance policy as
+against PyTorch. torchvision and MindSpore are not installable here: their formulas
+and documented examples are checked in ``tests/test_beyond.py``.
+
+The libraries are imported when a reference first runs (Keras 3 with its JAX backend,
+``KERAS_BACKEND=jax``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from .cases import (
+    REDUCTIONS,
+    Arg,
+    Case,
+    LossInfo,
+    Shape,
+    _case,
+    _shape_str,
+)
+
+__all__ = ["BEYOND"]
+
+
+def _jnp() -> Any:
+    from .backends import _jax
+
+    _jax()  # 64-bit JAX, for the float64 reference
+    import jax.numpy as jnp
+
+    return jnp
+
+
+def _reduce(loss: Any, reduction: str) -> Any:
+    jnp = _jnp()
+    if reduction == "none":
+        return loss
+    return jnp.sum(loss) if reduction == "sum" else jnp.mean(loss)
+
+
+# --- sigmoid_focal_loss: optax.losses.sigmoid_focal_loss ------------------------------------
+
+
+def optax_sigmoid_focal(
+    inputs: Any, targets: Any, alpha: float = 0.25, gamma: float = 2, reduction: str = "none"
+) -> Any:
+    """optax's (logits, labels, alpha, gamma); optax's ``alpha=None`` is torchvision's
+    (and arrayloss's) negative alpha."""
+    import optax
+
+    loss = optax.losses.sigmoid_focal_loss(
+        inputs, targets, alpha=None if alpha < 0 else alpha, gamma=gamma
+    )
+    return _reduce(loss, reduction)
+
+
+FOCAL_SHAPES: tuple[Shape, ...] = ((), (5,), (4, 3), (2, 3, 4), (0, 3))
+
+
+def _sigmoid_focal_cases() -> Iterator[Case]:
+    loss = "sigmoid_focal_loss"
+    for shape in FOCAL_SHAPES:
+        for reduction in REDUCTIONS:
+            for target in ("binary", "soft"):
+                args = {"inputs": Arg("logits", shape, 3.0), "targets": Arg(target, shape)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction)
+    for alpha, gamma in ((-1.0, 2.0), (0.5, 0.0), (0.25, 1.0), (0.75, 3.5), (0.0, 0.5)):
+        args = {"inputs": Arg("logits", (4, 3), 3.0), "targets": Arg("binary", (4, 3))}
+        name = f"(4,3)-sum-alpha_{alpha:g}-gamma_{gamma:g}"
+        yield _case(loss, name, args, reduction="sum", alpha=alpha, gamma=gamma)
+    # Saturated logits: 1 - p_t underflows (torchvision's cancels to 0 first).
+    args = {"inputs": Arg("logits", (4, 3), 20.0), "targets": Arg("binary", (4, 3))}
+    yield _case(loss, "(4,3)-none-saturated", args, reduction="none")
+
+
+# --- softmax_focal_loss: keras.losses.categorical_focal_crossentropy -----------------------
+
+
+def keras_categorical_focal(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Any:
+    """categorical_focal_crossentropy(y_true, y_pred, alpha, gamma, from_logits=True,
+    axis=class axis). Class indices become one-hot rows (an ignored index a row of
+    zeros, which Keras's sum turns into a loss of 0); the per-class ``weight``
+    (MindSpore's, which Keras lacks) multiplies each sample's loss by its class's weight;
+    'mean' divides by the number of samples not ignored."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    jnp = _jnp()
+    axis = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[axis]
+    counted = None
+    if "int" in str(target.dtype):
+        counted = (target >= 0) & (target < n_classes) & (target != ignore_index)
+        labels = jnp.where(counted, target, 0)
+        one_hot = jnp.moveaxis(jnp.eye(n_classes, dtype=input.dtype)[labels], -1, axis)
+        y_true = one_hot * jnp.expand_dims(counted, axis).astype(input.dtype)
+    else:
+        y_true = target
+    y_true = y_true if weight is None else y_true * jnp.reshape(weight, (-1,) + (1,) * (input.ndim - axis - 1))
+    loss = keras.losses.categorical_focal_crossentropy(
+        y_true, input, alpha=alpha, gamma=gamma, from_logits=True, axis=axis
+    )
+    if reduction == "mean" and counted is not None:
+        return jnp.sum(loss) / jnp.sum(counted.astype(loss.dtype))
+    return _reduce(loss, reduction)
+
+
+N_FOCAL_CLASSES = 3
+FOCAL_CLASS_SHAPES: tuple[tuple[Shape, Shape], ...] = (
+    ((N_FOCAL_CLASSES,), ()),
+    ((5, N_FOCAL_CLASSES), (5,)),
+    ((2, N_FOCAL_CLASSES, 4), (2, 4)),
+    ((0, N_FOCAL_CLASSES), (0,)),
+)
+
+
+def _softmax_focal_cases() -> Iterator[Case]:
+    loss = "softmax_focal_loss"
+    for shape, target_shape in FOCAL_CLASS_SHAPES:
+        for reduction in REDUCTIONS:
+            for target in ("class_index", "class_index_ignored", "soft"):
+                if target == "class_index_ignored" and not target_shape:
+                    continue  # an unbatched sample that is ignored: the mean is NaN anyway
+                t_shape = shape if target == "soft" else target_shape
+                for weighted in (False, True):
+                    args = {
+                        # Logits * 2: every probability above Keras's clip at 1e-7.
+                        "input": Arg("logits", shape, 2.0),
+                        "target": Arg(target, t_shape, float(N_FOCAL_CLASSES)),
+                    }
+                    name = f"{_shape_str(shape)}-{reduction}-{target}"
+                    if weighted:
+                        args["weight"] = Arg("positive", (N_FOCAL_CLASSES,))
+                        name += "-weight"
+                    yield _case(loss, name, args, reduction=reduction)
+    for alpha, gamma in ((1.0, 0.0), (0.5, 1.0), (0.25, 3.5), (1.0, 0.5)):
+        args = {
+            "input": Arg("logits", (5, N_FOCAL_CLASSES), 2.0),
+            "target": Arg("class_index", (5,), float(N_FOCAL_CLASSES)),
+        }
+        name = f"(5,3)-sum-alpha_{alpha:g}-gamma_{gamma:g}"
+        yield _case(loss, name, args, reduction="sum", alpha=alpha, gamma=gamma)
+
+
+#: The losses PyTorch lacks, by name, each with its source framework as reference.
+BEYOND: dict[str, LossInfo] = {
+    info.name: info
+    for info in (
+        LossInfo(
+            "sigmoid_focal_loss",
+            _sigmoid_focal_cases,
+            positional=("inputs", "targets"),
+            reference=optax_sigmoid_focal,
+            source="optax.losses.sigmoid_focal_loss",
+        ),
+        LossInfo(
+            "softmax_focal_loss",
+            _softmax_focal_cases,
+            reference=keras_categorical_focal,
+            source="keras.losses.categorical_focal_crossentropy",
+        ),
+    )
+}
