@@ -116,7 +116,11 @@ def keras_categorical_focal(
         y_true = one_hot * jnp.expand_dims(counted, axis).astype(input.dtype)
     else:
         y_true = target
-    y_true = y_true if weight is None else y_true * jnp.reshape(weight, (-1,) + (1,) * (input.ndim - axis - 1))
+    y_true = (
+        y_true
+        if weight is None
+        else y_true * jnp.reshape(weight, (-1,) + (1,) * (input.ndim - axis - 1))
+    )
     loss = keras.losses.categorical_focal_crossentropy(
         y_true, input, alpha=alpha, gamma=gamma, from_logits=True, axis=axis
     )

@@ -46,6 +46,17 @@ CLASSES = {
     "CrossEntropyLoss": "cross_entropy",
     "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss",
 }
+#: The losses PyTorch lacks (issue 10), each with the source framework's function or
+#: class it mirrors: their signatures follow that framework, not torch.nn.functional
+#: (tests/test_beyond.py compares them with it), so they are not in FUNCTIONS.
+BEYOND_FUNCTIONS = {
+    "sigmoid_focal_loss": "torchvision.ops.sigmoid_focal_loss",
+    "softmax_focal_loss": "keras.losses.CategoricalFocalCrossentropy",
+}
+BEYOND_CLASSES = {
+    "SigmoidFocalLoss": "sigmoid_focal_loss",
+    "SoftmaxFocalLoss": "softmax_focal_loss",
+}
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
 INDEX_CLASSES = {
     "NLLLoss": "nll_loss",
@@ -164,3 +175,32 @@ def test_docstrings_give_formula_shapes_and_torch_name(name: str) -> None:
     assert ".. math::" in doc
     assert f"torch.nn.functional.{name}" in doc
     assert "shape" in doc
+
+
+def test_every_public_loss_is_listed_here() -> None:
+    public = {n for n in arrayloss.__all__ if n[0].islower() and not n.startswith("__")}
+    assert public == set(FUNCTIONS) | set(BEYOND_FUNCTIONS)
+    classes = {n for n in arrayloss.__all__ if n.endswith("Loss")}
+    assert classes == {*CLASSES, *INDEX_CLASSES, *OTHER_CLASSES, *BEYOND_CLASSES}
+
+
+@pytest.mark.parametrize("name", list(BEYOND_FUNCTIONS))
+def test_beyond_docstrings_give_formula_shapes_and_source(name: str) -> None:
+    doc = getattr(arrayloss, name).__doc__
+    assert ".. math::" in doc
+    assert BEYOND_FUNCTIONS[name] in doc
+    assert "shape" in doc
+    assert "Examples" in doc
+
+
+@pytest.mark.parametrize("name", list(BEYOND_CLASSES))
+def test_beyond_class_forward_takes_the_functions_arrays(name: str) -> None:
+    # The class's options are the function's keyword parameters; forward its arrays.
+    fn = getattr(arrayloss, BEYOND_CLASSES[name])
+    cls = getattr(arrayloss, name)
+    fn_params = parameters(fn)
+    forward = parameters(cls.forward)
+    assert forward == fn_params[: len(forward)]
+    assert {p[0] for p in parameters(cls.__init__)} == {p[0] for p in fn_params[len(forward) :]}
+    for p_name, _, default in parameters(cls.__init__):
+        assert default == {n: d for n, _, d in fn_params}[p_name], p_name

@@ -48,6 +48,10 @@ class Example:
     args: tuple[Arr, ...]
     array_kwargs: tuple[Arr, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: For a loss PyTorch lacks: the functions or classes of other frameworks it mirrors
+    #: (empty: torch.nn.functional's and torch.nn's of the same names). Its value is then
+    #: its source framework's (conformance/beyond.py), not PyTorch's.
+    mirrors: tuple[str, ...] = ()
 
     @property
     def arrays(self) -> tuple[Arr, ...]:
@@ -231,6 +235,25 @@ EXAMPLES: tuple[Example, ...] = (
     ),
 )
 
+# The losses PyTorch lacks (issue 10; docs/losses/beyond-torch.md).
+EXAMPLES += (
+    Example(
+        "sigmoid_focal_loss",
+        "SigmoidFocalLoss",
+        "beyond-torch.md",
+        (Arr("inputs", [1.5, -0.3, 0.8, -2.0]), Arr("targets", [1.0, 0.0, 0.0, 1.0])),
+        kwargs={"reduction": "sum"},
+        mirrors=("torchvision.ops.sigmoid_focal_loss", "optax.losses.sigmoid_focal_loss"),
+    ),
+    Example(
+        "softmax_focal_loss",
+        "SoftmaxFocalLoss",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [0, 2], "int")),
+        mirrors=("keras.losses.CategoricalFocalCrossentropy", "mindspore.nn.FocalLoss"),
+    ),
+)
+
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")
 
 # The loss guides (docs/losses/), by file, with their titles in the nav.
@@ -243,6 +266,7 @@ GUIDES = {
     "probabilistic.md": "Probabilistic losses",
     "embedding.md": "Embedding and ranking losses",
     "ctc.md": "CTC",
+    "beyond-torch.md": "Losses PyTorch lacks",
 }
 
 
@@ -354,6 +378,46 @@ def torch_value(ex: Example) -> float:
     return float(getattr(F, ex.function)(*tensors[:n], **kwargs, **ex.kwargs))
 
 
+def reference_value(ex: Example) -> float:
+    """The value the example's tabs must compute, in float64: torch.nn.functional's, or,
+    for a loss PyTorch lacks, its source framework's through the adapter of
+    conformance/beyond.py (the function the conformance suite compares with)."""
+    if not ex.mirrors:
+        return torch_value(ex)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conformance.backends import _jax
+    from conformance.beyond import BEYOND
+
+    jnp = _jax().numpy  # 64-bit JAX
+    arrays = [
+        jnp.asarray(a.data, dtype=jnp.float64 if a.kind == "float" else jnp.int64)
+        for a in ex.arrays
+    ]
+    n = len(ex.args)
+    kwargs = dict(zip((a.name for a in ex.array_kwargs), arrays[n:], strict=True))
+    reference = BEYOND[ex.function].reference
+    assert reference is not None
+    return float(reference(*arrays[:n], **kwargs, **ex.kwargs))
+
+
+def _source(ex: Example) -> str:
+    """What the example's value is computed with, for the page."""
+    if not ex.mirrors:
+        return f"`torch.nn.functional.{ex.function}` (PyTorch {TORCH_VERSION})"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conformance.beyond import BEYOND
+
+    return f"`{BEYOND[ex.function].source}` (through `conformance/beyond.py`'s adapter)"
+
+
+def _mirrors(ex: Example) -> str:
+    if not ex.mirrors:
+        return f"`torch.nn.functional.{ex.function}` and `torch.nn.{ex.cls}`"
+    return " and ".join(f"`{m}`" for m in ex.mirrors) + " (PyTorch has no such loss)"
+
+
 def _value(x: float) -> str:
     return f"{x:.6g}"
 
@@ -371,8 +435,8 @@ def page(ex: Example, value: float) -> str:
             NOTE,
             "",
             f"`arrayloss.{ex.function}` and its class `arrayloss.{ex.cls}`, mirroring "
-            f"`torch.nn.functional.{ex.function}` and `torch.nn.{ex.cls}`. The guide, with "
-            f"the options explained and the deviations from PyTorch if any: "
+            f"{_mirrors(ex)}. The guide, with "
+            f"the options explained and the deviations {'from PyTorch ' if not ex.mirrors else ''}if any: "
             f"[{GUIDES[ex.page]}](../losses/{ex.page}).",
             "",
             f"::: arrayloss.{ex.function}",
@@ -382,8 +446,8 @@ def page(ex: Example, value: float) -> str:
             "## Example on each backend",
             "",
             "The same data on each backend. Every tab computes "
-            f"`{_value(value)}`: the value of `torch.nn.functional.{ex.function}` "
-            f"(PyTorch {TORCH_VERSION}) on the same data in float64, to within the precision "
+            f"`{_value(value)}`: the value of {_source(ex)} "
+            "on the same data in float64, to within the precision "
             "of the tab's dtype (float32 for PyTorch and JAX by default, float64 for NumPy, "
             "CuPy and Dask). `tests/test_docs.py` runs every tab and checks this.",
             "",
@@ -395,7 +459,8 @@ def page(ex: Example, value: float) -> str:
 def index(examples: tuple[Example, ...]) -> str:
     rows = [
         f"| [`{ex.function}`]({ex.function}.md) | `{ex.cls}` | "
-        f"`torch.nn.functional.{ex.function}` | [{GUIDES[ex.page]}](../losses/{ex.page}) |"
+        f"{', '.join(f'`{m}`' for m in ex.mirrors) or f'`torch.nn.functional.{ex.function}`'} "
+        f"| [{GUIDES[ex.page]}](../losses/{ex.page}) |"
         for ex in sorted(examples, key=lambda e: e.function)
     ]
     return "\n".join(
@@ -406,7 +471,9 @@ def index(examples: tuple[Example, ...]) -> str:
             "",
             "One page per loss: the function and its `torch.nn`-style class, rendered from "
             "their docstrings (formula, shapes, every parameter, the PyTorch function they "
-            "mirror), then the same example on NumPy, PyTorch, JAX, CuPy and Dask. Every "
+            "mirror, or for the [losses PyTorch lacks](../losses/beyond-torch.md) the "
+            "framework they come from), then the same example on NumPy, PyTorch, JAX, CuPy "
+            "and Dask. Every "
             "function takes the arrays of one library and returns an array of that library, "
             "on the same device.",
             "",
@@ -447,7 +514,7 @@ def outputs() -> dict[Path, str]:
     """Every generated file and its content."""
     files = {REFERENCE / "index.md": index(EXAMPLES)}
     for ex in EXAMPLES:
-        files[REFERENCE / f"{ex.function}.md"] = page(ex, torch_value(ex))
+        files[REFERENCE / f"{ex.function}.md"] = page(ex, reference_value(ex))
     lines = MKDOCS.read_text(encoding="utf-8").split("\n")
     stripped = [line.strip() for line in lines]
     begin, end = stripped.index(NAV_BEGIN), stripped.index(NAV_END)

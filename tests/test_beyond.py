@@ -1,0 +1,435 @@
+"""The losses PyTorch lacks (issue 10) on every backend, against the framework each comes
+from: optax and Keras 3 directly (values, and gradients by ``jax.grad``), torchvision and
+MindSpore by their documented formulas and examples. Never against arrayloss itself."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from typing import Any
+
+import numpy as np
+import pytest
+
+import arrayloss
+from conformance.backends import Backend, backend_by_name
+from tests.helpers import REDUCTIONS, assert_matches, rounded
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+def _jnp() -> Any:
+    pytest.importorskip("jax")
+    backend_by_name("jax").namespace()  # 64-bit JAX
+    import jax.numpy as jnp
+
+    return jnp
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    # sum / size: the mean of no element is NaN (as PyTorch and arrayloss), silently.
+    with np.errstate(invalid="ignore"):
+        return np.asarray(loss.sum() if reduction == "sum" else loss.sum() / loss.size)
+
+
+def call(backend: Backend, name: str, *arrays: Any, dtype: str = "float64", **kwargs: Any) -> Any:
+    def to(a: Any) -> Any:
+        if not isinstance(a, np.ndarray):
+            return a
+        return backend.asarray(a, "int64" if a.dtype.kind in "iu" else dtype)
+
+    kwargs = {k: to(v) for k, v in kwargs.items()}
+    return backend.call(getattr(arrayloss, name), *(to(a) for a in arrays), **kwargs)
+
+
+# --- sigmoid_focal_loss: torchvision's formula, optax's function --------------------------
+
+
+def torchvision_sigmoid_focal(
+    inputs: np.ndarray, targets: np.ndarray, alpha: float, gamma: float, reduction: str
+) -> np.ndarray:
+    """torchvision.ops.sigmoid_focal_loss, transcribed from its documented source
+    (torchvision/ops/focal_loss.py; torchvision is not installable here), in float64."""
+    import torch
+    import torch.nn.functional as F
+
+    x, t = torch.tensor(inputs), torch.tensor(targets)
+    p = torch.sigmoid(x)
+    ce_loss = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        alpha_t = alpha * t + (1 - alpha) * (1 - t)
+        loss = alpha_t * loss
+    return _reduce(loss.numpy(), reduction)
+
+
+def optax_sigmoid_focal(
+    inputs: np.ndarray, targets: np.ndarray, alpha: float, gamma: float, reduction: str
+) -> np.ndarray:
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    loss = optax.losses.sigmoid_focal_loss(
+        jnp.asarray(inputs), jnp.asarray(targets), alpha=None if alpha < 0 else alpha, gamma=gamma
+    )
+    return _reduce(np.asarray(loss, dtype=np.float64), reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(), (7,), (4, 5), (2, 3, 4), (0, 3)], ids=str)
+def test_sigmoid_focal_matches_torchvision_formula(
+    backend: Backend, rng: np.random.Generator, reduction: str, shape: Any
+) -> None:
+    x = np.asarray(rng.normal(size=shape) * 3)
+    t = np.asarray(rng.integers(0, 2, size=shape), dtype=np.float64)
+    expected = torchvision_sigmoid_focal(x, t, 0.25, 2, reduction)
+    result = call(backend, "sigmoid_focal_loss", x, t, reduction=reduction)
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize(
+    ("alpha", "gamma"), [(-1.0, 2.0), (0.5, 0.0), (0.25, 1.0), (0.9, 3.5), (0.0, 0.5)]
+)
+def test_sigmoid_focal_matches_optax(
+    backend: Backend, rng: np.random.Generator, alpha: float, gamma: float
+) -> None:
+    x = rng.normal(size=(6, 5)) * 3
+    t = rng.uniform(size=(6, 5))  # soft labels, as optax allows
+    expected = optax_sigmoid_focal(x, t, alpha, gamma, "none")
+    result = call(backend, "sigmoid_focal_loss", x, t, alpha=alpha, gamma=gamma)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_sigmoid_focal_every_dtype_matches_optax(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, 5)) * 3, dtype)
+        t = rounded(rng.integers(0, 2, size=(6, 5)).astype(np.float64), dtype)
+        assert x is not None
+        assert t is not None
+        for reduction in REDUCTIONS:
+            # optax in float64 on the rounded values, rounded once to the dtype.
+            expected = rounded(optax_sigmoid_focal(x, t, 0.25, 2.0, reduction), dtype)
+            assert expected is not None
+            result = call(backend, "sigmoid_focal_loss", x, t, dtype=dtype, reduction=reduction)
+            assert_matches(backend, result, expected, dtype)
+
+
+def test_sigmoid_focal_saturated_logits_closed_form(backend: Backend) -> None:
+    # Closed form in float64, s = sigmoid(-x): x = 50, t = 0: (1 - p_t)^2 = (1 - s)^2,
+    # alpha_t = 0.75, ce = 50 + log1p(s'); x = 0, t = 1: 0.25 (1/2)^2 log 2.
+    x = np.array([50.0, 0.0])
+    t = np.array([0.0, 1.0])
+    s = 1.0 / (1.0 + math.exp(50.0))
+    expected = np.array(
+        [
+            0.75 * (1.0 - s) ** 2 * (50.0 + math.log1p(math.exp(-50.0))),
+            0.25 * 0.25 * math.log(2.0),
+        ]
+    )
+    assert_matches(backend, call(backend, "sigmoid_focal_loss", x, t), expected, "float64")
+
+
+def test_sigmoid_focal_keeps_small_losses_where_torchvision_cancels(backend: Backend) -> None:
+    # x = 20, t = 1 in float32: sigmoid(20) rounds to 1, so torchvision's 1 - p_t is 0 and
+    # its loss 0. Closed form (float64): 0.25 sigmoid(-20)^2 log1p(e^-20) ~ 2.2e-27, a
+    # normal float32; arrayloss's 1 - p_t = sigmoid(-20) keeps it.
+    s = 1.0 / (1.0 + math.exp(20.0))
+    expected = 0.25 * s**2 * math.log1p(math.exp(-20.0))
+    result = call(backend, "sigmoid_focal_loss", np.array([20.0]), np.array([1.0]), dtype="float32")
+    np.testing.assert_allclose(backend.to_numpy(result), [expected], rtol=1e-5)
+    assert torchvision_sigmoid_focal(np.float32([20.0]), np.float32([1.0]), 0.25, 2, "none")[0] == 0
+
+
+def test_sigmoid_focal_integer_targets_are_promoted(backend: Backend) -> None:
+    # Closed form: logit 0, so every p_t is 1/2.
+    result = call(backend, "sigmoid_focal_loss", np.zeros(2), np.array([1, 0]), reduction="sum")
+    assert_matches(backend, result, np.asarray(0.25 * math.log(2.0)), "float64")
+
+
+# --- softmax_focal_loss: Keras's function, MindSpore's documented example ------------------
+
+
+def keras_categorical_focal(
+    logits: np.ndarray, y_true: np.ndarray, alpha: float, gamma: float, axis: int
+) -> np.ndarray:
+    """keras.losses.categorical_focal_crossentropy(y_true, y_pred, from_logits=True)."""
+    keras = pytest.importorskip("keras")
+    jnp = _jnp()
+    loss = keras.losses.categorical_focal_crossentropy(
+        jnp.asarray(y_true), jnp.asarray(logits), alpha=alpha, gamma=gamma, from_logits=True,
+        axis=axis,
+    )  # fmt: skip
+    return np.asarray(loss, dtype=np.float64)
+
+
+def one_hot(t: np.ndarray, n_classes: int, axis: int) -> np.ndarray:
+    valid = (t >= 0) & (t < n_classes)
+    hot = np.eye(n_classes)[np.where(valid, t, 0)] * valid[..., None]
+    return np.moveaxis(hot, -1, axis)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4,), (6, 4), (2, 4, 3, 2)], ids=str)
+@pytest.mark.parametrize("with_weight", [False, True], ids=["plain", "weight"])
+def test_softmax_focal_with_indices_matches_keras(
+    backend: Backend, rng: np.random.Generator, reduction: str, shape: Any, with_weight: bool
+) -> None:
+    axis = 0 if len(shape) == 1 else 1
+    c = shape[axis]
+    x = rng.normal(size=shape) * 2
+    t = np.asarray(rng.integers(0, c, size=shape[:axis] + shape[axis + 1 :]))
+    if t.ndim:
+        t.flat[0] = -100  # ignored
+    w = rng.uniform(0.5, 2.0, size=c) if with_weight else None
+    y = one_hot(t, c, axis)
+    if w is not None:  # MindSpore's per-class weight on the one-hot target
+        y = y * w.reshape((-1,) + (1,) * (len(shape) - axis - 1))
+    per_sample = keras_categorical_focal(x, y, 0.25, 2.0, axis)
+    counted = (t != -100).sum()
+    if reduction == "mean":
+        expected = np.asarray(per_sample.sum() / counted)
+    else:
+        expected = _reduce(per_sample, reduction)
+    kwargs: dict[str, Any] = {"reduction": reduction}
+    if w is not None:
+        kwargs["weight"] = w
+    result = call(backend, "softmax_focal_loss", x, t, **kwargs)
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize(("alpha", "gamma"), [(1.0, 0.0), (0.5, 1.0), (0.25, 3.5)])
+def test_softmax_focal_with_probabilities_matches_keras(
+    backend: Backend, rng: np.random.Generator, alpha: float, gamma: float
+) -> None:
+    x = rng.normal(size=(5, 3, 2)) * 2
+    t = rng.uniform(size=(5, 3, 2))
+    expected = keras_categorical_focal(x, t, alpha, gamma, axis=1)
+    result = call(backend, "softmax_focal_loss", x, t, alpha=alpha, gamma=gamma, reduction="none")
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_softmax_focal_gamma_0_alpha_1_is_cross_entropy(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # Closed form: gamma = 0, alpha = 1 is the cross entropy, -log softmax at the target.
+    x = rng.normal(size=(5, 4))
+    t = rng.integers(0, 4, size=5)
+    logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    expected = np.asarray(-logp[np.arange(5), t].mean())
+    result = call(backend, "softmax_focal_loss", x, t, alpha=1.0, gamma=0.0)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_softmax_focal_mindspore_documented_example(backend: Backend) -> None:
+    # mindspore.nn.FocalLoss docs: weight [1, 2], gamma 2, reduction 'mean' on these
+    # logits and labels prints 0.12516622 (float32 output, 8 digits).
+    logits = np.array([[0.8, 1.4], [0.5, 0.9], [1.2, 0.9]])
+    labels = np.array([1, 1, 0])
+    result = call(
+        backend, "softmax_focal_loss", logits, labels, dtype="float32",
+        weight=np.array([1.0, 2.0]), alpha=1.0, gamma=2.0,
+    )  # fmt: skip
+    assert backend.dtype_name(result) == "float32"
+    # Within a few float32 ulps (MindSpore rounds its own float32 steps; exact: 0.1251662066).
+    np.testing.assert_allclose(backend.to_numpy(result), 0.12516622, rtol=4e-7)
+
+
+def test_softmax_focal_every_dtype_matches_keras(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, 3)) * 2, dtype)
+        assert x is not None
+        t = rng.integers(0, 3, size=6)
+        # Keras in float64 on the rounded logits, rounded once to the dtype.
+        expected = rounded(
+            np.asarray(keras_categorical_focal(x, one_hot(t, 3, 1), 0.25, 2.0, 1).mean()), dtype
+        )
+        assert expected is not None
+        result = call(backend, "softmax_focal_loss", x, t, dtype=dtype)
+        assert_matches(backend, result, expected, dtype)
+
+
+def test_softmax_focal_all_ignored_mean_is_nan(backend: Backend) -> None:
+    # The mean over no counted sample: 0 / 0.
+    result = call(backend, "softmax_focal_loss", np.zeros((2, 3)), np.array([-100, -100]))
+    assert np.isnan(backend.to_numpy(result))
+
+
+# --- gradients: jax.grad of optax's and Keras's functions ------------------------------------
+
+
+def _autodiff_grad(backend: Backend, name: str, x: np.ndarray, *rest: Any, **kwargs: Any) -> Any:
+    if backend.module == "torch":
+        xb = backend.asarray(x).requires_grad_()
+        others = [backend.asarray(a) for a in rest]
+        getattr(arrayloss, name)(xb, *others, **kwargs).sum().backward()
+        return backend.to_numpy(xb.grad)
+    import jax
+
+    grad = jax.grad(lambda a, *o: getattr(arrayloss, name)(a, *o, **kwargs).sum())
+    if backend.jit:
+        grad = jax.jit(grad)
+    return backend.to_numpy(grad(backend.asarray(x), *(backend.asarray(a) for a in rest)))
+
+
+def _autodiff_backends() -> list[Backend]:
+    from tests.test_gradients_and_transforms import AUTODIFF
+
+    return [p.values[0] for p in AUTODIFF if not p.values[0].skip_reason()]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("alpha", "gamma"), [(0.25, 2.0), (-1.0, 1.0), (0.5, 3.5)])
+def test_sigmoid_focal_gradient_equals_jax_grad_of_optax(
+    rng: np.random.Generator, alpha: float, gamma: float
+) -> None:
+    optax = pytest.importorskip("optax")
+    import jax
+
+    jnp = _jnp()
+    x = rng.normal(size=(4, 3)) * 3
+    t = rng.integers(0, 2, size=(4, 3)).astype(np.float64)
+
+    def reference(a: Any) -> Any:
+        return jnp.mean(
+            optax.losses.sigmoid_focal_loss(
+                a, jnp.asarray(t), alpha=None if alpha < 0 else alpha, gamma=gamma
+            )
+        )
+
+    expected = np.asarray(jax.grad(reference)(jnp.asarray(x)))
+    for backend in _autodiff_backends():
+        got = _autodiff_grad(
+            backend, "sigmoid_focal_loss", x, t, alpha=alpha, gamma=gamma, reduction="mean"
+        )
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14, err_msg=backend.name)
+
+
+def test_softmax_focal_gradient_equals_jax_grad_of_keras(rng: np.random.Generator) -> None:
+    keras = pytest.importorskip("keras")
+    import jax
+
+    jnp = _jnp()
+    x = rng.normal(size=(5, 4)) * 2
+    t = rng.integers(0, 4, size=5)
+    y = jnp.asarray(one_hot(t, 4, 1))
+
+    def reference(a: Any) -> Any:
+        loss = keras.losses.categorical_focal_crossentropy(y, a, from_logits=True)
+        return jnp.sum(loss)
+
+    expected = np.asarray(jax.grad(reference)(jnp.asarray(x)))
+    for backend in _autodiff_backends():
+        got = _autodiff_grad(backend, "softmax_focal_loss", x, t, reduction="sum")
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14, err_msg=backend.name)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def test_focal_errors(backend: Backend) -> None:
+    with pytest.raises(
+        ValueError, match=r"`targets` must have the shape of `inputs` \(4,\); got \(2,\)"
+    ):
+        call(backend, "sigmoid_focal_loss", np.zeros(4), np.ones(2))
+    with pytest.raises(ValueError, match=r"`gamma` must be a float >= 0; got -1.0"):
+        call(backend, "sigmoid_focal_loss", np.zeros(4), np.ones(4), gamma=-1.0)
+    with pytest.raises(ValueError, match="`reduction` must be one of 'none', 'mean', 'sum'"):
+        call(backend, "softmax_focal_loss", np.zeros((2, 3)), np.array([0, 1]), reduction="avg")
+    with pytest.raises(TypeError, match="`alpha` must be a float; got str"):
+        call(backend, "softmax_focal_loss", np.zeros((2, 3)), np.array([0, 1]), alpha="0.25")
+    with pytest.raises(ValueError, match=r"`target` of class indices must have shape \(2,\)"):
+        call(backend, "softmax_focal_loss", np.zeros((2, 3)), np.array([0, 1, 2]))
+    if not (backend.jit or backend.lazy):  # value checks: eager arrays only
+        with pytest.raises(IndexError, match=r"class index 3, outside \[0, 3\)"):
+            call(backend, "softmax_focal_loss", np.zeros((2, 3)), np.array([0, 3]))
+
+
+# --- the classes and the signatures --------------------------------------------------------
+
+#: The source framework's signature of each function (torchvision is not installed here:
+#: its documented signature, torchvision.ops.sigmoid_focal_loss).
+SOURCE_SIGNATURES = {
+    "sigmoid_focal_loss": "(inputs, targets, alpha=0.25, gamma=2, reduction='none')",
+}
+
+
+def test_sigmoid_focal_signature_is_torchvisions() -> None:
+    params = inspect.signature(arrayloss.sigmoid_focal_loss).parameters.values()
+    ours = ", ".join(p.name + ("" if p.default is p.empty else f"={p.default!r}") for p in params)
+    assert f"({ours})" == SOURCE_SIGNATURES["sigmoid_focal_loss"]
+
+
+def test_softmax_focal_defaults_are_keras() -> None:
+    keras = pytest.importorskip("keras")
+    theirs = inspect.signature(keras.losses.CategoricalFocalCrossentropy.__init__).parameters
+    ours = inspect.signature(arrayloss.softmax_focal_loss).parameters
+    for name in ("alpha", "gamma"):
+        assert ours[name].default == theirs[name].default
+
+
+@pytest.mark.parametrize(
+    ("cls", "fn", "kwargs"),
+    [
+        ("SigmoidFocalLoss", "sigmoid_focal_loss", {"alpha": 0.5, "gamma": 1.0}),
+        ("SoftmaxFocalLoss", "softmax_focal_loss", {"alpha": 1.0, "ignore_index": 2}),
+    ],
+)
+def test_class_equals_torchvision_or_keras(
+    backend: Backend, rng: np.random.Generator, cls: str, fn: str, kwargs: dict[str, Any]
+) -> None:
+    x = rng.normal(size=(5, 3))
+    if fn == "sigmoid_focal_loss":
+        t = rng.integers(0, 2, size=(5, 3)).astype(np.float64)
+        expected = torchvision_sigmoid_focal(x, t, 0.5, 1.0, "sum")
+    else:
+        t = np.array([0, 2, 1, 2, 0])
+        per_sample = keras_categorical_focal(x, one_hot(np.where(t == 2, -1, t), 3, 1), 1.0, 2.0, 1)
+        expected = np.asarray(per_sample.sum())
+    loss = getattr(arrayloss, cls)(**kwargs, reduction="sum")
+    result = backend.call(loss, backend.asarray(x), backend.asarray(t))
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_class_repr_and_errors() -> None:
+    assert repr(arrayloss.SigmoidFocalLoss()) == (
+        "SigmoidFocalLoss(alpha=0.25, gamma=2, reduction='none')"
+    )
+    loss = arrayloss.SoftmaxFocalLoss(weight=np.ones(3), ignore_index=0)
+    assert repr(loss) == (
+        "SoftmaxFocalLoss(alpha=0.25, gamma=2.0, reduction='mean', "
+        "weight=<ndarray of shape (3,)>, ignore_index=0)"
+    )
+    with pytest.raises(TypeError, match=r"SigmoidFocalLoss\(\) got an array for `alpha`"):
+        arrayloss.SigmoidFocalLoss(np.zeros(3))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="`gamma` must be a float >= 0"):
+        arrayloss.SoftmaxFocalLoss(gamma=-2.0)
+    with pytest.raises(ValueError, match="`reduction` must be one of"):
+        arrayloss.SoftmaxFocalLoss(reduction="batchmean")
+
+
+# --- conformance: the runner catches a wrong loss ------------------------------------------
+
+
+def test_conformance_against_the_source_framework_can_fail() -> None:
+    pytest.importorskip("optax")
+    from conformance.runner import run
+
+    def off_by_a_little(inputs: Any, targets: Any, **kwargs: Any) -> Any:
+        return np.asarray(arrayloss.sigmoid_focal_loss(inputs, targets, **kwargs) * (1 + 1e-6))
+
+    kwargs: dict[str, Any] = {
+        "losses": ["sigmoid_focal_loss"],
+        "backends": ["numpy"],
+        "dtypes": ["float64"],
+        "cases": ["sigmoid_focal_loss/(4,3)-sum-binary"],
+    }
+    assert run(**kwargs).ok
+    failed = run(**kwargs, function=off_by_a_little)
+    assert not failed.ok
+    assert "out of tolerance" in (failed.failures[0].message or "")
