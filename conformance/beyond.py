@@ -166,6 +166,154 @@ def _softmax_focal_cases() -> Iterator[Case]:
         yield _case(loss, name, args, reduction="sum", alpha=alpha, gamma=gamma)
 
 
+# --- dice_loss, tversky_loss: keras.losses.dice, keras.losses.tversky ---------------------
+
+
+def _keras() -> Any:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    return keras
+
+
+def _keras_axis(input: Any, batch: bool) -> tuple[int, ...]:
+    # Keras's axis: the axes summed over (every axis but the batch axis, or all).
+    return tuple(range(0 if batch else 1, input.ndim))
+
+
+def keras_dice(
+    input: Any,
+    target: Any,
+    smooth_nr: float = 0.0,
+    smooth_dr: float = 1e-7,
+    squared: bool = False,
+    batch: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """keras.losses.dice(y_true, y_pred, axis): its constants are arrayloss's defaults
+    (the cases use no others)."""
+    assert (smooth_nr, smooth_dr, squared) == (0.0, 1e-7, False), "Keras has no such option"
+    loss = _keras().losses.dice(target, input, axis=_keras_axis(input, batch))
+    return _reduce(loss, reduction)
+
+
+def keras_tversky(
+    input: Any,
+    target: Any,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    smooth_nr: float = 0.0,
+    smooth_dr: float = 1e-7,
+    batch: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """keras.losses.tversky(y_true, y_pred, alpha, beta, axis) with alpha and beta
+    exchanged: Keras's alpha weighs the false negatives, arrayloss's (optax's) the false
+    positives."""
+    assert (smooth_nr, smooth_dr) == (0.0, 1e-7), "Keras has no such option"
+    loss = _keras().losses.tversky(
+        target, input, alpha=beta, beta=alpha, axis=_keras_axis(input, batch)
+    )
+    return _reduce(loss, reduction)
+
+
+BINARY_OVERLAP_SHAPES: tuple[Shape, ...] = ((5,), (4, 3), (2, 3, 4), (3, 2, 2, 2))
+
+
+def _dice_cases() -> Iterator[Case]:
+    loss = "dice_loss"
+    for shape in BINARY_OVERLAP_SHAPES:
+        for reduction in REDUCTIONS:
+            for target in ("binary", "soft"):
+                args = {"input": Arg("probabilities", shape), "target": Arg(target, shape)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction)
+        args = {"input": Arg("probabilities", shape), "target": Arg("binary", shape)}
+        yield _case(loss, f"{_shape_str(shape)}-none-batch", args, reduction="none", batch=True)
+
+
+def _tversky_cases() -> Iterator[Case]:
+    loss = "tversky_loss"
+    for shape in BINARY_OVERLAP_SHAPES:
+        for reduction in REDUCTIONS:
+            for target in ("binary", "soft"):
+                args = {"input": Arg("probabilities", shape), "target": Arg(target, shape)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction, alpha=0.3, beta=0.7)
+    for alpha, beta in ((0.5, 0.5), (1.0, 0.0), (0.0, 1.0), (0.7, 0.3)):
+        args = {"input": Arg("probabilities", (4, 6)), "target": Arg("binary", (4, 6))}
+        name = f"(4,6)-none-alpha_{alpha:g}-beta_{beta:g}"
+        yield _case(loss, name, args, reduction="none", alpha=alpha, beta=beta)
+    args = {"input": Arg("probabilities", (4, 6)), "target": Arg("binary", (4, 6))}
+    yield _case(loss, "(4,6)-sum-batch", args, reduction="sum", batch=True)
+
+
+# --- multiclass_dice_loss: optax.losses.dice_loss -------------------------------------------
+
+
+def optax_dice(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int | None = None,
+    softmax: bool = True,
+    smooth_nr: float = 0.0,
+    smooth_dr: float = 1e-7,
+    squared: bool = False,
+    batch: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """optax.losses.dice_loss(predictions, targets, class_weights, smooth, apply_softmax,
+    ignore_background, axis) with the classes moved last, class indices one-hot, and
+    optax's smooth s as smooth_nr = smooth_dr = 2 s (it smooths (I + s) / (P/2 + T/2 + s))."""
+    import optax
+
+    assert smooth_nr == smooth_dr, "optax smooths numerator and denominator alike"
+    assert not squared, "optax has no squared denominator"
+    assert ignore_index in (None, 0), "optax ignores only the background class 0"
+    jnp = _jnp()
+    n_classes = input.shape[1]
+    if "int" in str(target.dtype):
+        target = jnp.moveaxis(jnp.eye(n_classes, dtype=input.dtype)[target], -1, 1)
+    predictions, targets = jnp.moveaxis(input, 1, -1), jnp.moveaxis(target, 1, -1)
+    axis = tuple(range(0 if batch else 1, input.ndim - 1))
+    loss = optax.losses.dice_loss(
+        predictions,
+        targets,
+        class_weights=weight,
+        smooth=smooth_nr / 2,
+        apply_softmax=softmax,
+        ignore_background=ignore_index == 0,
+        axis=axis,
+    )
+    return _reduce(loss, reduction)
+
+
+def _multiclass_dice_cases() -> Iterator[Case]:
+    loss = "multiclass_dice_loss"
+    c = N_FOCAL_CLASSES
+    for shape in ((5, c), (4, c, 6), (2, c, 3, 4)):
+        index_shape = (shape[0], *shape[2:])
+        for reduction in REDUCTIONS:
+            for target in ("class_index", "soft"):
+                t_shape = shape if target == "soft" else index_shape
+                args = {"input": Arg("logits", shape, 2.0), "target": Arg(target, t_shape, c)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction, smooth_nr=2.0, smooth_dr=2.0)
+        args = {
+            "input": Arg("logits", shape, 2.0),
+            "target": Arg("class_index", index_shape, c),
+            "weight": Arg("positive", (c,)),
+        }
+        name = f"{_shape_str(shape)}-none-weight-ignore_0"
+        yield _case(
+            loss, name, args, reduction="none", ignore_index=0, smooth_nr=1.0, smooth_dr=1.0
+        )
+        args = {"input": Arg("logits", shape, 2.0), "target": Arg("class_index", index_shape, c)}
+        name = f"{_shape_str(shape)}-sum-batch"
+        yield _case(loss, name, args, reduction="sum", batch=True, smooth_nr=0.2, smooth_dr=0.2)
+
+
 #: The losses PyTorch lacks, by name, each with its source framework as reference.
 BEYOND: dict[str, LossInfo] = {
     info.name: info
@@ -182,6 +330,19 @@ BEYOND: dict[str, LossInfo] = {
             _softmax_focal_cases,
             reference=keras_categorical_focal,
             source="keras.losses.categorical_focal_crossentropy",
+        ),
+        LossInfo("dice_loss", _dice_cases, reference=keras_dice, source="keras.losses.dice"),
+        LossInfo(
+            "tversky_loss",
+            _tversky_cases,
+            reference=keras_tversky,
+            source="keras.losses.tversky (alpha and beta exchanged)",
+        ),
+        LossInfo(
+            "multiclass_dice_loss",
+            _multiclass_dice_cases,
+            reference=optax_dice,
+            source="optax.losses.dice_loss",
         ),
     )
 }

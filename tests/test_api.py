@@ -52,10 +52,16 @@ CLASSES = {
 BEYOND_FUNCTIONS = {
     "sigmoid_focal_loss": "torchvision.ops.sigmoid_focal_loss",
     "softmax_focal_loss": "keras.losses.CategoricalFocalCrossentropy",
+    "dice_loss": "keras.losses.Dice",
+    "tversky_loss": "keras.losses.Tversky",
+    "multiclass_dice_loss": "mindspore.nn.MultiClassDiceLoss",
 }
 BEYOND_CLASSES = {
     "SigmoidFocalLoss": "sigmoid_focal_loss",
     "SoftmaxFocalLoss": "softmax_focal_loss",
+    "DiceLoss": "dice_loss",
+    "TverskyLoss": "tversky_loss",
+    "MultiClassDiceLoss": "multiclass_dice_loss",
 }
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
 INDEX_CLASSES = {

@@ -433,3 +433,243 @@ def test_conformance_against_the_source_framework_can_fail() -> None:
     failed = run(**kwargs, function=off_by_a_little)
     assert not failed.ok
     assert "out of tolerance" in (failed.failures[0].message or "")
+
+
+# --- dice_loss, tversky_loss, multiclass_dice_loss -----------------------------------------
+
+
+def keras_fn(name: str, y_true: np.ndarray, y_pred: np.ndarray, **kwargs: Any) -> np.ndarray:
+    keras = pytest.importorskip("keras")
+    jnp = _jnp()
+    out = getattr(keras.losses, name)(jnp.asarray(y_true), jnp.asarray(y_pred), **kwargs)
+    return np.asarray(out, dtype=np.float64)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(5,), (4, 3), (2, 3, 4)], ids=str)
+def test_dice_matches_keras(
+    backend: Backend, rng: np.random.Generator, reduction: str, shape: Any
+) -> None:
+    x = rng.uniform(size=shape)
+    t = rng.integers(0, 2, size=shape).astype(np.float64)
+    # keras.losses.dice with axis = every axis but the batch axis: one value per sample.
+    expected = _reduce(keras_fn("dice", t, x, axis=tuple(range(1, len(shape)))), reduction)
+    assert_matches(
+        backend, call(backend, "dice_loss", x, t, reduction=reduction), expected, "float64"
+    )
+
+
+def test_dice_keras_documented_example(backend: Backend) -> None:
+    # keras.losses.dice's docstring: [0.5, 0.75757575] with axis=(1, 2, 3); 0.6164384
+    # with axis=None (one ratio over the batch).
+    y_true = np.array([[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]])
+    y_pred = np.array([[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]])
+    per_sample = call(backend, "dice_loss", y_pred, y_true, dtype="float32", reduction="none")
+    np.testing.assert_allclose(backend.to_numpy(per_sample), [0.5, 0.75757575], rtol=1e-6)
+    whole = call(backend, "dice_loss", y_pred, y_true, dtype="float32", batch=True)
+    np.testing.assert_allclose(backend.to_numpy(whole), 0.6164384, rtol=1e-6)
+
+
+def test_dice_mindspore_documented_example(backend: Backend) -> None:
+    # mindspore.nn.DiceLoss(smooth=1e-5) docs: 0.38596618 (float32): squares in the
+    # denominator, the smoothing there only, one ratio over everything.
+    logits = np.array([[0.2, 0.5], [0.3, 0.1], [0.9, 0.6]])
+    labels = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    result = call(
+        backend, "dice_loss", logits, labels, dtype="float32", squared=True, batch=True,
+        smooth_dr=1e-5,
+    )  # fmt: skip
+    np.testing.assert_allclose(backend.to_numpy(result), 0.38596618, rtol=4e-7)
+
+
+def test_dice_smoothing_is_optax_with_twice_its_smooth(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # optax.losses.binary_dice_loss(logits, labels, smooth=s) (sigmoid applied) is
+    # (I + s) / (P/2 + T/2 + s): smooth_nr = smooth_dr = 2 s here, on sigmoid(logits).
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    logits = rng.normal(size=(4, 6))
+    t = rng.integers(0, 2, size=(4, 6)).astype(np.float64)
+    expected = np.asarray(
+        optax.losses.binary_dice_loss(jnp.asarray(logits), jnp.asarray(t), smooth=0.75),
+        dtype=np.float64,
+    )
+    p = 1 / (1 + np.exp(-logits))
+    result = call(backend, "dice_loss", p, t, smooth_nr=1.5, smooth_dr=1.5, reduction="none")
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize(("alpha", "beta"), [(0.3, 0.7), (1.0, 0.0), (0.5, 0.5)])
+def test_tversky_matches_keras_with_alpha_and_beta_exchanged(
+    backend: Backend, rng: np.random.Generator, alpha: float, beta: float
+) -> None:
+    x = rng.uniform(size=(4, 3, 2))
+    t = rng.integers(0, 2, size=(4, 3, 2)).astype(np.float64)
+    # Keras's alpha weighs the false negatives, arrayloss's (optax's) the false positives.
+    expected = keras_fn("tversky", t, x, alpha=beta, beta=alpha, axis=(1, 2))
+    result = call(backend, "tversky_loss", x, t, alpha=alpha, beta=beta, reduction="none")
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_tversky_matches_optax_per_class(backend: Backend, rng: np.random.Generator) -> None:
+    # optax.losses.dice_loss(alpha, beta, smooth, reduction='none') per class (classes
+    # last, softmax applied): Tversky of each class's probabilities.
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    x = rng.normal(size=(4, 5, 3))
+    labels = rng.integers(0, 3, size=(4, 5))
+    expected = np.asarray(
+        optax.losses.dice_loss(
+            jnp.asarray(x), jnp.asarray(np.eye(3)[labels]), smooth=0.5, alpha=0.3, beta=0.7,
+            reduction="none",
+        ),
+        dtype=np.float64,
+    )  # fmt: skip
+    p = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
+    for c in range(3):
+        result = call(
+            backend, "tversky_loss", p[..., c], (labels == c).astype(np.float64), alpha=0.3,
+            beta=0.7, smooth_nr=0.5, smooth_dr=0.5, reduction="none",
+        )  # fmt: skip
+        assert_matches(backend, result, expected[:, c], "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (2, 3, 3, 4)], ids=str)
+@pytest.mark.parametrize("options", ["plain", "weight-ignore_0", "batch"])
+def test_multiclass_dice_matches_optax(
+    backend: Backend, rng: np.random.Generator, reduction: str, shape: Any, options: str
+) -> None:
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    x = rng.normal(size=shape) * 2
+    labels = rng.integers(0, 3, size=(shape[0], *shape[2:]))
+    w = rng.uniform(0.5, 2.0, size=3)
+    ours: dict[str, Any] = {"smooth_nr": 1.0, "smooth_dr": 1.0}  # optax's smooth 0.5
+    theirs: dict[str, Any] = {"smooth": 0.5}
+    if options == "weight-ignore_0":
+        ours.update(weight=w, ignore_index=0)
+        theirs.update(class_weights=jnp.asarray(w), ignore_background=True)
+    if options == "batch":
+        ours.update(batch=True)
+        theirs.update(axis=tuple(range(len(shape) - 1)))
+    per_sample = optax.losses.dice_loss(
+        jnp.moveaxis(jnp.asarray(x), 1, -1), jnp.asarray(np.eye(3)[labels]), **theirs
+    )
+    expected = _reduce(np.asarray(per_sample, dtype=np.float64), reduction)
+    result = call(backend, "multiclass_dice_loss", x, labels, reduction=reduction, **ours)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_multiclass_dice_mindspore_documented_example(backend: Backend) -> None:
+    # mindspore.nn.MultiClassDiceLoss(weights=None, ignore_indiex=None,
+    # activation="softmax") docs: 0.54958105 (float32). Its labels are one-hot.
+    logits = np.array([[0.2, 0.5, 0.7], [0.3, 0.1, 0.5], [0.9, 0.6, 0.3]])
+    labels = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    result = call(
+        backend, "multiclass_dice_loss", logits, labels, dtype="float32", squared=True,
+        batch=True, smooth_dr=1e-5,
+    )  # fmt: skip
+    np.testing.assert_allclose(backend.to_numpy(result), 0.54958105, rtol=4e-7)
+
+
+def test_overlap_sums_accumulate_in_float32_for_half_inputs(backend: Backend) -> None:
+    # 2 x 40,000 ones: the sums (80,000 per sample with the target's) overflow float16
+    # (max 65,504). Closed form: 1 - 2 n / (2 n + 1e-7) = 0 (float32 accumulation);
+    # accumulated in float16 it would be 1 - inf / inf = NaN.
+    for dtype in (d for d in backend.dtypes if d in ("float16", "bfloat16")):
+        ones = np.ones((2, 40_000))
+        for name in ("dice_loss", "tversky_loss"):
+            result = call(backend, name, ones, ones, dtype=dtype, reduction="none")
+            assert backend.dtype_name(result) == dtype
+            np.testing.assert_array_equal(backend.to_numpy(result), [0.0, 0.0])
+
+
+def test_overlap_gradients_equal_jax_grad_of_keras_and_optax(rng: np.random.Generator) -> None:
+    keras = pytest.importorskip("keras")
+    optax = pytest.importorskip("optax")
+    import jax
+
+    jnp = _jnp()
+    x = rng.uniform(size=(3, 5))
+    t = jnp.asarray(rng.integers(0, 2, size=(3, 5)).astype(np.float64))
+    logits = rng.normal(size=(3, 4, 5))
+    labels = rng.integers(0, 4, size=(3, 5))
+    hot = jnp.asarray(np.eye(4)[labels])
+    references = {
+        "dice_loss": lambda a: jnp.mean(keras.losses.dice(t, a, axis=(1,))),
+        "tversky_loss": lambda a: jnp.mean(keras.losses.tversky(t, a, 0.7, 0.3, axis=(1,))),
+        "multiclass_dice_loss": lambda a: jnp.mean(
+            optax.losses.dice_loss(jnp.moveaxis(a, 1, -1), hot, smooth=0.5)
+        ),
+    }
+    args: dict[str, tuple[Any, ...]] = {
+        "dice_loss": (x, np.asarray(t)),
+        "tversky_loss": (x, np.asarray(t)),
+        "multiclass_dice_loss": (logits, labels),
+    }
+    kwargs: dict[str, dict[str, Any]] = {
+        "dice_loss": {},
+        "tversky_loss": {"alpha": 0.3, "beta": 0.7},
+        "multiclass_dice_loss": {"smooth_nr": 1.0, "smooth_dr": 1.0},
+    }
+    for name, reference in references.items():
+        first, *rest = args[name]
+        expected = np.asarray(jax.grad(reference)(jnp.asarray(first)))
+        for backend in _autodiff_backends():
+            got = _autodiff_grad(backend, name, first, *rest, **kwargs[name])
+            np.testing.assert_allclose(
+                got, expected, rtol=1e-10, atol=1e-14, err_msg=f"{name} {backend.name}"
+            )
+
+
+def test_overlap_errors(backend: Backend) -> None:
+    with pytest.raises(
+        ValueError, match=r"`target` must have the shape of `input` \(2, 3\); got \(3,\)"
+    ):
+        call(backend, "dice_loss", np.zeros((2, 3)), np.ones(3))
+    with pytest.raises(ValueError, match="`input` of tversky_loss must have shape"):
+        call(backend, "tversky_loss", np.zeros(()), np.ones(()))
+    with pytest.raises(TypeError, match="`squared` must be a bool; got int"):
+        call(backend, "dice_loss", np.zeros((2, 3)), np.ones((2, 3)), squared=1)
+    with pytest.raises(ValueError, match=r"class indices of shape \(2, 4\) \(integer\)"):
+        call(backend, "multiclass_dice_loss", np.zeros((2, 3, 4)), np.zeros((2, 5), dtype=int))
+    if not (backend.jit or backend.lazy):
+        with pytest.raises(IndexError, match=r"class index 3, outside \[0, 3\)"):
+            call(backend, "multiclass_dice_loss", np.zeros((2, 3)), np.array([0, 3]))
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [
+        ("DiceLoss", {"squared": True, "smooth_dr": 1e-5}),
+        ("TverskyLoss", {"alpha": 0.3, "beta": 0.7}),
+        ("MultiClassDiceLoss", {"ignore_index": 0, "smooth_nr": 1.0, "smooth_dr": 1.0}),
+    ],
+)
+def test_overlap_classes_equal_the_frameworks(
+    backend: Backend, rng: np.random.Generator, cls: str, kwargs: dict[str, Any]
+) -> None:
+    if cls == "MultiClassDiceLoss":
+        optax = pytest.importorskip("optax")
+        jnp = _jnp()
+        x = rng.normal(size=(4, 3, 5))
+        t = rng.integers(0, 3, size=(4, 5))
+        expected = np.asarray(
+            optax.losses.dice_loss(
+                jnp.moveaxis(jnp.asarray(x), 1, -1), jnp.asarray(np.eye(3)[t]), smooth=0.5,
+                ignore_background=True,
+            ),
+            dtype=np.float64,
+        ).sum()  # fmt: skip
+    else:
+        x = rng.uniform(size=(4, 5))
+        t = rng.integers(0, 2, size=(4, 5)).astype(np.float64)
+        if cls == "DiceLoss":  # MindSpore's DiceLoss formula, per sample
+            expected = np.sum(1 - 2 * (x * t).sum(1) / ((x * x).sum(1) + (t * t).sum(1) + 1e-5))
+        else:
+            expected = keras_fn("tversky", t, x, alpha=0.7, beta=0.3, axis=(1,)).sum()
+    loss = getattr(arrayloss, cls)(**kwargs, reduction="sum")
+    result = backend.call(loss, backend.asarray(x), backend.asarray(t))
+    assert_matches(backend, result, np.asarray(expected), "float64")

@@ -252,6 +252,35 @@ EXAMPLES += (
         (Arr("input", X2), Arr("target", [0, 2], "int")),
         mirrors=("keras.losses.CategoricalFocalCrossentropy", "mindspore.nn.FocalLoss"),
     ),
+    Example(
+        "dice_loss",
+        "DiceLoss",
+        "beyond-torch.md",
+        (
+            Arr("input", [[0.9, 0.2, 0.6], [0.1, 0.7, 0.4]]),
+            Arr("target", [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]),
+        ),
+        mirrors=("keras.losses.Dice", "mindspore.nn.DiceLoss", "optax.losses.binary_dice_loss"),
+    ),
+    Example(
+        "tversky_loss",
+        "TverskyLoss",
+        "beyond-torch.md",
+        (
+            Arr("input", [[0.9, 0.2, 0.6], [0.1, 0.7, 0.4]]),
+            Arr("target", [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]),
+        ),
+        kwargs={"alpha": 0.3, "beta": 0.7},
+        mirrors=("keras.losses.Tversky", "optax.losses.dice_loss"),
+    ),
+    Example(
+        "multiclass_dice_loss",
+        "MultiClassDiceLoss",
+        "beyond-torch.md",
+        (Arr("input", [[[2.0, 0.1], [0.5, 1.2], [-1.0, 0.3]]]), Arr("target", [[0, 1]], "int")),
+        kwargs={"smooth_nr": 1.0, "smooth_dr": 1.0},
+        mirrors=("mindspore.nn.MultiClassDiceLoss", "optax.losses.dice_loss"),
+    ),
 )
 
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")

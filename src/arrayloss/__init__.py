@@ -46,7 +46,14 @@ from ._modules import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
-from ._modules_beyond import SigmoidFocalLoss, SoftmaxFocalLoss
+from ._modules_beyond import (
+    DiceLoss,
+    MultiClassDiceLoss,
+    SigmoidFocalLoss,
+    SoftmaxFocalLoss,
+    TverskyLoss,
+)
+from ._overlap import dice_loss, multiclass_dice_loss, tversky_loss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss
 from ._regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
@@ -61,6 +68,7 @@ __all__ = [
     "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "DiceLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "HuberLoss",
@@ -68,6 +76,7 @@ __all__ = [
     "L1Loss",
     "MSELoss",
     "MarginRankingLoss",
+    "MultiClassDiceLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
@@ -79,12 +88,14 @@ __all__ = [
     "SoftmaxFocalLoss",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "TverskyLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cosine_embedding_loss",
     "cross_entropy",
     "ctc_loss",
+    "dice_loss",
     "gaussian_nll_loss",
     "hinge_embedding_loss",
     "huber_loss",
@@ -93,6 +104,7 @@ __all__ = [
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
+    "multiclass_dice_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
@@ -103,4 +115,5 @@ __all__ = [
     "softmax_focal_loss",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "tversky_loss",
 ]
