@@ -16,6 +16,7 @@ The libraries are imported when a reference first runs (Keras 3 with its JAX bac
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -314,6 +315,128 @@ def _multiclass_dice_cases() -> Iterator[Case]:
         yield _case(loss, name, args, reduction="sum", batch=True, smooth_nr=0.2, smooth_dr=0.2)
 
 
+# --- the Keras pointwise losses; poly1_cross_entropy: optax.losses.poly_loss_cross_entropy --
+
+
+def _keras_pointwise(name: str) -> Any:
+    """keras.losses.<name>(y_true, y_pred) on a trailing axis of 1: Keras's mean over the
+    last axis is then the elementwise loss, which arrayloss reduces (the reduction here)."""
+
+    def reference(input: Any, target: Any, reduction: str = "mean") -> Any:
+        fn = getattr(_keras().losses, name)
+        return _reduce(fn(target[..., None], input[..., None]), reduction)
+
+    reference.__name__ = f"keras_{name}"
+    return reference
+
+
+def optax_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """optax.losses.hinge_loss(predictor_outputs, targets) (targets -1 or 1); Keras's
+    convention, which arrayloss follows, takes 0/1 labels as -1/1 when every label is 0
+    or 1: the adapter maps them so. (keras.losses.hinge itself averages in float32.)"""
+    import optax
+
+    jnp = _jnp()
+    binary = jnp.all((target == 0) | (target == 1))
+    labels = jnp.where(binary, 2 * target - 1, target)
+    return _reduce(optax.losses.hinge_loss(input, labels), reduction)
+
+
+def optax_log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """optax.losses.log_cosh(predictions, targets), elementwise."""
+    import optax
+
+    return _reduce(optax.losses.log_cosh(input, target), reduction)
+
+
+def keras_categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """keras.losses.categorical_hinge(y_true, y_pred) with the classes moved last."""
+    jnp = _jnp()
+    axis = 0 if input.ndim == 1 else 1
+    loss = _keras().losses.categorical_hinge(
+        jnp.moveaxis(target, axis, -1), jnp.moveaxis(input, axis, -1)
+    )
+    return _reduce(loss, reduction)
+
+
+def optax_poly1(
+    input: Any, target: Any, epsilon: float = 2.0, ignore_index: int = -100, reduction: str = "mean"
+) -> Any:
+    """poly_loss_cross_entropy(logits, labels, epsilon, axis=class axis): class indices
+    one-hot (an ignored one a row of zeros, a loss of 0 there); 'mean' over the samples
+    not ignored."""
+    import optax
+
+    jnp = _jnp()
+    axis = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[axis]
+    counted = None
+    if "int" in str(target.dtype):
+        counted = (target >= 0) & (target < n_classes) & (target != ignore_index)
+        hot = jnp.eye(n_classes, dtype=input.dtype)[jnp.where(counted, target, 0)]
+        target = jnp.moveaxis(hot, -1, axis) * jnp.expand_dims(counted, axis).astype(input.dtype)
+    loss = optax.losses.poly_loss_cross_entropy(input, target, epsilon=epsilon, axis=axis)
+    if reduction == "mean" and counted is not None:
+        return jnp.sum(loss) / jnp.sum(counted.astype(loss.dtype))
+    return _reduce(loss, reduction)
+
+
+POINTWISE_SHAPES: tuple[Shape, ...] = ((), (5,), (4, 3), (2, 3, 4), (3, 1, 5), (6,), (0, 3))
+#: The pointwise losses: (input kind, scale, target kind), and the source's name.
+POINTWISE: dict[str, tuple[str, float, str]] = {
+    "hinge": ("logits", 2.0, "signs"),
+    "squared_hinge": ("logits", 2.0, "signs"),
+    "log_cosh": ("logits", 3.0, "logits"),
+    "mean_absolute_percentage_error": ("logits", 2.0, "logits"),
+    "mean_squared_logarithmic_error": ("rates", 3.0, "rates"),
+}
+
+
+def _pointwise_cases(loss: str) -> Iterator[Case]:
+    x_kind, scale, t_kind = POINTWISE[loss]
+    for shape in POINTWISE_SHAPES:
+        for reduction in REDUCTIONS:
+            args = {"input": Arg(x_kind, shape, scale), "target": Arg(t_kind, shape, scale)}
+            yield _case(loss, f"{_shape_str(shape)}-{reduction}", args, reduction=reduction)
+    if loss in ("hinge", "squared_hinge"):
+        # 0/1 labels: Keras (and arrayloss) take them as -1/1 when every label is 0 or 1.
+        for reduction in REDUCTIONS:
+            args = {"input": Arg("logits", (4, 3), 2.0), "target": Arg("binary", (4, 3))}
+            yield _case(loss, f"(4,3)-{reduction}-binary", args, reduction=reduction)
+        args = {"input": Arg("logits", (4, 3), 2.0), "target": Arg("signs_mixed", (4, 3))}
+        yield _case(loss, "(4,3)-none-mixed_labels", args, reduction="none")
+    if loss == "log_cosh":
+        args = {"input": Arg("huge", (4, 3), 300.0), "target": Arg("zeros", (4, 3))}
+        yield _case(loss, "(4,3)-none-large_errors", args, reduction="none")
+
+
+def _categorical_hinge_cases() -> Iterator[Case]:
+    loss = "categorical_hinge"
+    for shape in ((3,), (5, 3), (2, 3, 4), (0, 3)):
+        for reduction in REDUCTIONS:
+            for target in ("binary", "soft"):
+                args = {"input": Arg("logits", shape, 2.0), "target": Arg(target, shape)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction)
+
+
+def _poly1_cases() -> Iterator[Case]:
+    loss = "poly1_cross_entropy"
+    c = N_FOCAL_CLASSES
+    for shape, target_shape in FOCAL_CLASS_SHAPES:
+        for reduction in REDUCTIONS:
+            for target in ("class_index", "class_index_ignored", "soft"):
+                if target == "class_index_ignored" and not target_shape:
+                    continue
+                t_shape = shape if target == "soft" else target_shape
+                args = {"input": Arg("logits", shape, 3.0), "target": Arg(target, t_shape, c)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction)
+    for epsilon in (0.0, 1.0, -1.0):
+        args = {"input": Arg("logits", (5, c), 3.0), "target": Arg("class_index", (5,), c)}
+        yield _case(loss, f"(5,3)-sum-epsilon_{epsilon:g}", args, reduction="sum", epsilon=epsilon)
+
+
 #: The losses PyTorch lacks, by name, each with its source framework as reference.
 BEYOND: dict[str, LossInfo] = {
     info.name: info
@@ -343,6 +466,41 @@ BEYOND: dict[str, LossInfo] = {
             _multiclass_dice_cases,
             reference=optax_dice,
             source="optax.losses.dice_loss",
+        ),
+        LossInfo(
+            "hinge",
+            functools.partial(_pointwise_cases, "hinge"),
+            reference=optax_hinge,
+            source="optax.losses.hinge_loss (Keras's 0/1 labels mapped to -1/1)",
+        ),
+        LossInfo(
+            "log_cosh",
+            functools.partial(_pointwise_cases, "log_cosh"),
+            reference=optax_log_cosh,
+            source="optax.losses.log_cosh",
+        ),
+        *(
+            LossInfo(
+                name,
+                functools.partial(_pointwise_cases, name),
+                reference=_keras_pointwise(name),
+                source=f"keras.losses.{name}",
+                reference_precision="float32",
+            )
+            for name in POINTWISE
+            if name not in ("hinge", "log_cosh")
+        ),
+        LossInfo(
+            "categorical_hinge",
+            _categorical_hinge_cases,
+            reference=keras_categorical_hinge,
+            source="keras.losses.categorical_hinge",
+        ),
+        LossInfo(
+            "poly1_cross_entropy",
+            _poly1_cases,
+            reference=optax_poly1,
+            source="optax.losses.poly_loss_cross_entropy",
         ),
     )
 }

@@ -420,6 +420,10 @@ class LossInfo:
     reference: Callable[..., Any] | None = None
     #: What the reference is, for reports ("optax.losses.sigmoid_focal_loss").
     source: str = "torch.nn.functional"
+    #: The dtype the reference computes in at best, when narrower than its inputs (Keras's
+    #: ``ops.mean`` on JAX accumulates float64 in float32): wider dtypes' cells are then
+    #: judged with this dtype's eps (the report says so). None: the inputs' dtype.
+    reference_precision: str | None = None
 
     @property
     def grad_wrt(self) -> str:

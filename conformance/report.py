@@ -186,6 +186,11 @@ def _framework_references(results: Results) -> list[str]:
     """The section naming the reference of each loss PyTorch lacks (none: no section)."""
     rows = [
         f"| `{loss}` | `{info.source}` |"
+        + (
+            f" its float64 cells are judged with {info.reference_precision}'s eps |"
+            if info.reference_precision
+            else " |"
+        )
         for loss in results.losses
         if (info := loss_info(loss)).reference is not None
     ]
@@ -198,8 +203,8 @@ def _framework_references(results: Results) -> list[str]:
         "in float64 on the same values, with `jax.grad` for the gradients; everything else "
         "(the tolerance policy, the result's dtype: the inputs') is as for PyTorch's losses.",
         "",
-        "| loss | reference |",
-        "|---|---|",
+        "| loss | reference | note |",
+        "|---|---|---|",
         *rows,
         "",
     ]

@@ -673,3 +673,181 @@ def test_overlap_classes_equal_the_frameworks(
     loss = getattr(arrayloss, cls)(**kwargs, reduction="sum")
     result = backend.call(loss, backend.asarray(x), backend.asarray(t))
     assert_matches(backend, result, np.asarray(expected), "float64")
+
+
+# --- the Keras pointwise losses, categorical_hinge, poly1_cross_entropy --------------------
+
+#: Each Keras loss's formula, transcribed from keras/src/losses/losses.py (Keras 3),
+#: elementwise (Keras then averages over the last axis), in float64.
+KERAS_FORMULAS = {
+    "hinge": lambda x, t: np.maximum(1.0 - t * x, 0.0),
+    "squared_hinge": lambda x, t: np.maximum(1.0 - t * x, 0.0) ** 2,
+    "log_cosh": lambda x, t: (x - t) + np.logaddexp(0.0, -2.0 * (x - t)) - np.log(2.0),
+    "mean_absolute_percentage_error": lambda x, t: (
+        100.0 * np.abs((t - x) / np.maximum(np.abs(t), 1e-7))
+    ),
+    "mean_squared_logarithmic_error": lambda x, t: (
+        (np.log(np.maximum(x, 1e-7) + 1.0) - np.log(np.maximum(t, 1e-7) + 1.0)) ** 2
+    ),
+}
+
+
+def _pointwise_data(name: str, rng: np.random.Generator, shape: Any) -> tuple[Any, Any]:
+    if name in ("hinge", "squared_hinge"):
+        x, t = rng.normal(size=shape) * 2, rng.choice([-1.0, 1.0], size=shape)
+    elif name == "mean_squared_logarithmic_error":
+        x, t = rng.uniform(0, 3, size=shape), rng.uniform(0, 3, size=shape)
+    else:
+        x, t = rng.normal(size=shape) * 3, rng.normal(size=shape) * 3
+    return np.asarray(x), np.asarray(t)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(), (7,), (4, 5), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("name", list(KERAS_FORMULAS))
+def test_keras_pointwise_losses_match_keras_formulas(
+    backend: Backend, rng: np.random.Generator, name: str, shape: Any, reduction: str
+) -> None:
+    x, t = _pointwise_data(name, rng, shape)
+    expected = _reduce(np.asarray(KERAS_FORMULAS[name](x, t)), reduction)
+    assert_matches(backend, call(backend, name, x, t, reduction=reduction), expected, "float64")
+
+
+@pytest.mark.parametrize("name", list(KERAS_FORMULAS))
+def test_keras_pointwise_losses_match_keras(rng: np.random.Generator, name: str) -> None:
+    # keras.losses.<name>(y_true, y_pred) per row against the mean over the last axis of
+    # arrayloss's elementwise loss. Keras's ops.mean computes float64 in float32 on JAX:
+    # float32's tolerance.
+    x, t = _pointwise_data(name, rng, (6, 5))
+    expected = keras_fn(name, t, x)
+    got = np.asarray(getattr(arrayloss, name)(x, t, reduction="none")).mean(axis=-1)
+    np.testing.assert_allclose(got, expected, rtol=2e-6)
+
+
+def test_hinge_takes_0_1_labels_as_keras_does(backend: Backend) -> None:
+    # keras.losses.hinge: every label 0 or 1, so y = 2 t - 1. Closed form:
+    # max(0, 1 + 0.3) = 1.3, max(0, 1 - 2) = 0. With a 2 among them (not all binary),
+    # labels stay: max(0, 1 - 0) = 1, max(0, 1 - 4) = 0.
+    result = call(backend, "hinge", np.array([0.3, 2.0]), np.array([0.0, 1.0]), reduction="none")
+    assert_matches(backend, result, np.array([1.3, 0.0]), "float64")
+    result = call(backend, "hinge", np.array([0.3, 2.0]), np.array([0.0, 2.0]), reduction="none")
+    assert_matches(backend, result, np.array([1.0, 0.0]), "float64")
+    # Keras's own function on the same 0/1 labels (float32-accurate: its mean).
+    keras_value = keras_fn("hinge", np.array([[0.0, 1.0]]), np.array([[0.3, 2.0]]))
+    np.testing.assert_allclose(keras_value, [(1.3 + 0.0) / 2], rtol=2e-7)
+
+
+def test_log_cosh_is_finite_for_large_errors(backend: Backend) -> None:
+    # Closed form: log cosh(e) = |e| - log 2 + log1p(e^{-2|e|}); cosh(800) overflows.
+    e = np.array([800.0, -800.0, 0.0, 1e-3])
+    expected = np.abs(e) - np.log(2.0) + np.log1p(np.exp(-2 * np.abs(e)))
+    result = call(backend, "log_cosh", e, np.zeros(4), reduction="none")
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4,), (5, 4), (2, 4, 3)], ids=str)
+def test_categorical_hinge_matches_keras(
+    backend: Backend, rng: np.random.Generator, shape: Any, reduction: str
+) -> None:
+    axis = 0 if len(shape) == 1 else 1
+    x = rng.normal(size=shape) * 2
+    t = one_hot(
+        rng.integers(0, shape[axis], size=shape[:axis] + shape[axis + 1 :]), shape[axis], axis
+    )
+    # keras.losses.categorical_hinge with the classes last (no mean: float64 throughout).
+    expected = keras_fn("categorical_hinge", np.moveaxis(t, axis, -1), np.moveaxis(x, axis, -1))
+    result = call(backend, "categorical_hinge", x, t, reduction=reduction)
+    assert_matches(backend, result, _reduce(expected, reduction), "float64")
+
+
+def optax_poly1(x: np.ndarray, labels: np.ndarray, epsilon: float, axis: int) -> np.ndarray:
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    out = optax.losses.poly_loss_cross_entropy(
+        jnp.asarray(x), jnp.asarray(labels), epsilon=epsilon, axis=axis
+    )
+    return np.asarray(out, dtype=np.float64)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4,), (6, 4), (2, 4, 3)], ids=str)
+@pytest.mark.parametrize("epsilon", [2.0, 1.0, -0.5])
+def test_poly1_matches_optax(
+    backend: Backend, rng: np.random.Generator, shape: Any, reduction: str, epsilon: float
+) -> None:
+    axis = 0 if len(shape) == 1 else 1
+    x = rng.normal(size=shape) * 3
+    t = np.asarray(rng.integers(0, shape[axis], size=shape[:axis] + shape[axis + 1 :]))
+    if t.ndim:
+        t.flat[0] = -100  # ignored: out of the sum and of the mean's count
+    per_sample = optax_poly1(x, one_hot(t, shape[axis], axis), epsilon, axis)
+    if reduction == "mean":
+        expected = np.asarray(per_sample.sum() / (t != -100).sum())
+    else:
+        expected = _reduce(per_sample, reduction)
+    result = call(backend, "poly1_cross_entropy", x, t, epsilon=epsilon, reduction=reduction)
+    assert_matches(backend, result, expected, "float64")
+    # Probabilities (optax's labels as they are).
+    soft = rng.uniform(size=shape)
+    expected = optax_poly1(x, soft, epsilon, axis)
+    result = call(backend, "poly1_cross_entropy", x, soft, epsilon=epsilon, reduction="none")
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_pointwise_gradients_equal_jax_grad_of_the_sources(rng: np.random.Generator) -> None:
+    keras = pytest.importorskip("keras")
+    optax = pytest.importorskip("optax")
+    import jax
+
+    jnp = _jnp()
+    x = rng.normal(size=(4, 3)) * 2
+    signs = rng.choice([-1.0, 1.0], size=(4, 3))
+    labels = rng.integers(0, 3, size=4)
+    hot = one_hot(labels, 3, 1)
+    cases: dict[str, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {
+        "hinge": (lambda a: jnp.sum(optax.losses.hinge_loss(a, jnp.asarray(signs))), (signs,), {}),
+        "log_cosh": (lambda a: jnp.sum(optax.losses.log_cosh(a, jnp.asarray(signs))), (signs,), {}),
+        "categorical_hinge": (
+            lambda a: jnp.sum(keras.losses.categorical_hinge(jnp.asarray(hot), a)),
+            (hot,),
+            {},
+        ),
+        "poly1_cross_entropy": (
+            lambda a: jnp.sum(optax.losses.poly_loss_cross_entropy(a, jnp.asarray(hot))),
+            (labels,),
+            {},
+        ),
+    }
+    for name, (reference, rest, kwargs) in cases.items():
+        expected = np.asarray(jax.grad(reference)(jnp.asarray(x)))
+        for backend in _autodiff_backends():
+            got = _autodiff_grad(backend, name, x, *rest, reduction="sum", **kwargs)
+            np.testing.assert_allclose(
+                got, expected, rtol=1e-10, atol=1e-14, err_msg=f"{name} {backend.name}"
+            )
+
+
+def test_pointwise_errors(backend: Backend) -> None:
+    with pytest.raises(ValueError, match=r"`target` must have the shape of `input` \(3,\)"):
+        call(backend, "log_cosh", np.zeros(3), np.zeros(2))
+    with pytest.raises(TypeError, match="`epsilon` must be a float; got str"):
+        call(backend, "poly1_cross_entropy", np.zeros((2, 3)), np.array([0, 1]), epsilon="2")
+    with pytest.raises(ValueError, match="`reduction` must be one of"):
+        call(backend, "hinge", np.zeros(3), np.ones(3), reduction="batchmean")
+
+
+def test_categorical_hinge_of_an_empty_batch(backend: Backend) -> None:
+    # Closed form: no sample, so 'none' is empty, 'sum' 0 and 'mean' NaN (0 / 0). Dask
+    # raised here once (the maximum of an empty chunk), caught by the conformance suite.
+    x, t = np.zeros((0, 3)), np.zeros((0, 3))
+    assert_matches(
+        backend, call(backend, "categorical_hinge", x, t, reduction="none"), np.zeros(0), "float64"
+    )
+    assert_matches(
+        backend,
+        call(backend, "categorical_hinge", x, t, reduction="sum"),
+        np.asarray(0.0),
+        "float64",
+    )
+    assert np.isnan(backend.to_numpy(call(backend, "categorical_hinge", x, t)))

@@ -281,6 +281,55 @@ EXAMPLES += (
         kwargs={"smooth_nr": 1.0, "smooth_dr": 1.0},
         mirrors=("mindspore.nn.MultiClassDiceLoss", "optax.losses.dice_loss"),
     ),
+    Example(
+        "hinge",
+        "Hinge",
+        "beyond-torch.md",
+        (Arr("input", [0.8, -1.2, 0.3]), Arr("target", [1.0, -1.0, -1.0])),
+        mirrors=("keras.losses.Hinge", "optax.losses.hinge_loss"),
+    ),
+    Example(
+        "squared_hinge",
+        "SquaredHinge",
+        "beyond-torch.md",
+        (Arr("input", [0.8, -1.2, 0.3]), Arr("target", [1.0, -1.0, -1.0])),
+        mirrors=("keras.losses.SquaredHinge",),
+    ),
+    Example(
+        "categorical_hinge",
+        "CategoricalHinge",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])),
+        mirrors=("keras.losses.CategoricalHinge",),
+    ),
+    Example(
+        "log_cosh",
+        "LogCosh",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, -0.5, 2.0, 7.0])),
+        mirrors=("keras.losses.LogCosh", "optax.losses.log_cosh"),
+    ),
+    Example(
+        "mean_absolute_percentage_error",
+        "MeanAbsolutePercentageError",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, -0.5, 2.0, 7.0])),
+        mirrors=("keras.losses.MeanAbsolutePercentageError",),
+    ),
+    Example(
+        "mean_squared_logarithmic_error",
+        "MeanSquaredLogarithmicError",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, 0.5, 2.0, 7.0])),
+        mirrors=("keras.losses.MeanSquaredLogarithmicError",),
+    ),
+    Example(
+        "poly1_cross_entropy",
+        "Poly1CrossEntropyLoss",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [0, 2], "int")),
+        mirrors=("optax.losses.poly_loss_cross_entropy",),
+    ),
 )
 
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")
@@ -438,7 +487,25 @@ def _source(ex: Example) -> str:
         sys.path.insert(0, str(ROOT))
     from conformance.beyond import BEYOND
 
-    return f"`{BEYOND[ex.function].source}` (through `conformance/beyond.py`'s adapter)"
+    info = BEYOND[ex.function]
+    note = (
+        f", which averages in {info.reference_precision} on JAX: a float64 tab matches it "
+        f"to {info.reference_precision} precision"
+        if info.reference_precision
+        else ""
+    )
+    return f"`{info.source}` (through `conformance/beyond.py`'s adapter{note})"
+
+
+def reference_precision(ex: Example) -> str | None:
+    """The dtype the example's reference computes in when narrower than float64."""
+    if not ex.mirrors:
+        return None
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conformance.beyond import BEYOND
+
+    return BEYOND[ex.function].reference_precision
 
 
 def _mirrors(ex: Example) -> str:

@@ -11,6 +11,7 @@ reduction, PyTorch's layouts (classes on axis 1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._binary import _bce_with_logits_unreduced
@@ -35,7 +36,7 @@ from ._validation import (
     promote_integers,
 )
 
-__all__ = ["sigmoid_focal_loss", "softmax_focal_loss"]
+__all__ = ["poly1_cross_entropy", "sigmoid_focal_loss", "softmax_focal_loss"]
 
 
 def _check_real(name: str, value: object) -> float:
@@ -276,12 +277,34 @@ def softmax_focal_loss(
     >>> round(float(loss), 7)
     0.1251662
     """
+    a = _check_real("alpha", alpha)
+    g = _check_gamma(gamma)
+    return _softmax_front(
+        input,
+        target,
+        weight,
+        ignore_index,
+        reduction,
+        lambda xp, logp: _focal_log_probabilities(xp, logp, a, g),
+    )
+
+
+def _softmax_front(
+    input: Any,
+    target: Any,
+    weight: Any,
+    ignore_index: int,
+    reduction: str,
+    term_of: Callable[[Any, Any], Any],
+) -> Any:
+    """The front and kernel of the softmax losses: ``term_of(xp, log p)`` per class (the
+    focal or Poly-1 term, a log-probability for the plain cross entropy), gathered at the
+    target class by cross_entropy's kernel (-w[t] term[t], 0 where ignored) or summed
+    against class probabilities; 'mean' over the samples not ignored."""
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)
     reduction = validate_reduction(reduction)
-    a = _check_real("alpha", alpha)
-    g = _check_gamma(gamma)
     ctx = namespace_of(input=input, target=target, weight=weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
@@ -303,7 +326,7 @@ def softmax_focal_loss(
         work_dtype = compute_dtype(xp, result_dtype)
         with ctx.quiet_floating_point():
             logp = log_softmax(xp, xp.astype(input, work_dtype, copy=False), axis)
-            term = _focal_log_probabilities(xp, logp, a, g)
+            term = term_of(xp, logp)
             term = term * xp.astype(target, work_dtype, copy=False)
             if weight is not None:
                 w = xp.astype(weight, work_dtype, copy=False)
@@ -315,7 +338,7 @@ def softmax_focal_loss(
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
     with ctx.quiet_floating_point():
-        term = _focal_log_probabilities(xp, log_softmax(xp, x, axis), a, g)
+        term = term_of(xp, log_softmax(xp, x, axis))
         # -w[t] term[t], 0 where ignored (or, traced or lazy, out of range).
         loss, _ = _nll_unreduced(ctx, term, t, w, axis, ignore)
         if reduction != "mean":
@@ -325,3 +348,81 @@ def softmax_focal_loss(
             counted = counted & (t != ignore)
         result = xp.sum(loss) / xp.sum(xp.astype(counted, loss.dtype, copy=False))
         return ctx.as_array(xp.astype(result, input.dtype, copy=False))
+
+
+# --- poly1_cross_entropy -----------------------------------------------------------------
+
+
+def poly1_cross_entropy(
+    input: Any,
+    target: Any,
+    epsilon: float = 2.0,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Any:
+    r"""The Poly-1 loss: cross entropy plus :math:`\epsilon (1 - p_t)`.
+
+    Mirrors :func:`optax.losses.poly_loss_cross_entropy` (optax 0.2; its ``epsilon``
+    and default 2.0), in PyTorch's layout (classes on axis 1) and with
+    :func:`arrayloss.cross_entropy`'s targets. With :math:`\log p` the log-softmax of the
+    logits over the classes and class indices :math:`y_n`:
+
+    .. math::
+
+        \ell_n = -\log p_{n,y_n} + \epsilon\,(1 - p_{n,y_n})
+
+    (0 where :math:`y_n` is ``ignore_index``); for class probabilities :math:`t`:
+
+    .. math::
+
+        \ell_n = -\sum_c t_{n,c} \log p_{n,c} + \epsilon \sum_c t_{n,c} (1 - p_{n,c})
+
+    'mean' divides by the number of samples not ignored.
+
+    Parameters
+    ----------
+    input : array of shape (C,), (N, C) or (N, C, d1, ..., dK), real floating
+        Logits.
+    target : array of shape (), (N,) or (N, d1, ..., dK), integer; or of ``input``'s shape, floating
+        Class indices in [0, C) (or ``ignore_index``), or class probabilities (optax's
+        ``labels``).
+    epsilon : float, default 2.0
+    ignore_index : int, default -100
+        Class-index targets only.
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+
+    Returns
+    -------
+    array
+        ``input``'s shape without the class axis for 'none', 0-d otherwise.
+
+    Raises
+    ------
+    IndexError
+        On eager backends, a class index outside [0, C) other than ``ignore_index``.
+    ValueError, TypeError
+        As :func:`arrayloss.cross_entropy`; ``epsilon`` not a number.
+
+    Examples
+    --------
+    Closed form: equal logits over 4 classes, :math:`p_t = 1/4`:
+    :math:`\log 4 + 2 \cdot 3/4`.
+
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss = arrayloss.poly1_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
+    >>> bool(np.isclose(loss, np.log(4.0) + 1.5))
+    True
+    """
+    eps = _check_real("epsilon", epsilon)
+    # alpha = 1, gamma = 0 would give the cross entropy; the Poly-1 term is added to the
+    # per-class log-probabilities as -eps (1 - p) = eps expm1(log p), then gathered (or
+    # summed against the probabilities) by the same kernels as softmax_focal_loss.
+    return _softmax_front(
+        input,
+        target,
+        None,
+        ignore_index,
+        reduction,
+        lambda xp, logp: logp + eps * xp.expm1(logp),
+    )

@@ -7,13 +7,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._focal import _check_gamma, _check_real, sigmoid_focal_loss, softmax_focal_loss
+from ._focal import (
+    _check_gamma,
+    _check_real,
+    poly1_cross_entropy,
+    sigmoid_focal_loss,
+    softmax_focal_loss,
+)
+from ._keras_family import (
+    categorical_hinge,
+    hinge,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    squared_hinge,
+)
 from ._modules import _describe, _Loss
 from ._overlap import _check_flag, dice_loss, multiclass_dice_loss, tversky_loss
 from ._reduction import validate_reduction
 from ._validation import check_arrays_or_none, check_options_not_arrays
 
-__all__ = ["DiceLoss", "MultiClassDiceLoss", "SigmoidFocalLoss", "SoftmaxFocalLoss", "TverskyLoss"]
+__all__ = [
+    "CategoricalHinge",
+    "DiceLoss",
+    "Hinge",
+    "LogCosh",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "MultiClassDiceLoss",
+    "Poly1CrossEntropyLoss",
+    "SigmoidFocalLoss",
+    "SoftmaxFocalLoss",
+    "SquaredHinge",
+    "TverskyLoss",
+]
 
 
 class _BeyondLoss(_Loss):
@@ -283,5 +310,144 @@ class MultiClassDiceLoss(_BeyondLoss):
         if self.weight is not None:
             options["weight"] = _describe(self.weight)
         if self.ignore_index is not None:
+            options["ignore_index"] = repr(self.ignore_index)
+        return options
+
+
+class _KerasPointwise(_BeyondLoss):
+    """A Keras 3 loss class over one of the pointwise functions: ``reduction`` only
+    (PyTorch's names; 'mean' is Keras's default ``sum_over_batch_size``)."""
+
+    _function: Any
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return type(self)._function(input, target, reduction=self.reduction)
+
+
+class Hinge(_KerasPointwise):
+    """The hinge loss; see :func:`arrayloss.hinge`. Mirrors :class:`keras.losses.Hinge`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> float(arrayloss.Hinge()(np.array([0.3, 2.0]), np.array([0.0, 1.0])))
+    0.65
+    """
+
+    _function = staticmethod(hinge)
+
+
+class SquaredHinge(_KerasPointwise):
+    """The squared hinge loss; see :func:`arrayloss.squared_hinge`. Mirrors
+    :class:`keras.losses.SquaredHinge`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> float(arrayloss.SquaredHinge()(np.array([0.5, -1.0]), np.array([1.0, -1.0])))
+    0.125
+    """
+
+    _function = staticmethod(squared_hinge)
+
+
+class CategoricalHinge(_KerasPointwise):
+    """The categorical hinge loss; see :func:`arrayloss.categorical_hinge`. Mirrors
+    :class:`keras.losses.CategoricalHinge` (classes on axis 1 here).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> x, t = np.array([[2.0, 0.5, -1.0]]), np.array([[0.0, 1.0, 0.0]])
+    >>> float(arrayloss.CategoricalHinge()(x, t))
+    2.5
+    """
+
+    _function = staticmethod(categorical_hinge)
+
+
+class LogCosh(_KerasPointwise):
+    """The log-cosh loss; see :func:`arrayloss.log_cosh`. Mirrors
+    :class:`keras.losses.LogCosh`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> bool(np.isclose(arrayloss.LogCosh()(np.ones(3), np.zeros(3)), np.log(np.cosh(1.0))))
+    True
+    """
+
+    _function = staticmethod(log_cosh)
+
+
+class MeanAbsolutePercentageError(_KerasPointwise):
+    """See :func:`arrayloss.mean_absolute_percentage_error`. Mirrors
+    :class:`keras.losses.MeanAbsolutePercentageError`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.MeanAbsolutePercentageError()
+    >>> round(float(loss_fn(np.array([1.1, 1.5]), np.array([1.0, 2.0]))), 10)
+    17.5
+    """
+
+    _function = staticmethod(mean_absolute_percentage_error)
+
+
+class MeanSquaredLogarithmicError(_KerasPointwise):
+    """See :func:`arrayloss.mean_squared_logarithmic_error`. Mirrors
+    :class:`keras.losses.MeanSquaredLogarithmicError`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.MeanSquaredLogarithmicError(reduction="sum")
+    >>> float(loss_fn(np.array([1.0, 3.0]), np.array([1.0, 3.0])))
+    0.0
+    """
+
+    _function = staticmethod(mean_squared_logarithmic_error)
+
+
+class Poly1CrossEntropyLoss(_BeyondLoss):
+    """The Poly-1 cross entropy; see :func:`arrayloss.poly1_cross_entropy`. optax has
+    only the function (:func:`optax.losses.poly_loss_cross_entropy`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.Poly1CrossEntropyLoss(epsilon=0.0)
+    >>> float(loss_fn(np.zeros((3, 4)), np.array([0, 1, 3])))  # log 4: cross entropy
+    1.3862943611198906
+    """
+
+    def __init__(
+        self, epsilon: float = 2.0, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
+        check_options_not_arrays(type(self).__name__, epsilon=epsilon, ignore_index=ignore_index)
+        super().__init__(reduction)
+        self.epsilon = _check_real("epsilon", epsilon)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return poly1_cross_entropy(
+            input,
+            target,
+            epsilon=self.epsilon,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = {"epsilon": repr(self.epsilon), **super()._options()}
+        if self.ignore_index != -100:
             options["ignore_index"] = repr(self.ignore_index)
         return options
