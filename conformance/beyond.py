@@ -437,6 +437,45 @@ def _poly1_cases() -> Iterator[Case]:
         yield _case(loss, f"(5,3)-sum-epsilon_{epsilon:g}", args, reduction="sum", epsilon=epsilon)
 
 
+# --- generalized_kl_divergence, convex_kl_divergence: optax ---------------------------------
+
+
+def _optax_generalized_kl(name: str) -> Any:
+    """optax.losses.<name>(log_predictions, targets, axis=()): summed over no axis, the
+    elementwise terms; 'batchmean' divides the sum by the batch size, as kl_div.
+    (optax deprecates convex_kl_divergence, an alias: its warning is silenced here.)"""
+
+    def reference(input: Any, target: Any, reduction: str = "batchmean") -> Any:
+        import warnings
+
+        import optax
+
+        jnp = _jnp()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loss = getattr(optax.losses, name)(input, target, axis=())
+        if reduction == "batchmean":
+            return jnp.sum(loss) / (loss.shape[0] if loss.ndim else 1)
+        return _reduce(loss, reduction)
+
+    reference.__name__ = f"optax_{name}"
+    return reference
+
+
+def _generalized_kl_cases(loss: str) -> Iterator[Case]:
+    for shape in ((), (5,), (4, 3), (2, 3, 4), (0, 3)):
+        for reduction in (*REDUCTIONS, "batchmean"):
+            for target in ("soft", "positive"):
+                args = {"input": Arg("logits", shape), "target": Arg(target, shape)}
+                name = f"{_shape_str(shape)}-{reduction}-{target}"
+                yield _case(loss, name, args, reduction=reduction)
+    # Targets exactly 0 (0 log 0 = 0) and broadcasting.
+    args = {"input": Arg("logits", (4, 3)), "target": Arg("probabilities_01", (4, 3))}
+    yield _case(loss, "(4,3)-none-zeros", args, reduction="none")
+    args = {"input": Arg("logits", (4, 3)), "target": Arg("soft", (3,))}
+    yield _case(loss, "(4,3)-sum-broadcast", args, reduction="sum")
+
+
 #: The losses PyTorch lacks, by name, each with its source framework as reference.
 BEYOND: dict[str, LossInfo] = {
     info.name: info
@@ -501,6 +540,15 @@ BEYOND: dict[str, LossInfo] = {
             _poly1_cases,
             reference=optax_poly1,
             source="optax.losses.poly_loss_cross_entropy",
+        ),
+        *(
+            LossInfo(
+                name,
+                functools.partial(_generalized_kl_cases, name),
+                reference=_optax_generalized_kl(name),
+                source=f"optax.losses.{name}",
+            )
+            for name in ("generalized_kl_divergence", "convex_kl_divergence")
         ),
     )
 }

@@ -62,6 +62,8 @@ BEYOND_FUNCTIONS = {
     "mean_absolute_percentage_error": "keras.losses.mean_absolute_percentage_error",
     "mean_squared_logarithmic_error": "keras.losses.mean_squared_logarithmic_error",
     "poly1_cross_entropy": "optax.losses.poly_loss_cross_entropy",
+    "generalized_kl_divergence": "optax.losses.generalized_kl_divergence",
+    "convex_kl_divergence": "optax.losses.convex_kl_divergence",
 }
 BEYOND_CLASSES = {
     "SigmoidFocalLoss": "sigmoid_focal_loss",
@@ -76,6 +78,8 @@ BEYOND_CLASSES = {
     "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
     "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error",
     "Poly1CrossEntropyLoss": "poly1_cross_entropy",
+    "GeneralizedKLDivergence": "generalized_kl_divergence",
+    "ConvexKLDivergence": "convex_kl_divergence",
 }
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
 INDEX_CLASSES = {

@@ -851,3 +851,65 @@ def test_categorical_hinge_of_an_empty_batch(backend: Backend) -> None:
         "float64",
     )
     assert np.isnan(backend.to_numpy(call(backend, "categorical_hinge", x, t)))
+
+
+# --- generalized_kl_divergence, convex_kl_divergence --------------------------------------
+
+
+@pytest.mark.parametrize("reduction", [*REDUCTIONS, "batchmean"])
+@pytest.mark.parametrize("name", ["generalized_kl_divergence", "convex_kl_divergence"])
+def test_generalized_kl_matches_optax(
+    backend: Backend, rng: np.random.Generator, name: str, reduction: str
+) -> None:
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    x = rng.normal(size=(5, 4))
+    t = rng.uniform(0.0, 2.0, size=(5, 4))  # unnormalized
+    t[0, 0] = 0.0  # 0 log 0 = 0
+    import warnings
+
+    with warnings.catch_warnings():  # optax deprecates convex_kl_divergence (an alias)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        per_sample = getattr(optax.losses, name)(jnp.asarray(x), jnp.asarray(t))
+    per_sample = np.asarray(per_sample, dtype=np.float64)  # optax sums the last axis
+    if reduction == "none":
+        result = call(backend, name, x, t, reduction="none")
+        got = backend.to_numpy(result).sum(axis=-1)
+        np.testing.assert_allclose(got, per_sample, rtol=1e-13, atol=1e-13)
+        return
+    expected = {
+        "batchmean": per_sample.mean(),  # the sum over the batch / N
+        "sum": per_sample.sum(),
+        "mean": per_sample.sum() / x.size,
+    }[reduction]
+    result = call(backend, name, x, t, reduction=reduction)
+    assert_matches(backend, result, np.asarray(expected), "float64")
+
+
+def test_generalized_kl_of_distributions_is_kl_div(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # Closed form: for normalized p and t the terms e^x - t sum to 0 per row, so the
+    # batchmean equals torch.nn.functional.kl_div's (here as the formula in NumPy).
+    p = rng.dirichlet(np.ones(4), size=3)
+    t = rng.dirichlet(np.ones(4), size=3)
+    expected = np.sum(t * (np.log(t) - np.log(p))) / 3
+    result = call(backend, "generalized_kl_divergence", np.log(p), t)
+    assert_matches(backend, result, np.asarray(expected), "float64")
+
+
+def test_generalized_kl_gradient_equals_jax_grad_of_optax(rng: np.random.Generator) -> None:
+    optax = pytest.importorskip("optax")
+    import jax
+
+    jnp = _jnp()
+    x = rng.normal(size=(4, 3))
+    t = rng.uniform(0.0, 2.0, size=(4, 3))
+
+    def reference(a: Any) -> Any:
+        return jnp.mean(optax.losses.generalized_kl_divergence(a, jnp.asarray(t)))
+
+    expected = np.asarray(jax.grad(reference)(jnp.asarray(x)))
+    for backend in _autodiff_backends():
+        got = _autodiff_grad(backend, "generalized_kl_divergence", x, t)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14, err_msg=backend.name)

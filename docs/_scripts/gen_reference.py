@@ -330,6 +330,22 @@ EXAMPLES += (
         (Arr("input", X2), Arr("target", [0, 2], "int")),
         mirrors=("optax.losses.poly_loss_cross_entropy",),
     ),
+    *(
+        Example(
+            name,
+            cls,
+            "beyond-torch.md",
+            (
+                Arr("input", [[-0.5, -1.2, -2.0], [-0.9, -0.4, -3.0]]),
+                Arr("target", [[0.6, 0.3, 0.1], [0.0, 0.8, 0.4]]),
+            ),
+            mirrors=(f"optax.losses.{name}",),
+        )
+        for name, cls in (
+            ("generalized_kl_divergence", "GeneralizedKLDivergence"),
+            ("convex_kl_divergence", "ConvexKLDivergence"),
+        )
+    ),
 )
 
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")

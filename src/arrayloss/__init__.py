@@ -22,6 +22,7 @@ from ._embedding import (
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._focal import poly1_cross_entropy, sigmoid_focal_loss, softmax_focal_loss
+from ._generalized_kl import convex_kl_divergence, generalized_kl_divergence
 from ._keras_family import (
     categorical_hinge,
     hinge,
@@ -56,7 +57,9 @@ from ._modules import (
 )
 from ._modules_beyond import (
     CategoricalHinge,
+    ConvexKLDivergence,
     DiceLoss,
+    GeneralizedKLDivergence,
     Hinge,
     LogCosh,
     MeanAbsolutePercentageError,
@@ -82,10 +85,12 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CTCLoss",
     "CategoricalHinge",
+    "ConvexKLDivergence",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "DiceLoss",
     "GaussianNLLLoss",
+    "GeneralizedKLDivergence",
     "Hinge",
     "HingeEmbeddingLoss",
     "HuberLoss",
@@ -115,11 +120,13 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "categorical_hinge",
+    "convex_kl_divergence",
     "cosine_embedding_loss",
     "cross_entropy",
     "ctc_loss",
     "dice_loss",
     "gaussian_nll_loss",
+    "generalized_kl_divergence",
     "hinge",
     "hinge_embedding_loss",
     "huber_loss",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._divergence import KL_DIV_REDUCTIONS
 from ._focal import (
     _check_gamma,
     _check_real,
@@ -14,6 +15,7 @@ from ._focal import (
     sigmoid_focal_loss,
     softmax_focal_loss,
 )
+from ._generalized_kl import convex_kl_divergence, generalized_kl_divergence
 from ._keras_family import (
     categorical_hinge,
     hinge,
@@ -29,7 +31,9 @@ from ._validation import check_arrays_or_none, check_options_not_arrays
 
 __all__ = [
     "CategoricalHinge",
+    "ConvexKLDivergence",
     "DiceLoss",
+    "GeneralizedKLDivergence",
     "Hinge",
     "LogCosh",
     "MeanAbsolutePercentageError",
@@ -451,3 +455,42 @@ class Poly1CrossEntropyLoss(_BeyondLoss):
         if self.ignore_index != -100:
             options["ignore_index"] = repr(self.ignore_index)
         return options
+
+
+class GeneralizedKLDivergence(_BeyondLoss):
+    """The generalized KL divergence; see :func:`arrayloss.generalized_kl_divergence`.
+    optax has only the function (:func:`optax.losses.generalized_kl_divergence`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.GeneralizedKLDivergence(reduction="sum")
+    >>> float(loss_fn(np.zeros(2), np.ones(2)))  # 1 (log 1 - 0) + e^0 - 1, twice
+    0.0
+    """
+
+    _reductions = KL_DIV_REDUCTIONS
+
+    def __init__(self, reduction: str = "batchmean") -> None:
+        check_options_not_arrays(type(self).__name__, reduction=reduction)
+        self.reduction = validate_reduction(reduction, KL_DIV_REDUCTIONS)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return generalized_kl_divergence(input, target, reduction=self.reduction)
+
+
+class ConvexKLDivergence(GeneralizedKLDivergence):
+    """The generalized KL divergence under optax's older name; see
+    :func:`arrayloss.convex_kl_divergence`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> float(arrayloss.ConvexKLDivergence()(np.zeros((1, 2)), np.ones((1, 2))))
+    0.0
+    """
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return convex_kl_divergence(input, target, reduction=self.reduction)
