@@ -21,6 +21,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from .cases import (
     REDUCTIONS,
     Arg,
@@ -476,6 +478,53 @@ def _generalized_kl_cases(loss: str) -> Iterator[Case]:
     yield _case(loss, "(4,3)-sum-broadcast", args, reduction="sum")
 
 
+# --- ntxent: optax.losses.ntxent -----------------------------------------------------------
+
+
+def optax_ntxent(
+    embeddings: Any, labels: Any, temperature: float = 0.07, reduction: str = "mean"
+) -> Any:
+    """optax.losses.ntxent(embeddings, labels, temperature): the mean over the positive
+    pairs; 'sum' is that mean times their number (counted here from the labels). optax
+    has no per-pair result: 'none' is checked per pair in tests/test_beyond.py."""
+    import optax
+
+    jnp = _jnp()
+    mean = optax.losses.ntxent(embeddings, labels, temperature=temperature)
+    if reduction == "mean":
+        return mean
+    assert reduction == "sum", "optax.losses.ntxent gives no per-pair losses"
+    same = labels[:, None] == labels[None, :]
+    return mean * (jnp.sum(same) - labels.shape[0])
+
+
+def _ntxent_cases() -> Iterator[Case]:
+    loss = "ntxent"
+    for n, d in ((6, 4), (8, 3), (5, 2), (10, 16)):
+        for reduction in ("mean", "sum"):
+            for temperature in (0.07, 0.5, 2.0):
+                args = {
+                    "embeddings": Arg("logits", (n, d)),
+                    "labels": Arg("class_index", (n,), 3.0),
+                }
+                name = f"({n},{d})-{reduction}-t_{temperature:g}"
+                yield _case(loss, name, args, reduction=reduction, temperature=temperature)
+    # A zero embedding (optax clips its squared norm at eps).
+    args = {"embeddings": Arg("zero_rows", (6, 4)), "labels": Arg("class_index", (6,), 2.0)}
+    yield _case(loss, "(6,4)-mean-zero_rows", args, reduction="mean", temperature=0.5)
+
+
+def _zero_embedding(arrays: Any) -> str | None:
+    e = arrays["embeddings"]
+    if e.size and bool((np.sum(e * e, axis=-1) == 0).any()):
+        return (
+            "a zero embedding: optax clips its squared norm at the eps of the dtype, so the "
+            "gradient there is about 1/sqrt(eps) of the dtype computed in (the float64 "
+            "reference's differs from float32's by design)"
+        )
+    return None
+
+
 #: The losses PyTorch lacks, by name, each with its source framework as reference.
 BEYOND: dict[str, LossInfo] = {
     info.name: info
@@ -549,6 +598,14 @@ BEYOND: dict[str, LossInfo] = {
                 source=f"optax.losses.{name}",
             )
             for name in ("generalized_kl_divergence", "convex_kl_divergence")
+        ),
+        LossInfo(
+            "ntxent",
+            _ntxent_cases,
+            _zero_embedding,
+            positional=("embeddings", "labels"),
+            reference=optax_ntxent,
+            source="optax.losses.ntxent",
         ),
     )
 }

@@ -64,6 +64,7 @@ BEYOND_FUNCTIONS = {
     "poly1_cross_entropy": "optax.losses.poly_loss_cross_entropy",
     "generalized_kl_divergence": "optax.losses.generalized_kl_divergence",
     "convex_kl_divergence": "optax.losses.convex_kl_divergence",
+    "ntxent": "optax.losses.ntxent",
 }
 BEYOND_CLASSES = {
     "SigmoidFocalLoss": "sigmoid_focal_loss",
@@ -80,6 +81,7 @@ BEYOND_CLASSES = {
     "Poly1CrossEntropyLoss": "poly1_cross_entropy",
     "GeneralizedKLDivergence": "generalized_kl_divergence",
     "ConvexKLDivergence": "convex_kl_divergence",
+    "NTXentLoss": "ntxent",
 }
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
 INDEX_CLASSES = {

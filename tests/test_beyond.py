@@ -913,3 +913,71 @@ def test_generalized_kl_gradient_equals_jax_grad_of_optax(rng: np.random.Generat
     for backend in _autodiff_backends():
         got = _autodiff_grad(backend, "generalized_kl_divergence", x, t)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14, err_msg=backend.name)
+
+
+# --- ntxent ------------------------------------------------------------------------------
+
+
+def numpy_ntxent_pairs(e: np.ndarray, labels: np.ndarray, tau: float) -> np.ndarray:
+    """The per-pair losses of optax.losses.ntxent, transcribed (optax/losses/
+    _self_supervised.py: cosine with each squared norm clipped at eps, / temperature,
+    -log(e^s_ij / (e^s_ij + sum over negatives e^s_ik))), 0 off the positive pairs."""
+    unit = e / np.sqrt(np.maximum((e * e).sum(-1, keepdims=True), np.finfo(e.dtype).eps))
+    s = unit @ unit.T / tau
+    same = labels[:, None] == labels[None, :]
+    positive = same & ~np.eye(len(labels), dtype=bool)
+    negatives = np.where(same, 0.0, np.exp(s)).sum(axis=1, keepdims=True)
+    return np.where(positive, -np.log(np.exp(s) / (np.exp(s) + negatives)), 0.0)
+
+
+@pytest.mark.parametrize("temperature", [0.07, 0.5, 2.0])
+def test_ntxent_matches_optax(
+    backend: Backend, rng: np.random.Generator, temperature: float
+) -> None:
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    e = rng.normal(size=(8, 5))
+    labels = rng.integers(0, 3, size=8)
+    expected = np.asarray(
+        optax.losses.ntxent(jnp.asarray(e), jnp.asarray(labels), temperature=temperature),
+        dtype=np.float64,
+    )
+    result = call(backend, "ntxent", e, labels, temperature=temperature)
+    assert_matches(backend, result, expected, "float64")
+    # 'none': the pair matrix, against optax's formula transcribed; 'sum': its sum.
+    pairs = numpy_ntxent_pairs(e, labels, temperature)
+    result = call(backend, "ntxent", e, labels, temperature=temperature, reduction="none")
+    assert_matches(backend, result, pairs, "float64")
+    result = call(backend, "ntxent", e, labels, temperature=temperature, reduction="sum")
+    assert_matches(backend, result, np.asarray(pairs.sum()), "float64")
+
+
+def test_ntxent_anchor_without_negatives(backend: Backend) -> None:
+    # Closed form: every label equal, so no negatives: each pair scores -log(1) = 0.
+    e = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 2.0]])
+    result = call(backend, "ntxent", e, np.array([1, 1, 1]))
+    assert_matches(backend, result, np.asarray(0.0), "float64")
+
+
+def test_ntxent_gradient_equals_jax_grad_of_optax(rng: np.random.Generator) -> None:
+    optax = pytest.importorskip("optax")
+    import jax
+
+    jnp = _jnp()
+    e = rng.normal(size=(7, 3))
+    labels = rng.integers(0, 2, size=7)
+    expected = np.asarray(
+        jax.grad(lambda a: optax.losses.ntxent(a, jnp.asarray(labels), 0.5))(jnp.asarray(e))
+    )
+    for backend in _autodiff_backends():
+        got = _autodiff_grad(backend, "ntxent", e, labels, temperature=0.5)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14, err_msg=backend.name)
+
+
+def test_ntxent_errors(backend: Backend) -> None:
+    with pytest.raises(ValueError, match=r"`embeddings` must have shape \(N, D\)"):
+        call(backend, "ntxent", np.zeros((3, 2)), np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match=r"`temperature` must be > 0; got 0\.0"):
+        call(backend, "ntxent", np.zeros((3, 2)), np.zeros(3, dtype=int), temperature=0.0)
+    with pytest.raises(TypeError, match="`labels` must have an integer dtype"):
+        call(backend, "ntxent", np.zeros((3, 2)), np.zeros(3))

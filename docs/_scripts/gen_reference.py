@@ -346,6 +346,17 @@ EXAMPLES += (
             ("convex_kl_divergence", "ConvexKLDivergence"),
         )
     ),
+    Example(
+        "ntxent",
+        "NTXentLoss",
+        "beyond-torch.md",
+        (
+            Arr("embeddings", [[1.0, 0.2], [0.9, 0.4], [-0.3, 1.0], [-0.5, 0.8]]),
+            Arr("labels", [0, 0, 1, 1], "int"),
+        ),
+        kwargs={"temperature": 0.5},
+        mirrors=("optax.losses.ntxent",),
+    ),
 )
 
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")

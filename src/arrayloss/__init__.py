@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
+from ._contrastive import ntxent
 from ._ctc import ctc_loss
 from ._divergence import kl_div
 from ._embedding import (
@@ -65,6 +66,7 @@ from ._modules_beyond import (
     MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError,
     MultiClassDiceLoss,
+    NTXentLoss,
     Poly1CrossEntropyLoss,
     SigmoidFocalLoss,
     SoftmaxFocalLoss,
@@ -106,6 +108,7 @@ __all__ = [
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "NTXentLoss",
     "PoissonNLLLoss",
     "Poly1CrossEntropyLoss",
     "SigmoidFocalLoss",
@@ -142,6 +145,7 @@ __all__ = [
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
+    "ntxent",
     "poisson_nll_loss",
     "poly1_cross_entropy",
     "sigmoid_focal_loss",

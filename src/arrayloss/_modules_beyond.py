@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._contrastive import _check_temperature, ntxent
 from ._divergence import KL_DIV_REDUCTIONS
 from ._focal import (
     _check_gamma,
@@ -39,6 +40,7 @@ __all__ = [
     "MeanAbsolutePercentageError",
     "MeanSquaredLogarithmicError",
     "MultiClassDiceLoss",
+    "NTXentLoss",
     "Poly1CrossEntropyLoss",
     "SigmoidFocalLoss",
     "SoftmaxFocalLoss",
@@ -494,3 +496,29 @@ class ConvexKLDivergence(GeneralizedKLDivergence):
 
     def forward(self, input: Any, target: Any) -> Any:
         return convex_kl_divergence(input, target, reduction=self.reduction)
+
+
+class NTXentLoss(_BeyondLoss):
+    """The NT-Xent contrastive loss; see :func:`arrayloss.ntxent`. optax has only the
+    function (:func:`optax.losses.ntxent`); called with ``(embeddings, labels)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> e = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
+    >>> loss = arrayloss.NTXentLoss(temperature=1.0)(e, np.array([0, 0, 1]))
+    >>> bool(np.isclose(loss, np.log1p(np.exp(-1.0))))
+    True
+    """
+
+    def __init__(self, temperature: float = 0.07, reduction: str = "mean") -> None:
+        check_options_not_arrays(type(self).__name__, temperature=temperature)
+        super().__init__(reduction)
+        self.temperature = _check_temperature(temperature)
+
+    def forward(self, embeddings: Any, labels: Any) -> Any:
+        return ntxent(embeddings, labels, temperature=self.temperature, reduction=self.reduction)
+
+    def _options(self) -> dict[str, Any]:
+        return {"temperature": repr(self.temperature), **super()._options()}
