@@ -15,6 +15,7 @@ import arrayloss
 
 from . import heatmap
 from .backends import BACKENDS, DTYPES
+from .beyond import BEYOND
 from .cases import LOSSES
 from .progress import ProgressBar
 from .report import format_failures, format_text, write_report
@@ -41,8 +42,9 @@ def parser() -> argparse.ArgumentParser:
         action="extend",
         nargs="+",
         metavar="NAME",
-        choices=list(LOSSES),
-        help="losses to run (default: all)",
+        choices=[*LOSSES, *BEYOND],
+        help="losses to run (default: all; those PyTorch lacks are compared with their "
+        "source framework, conformance/beyond.py)",
     )
     p.add_argument(
         "--dtype",

@@ -23,7 +23,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LOSSES", "Arg", "Case", "LossInfo", "all_cases", "case_by_name", "cases_for"]
+__all__ = [
+    "LOSSES",
+    "Arg",
+    "Case",
+    "LossInfo",
+    "all_cases",
+    "case_by_name",
+    "cases_for",
+    "loss_info",
+]
 
 Shape = tuple[int, ...]
 Sampler = Callable[[np.random.Generator, Shape, float], np.ndarray]
@@ -404,6 +413,17 @@ class LossInfo:
     #: The loss is the log of a sum over paths computed by a recurrence in log space
     #: (ctc_loss): the gradient tolerance scales with the loss (see the runner's policy).
     grad_scale_by_loss: bool = False
+    #: For a loss PyTorch lacks (conformance/beyond.py): the source framework's function,
+    #: called as arrayloss's (``reference(*positional, **keywords, **options)`` on float64
+    #: JAX arrays); the runner takes values and ``jax.grad`` gradients from it instead of
+    #: ``torch.nn.functional``. None: PyTorch is the reference.
+    reference: Callable[..., Any] | None = None
+    #: What the reference is, for reports ("optax.losses.sigmoid_focal_loss").
+    source: str = "torch.nn.functional"
+    #: The dtype the reference computes in at best, when narrower than its inputs (Keras's
+    #: ``ops.mean`` on JAX accumulates float64 in float32): wider dtypes' cells are then
+    #: judged with this dtype's eps (the report says so). None: the inputs' dtype.
+    reference_precision: str | None = None
 
     @property
     def grad_wrt(self) -> str:
@@ -1626,9 +1646,19 @@ LOSSES: dict[str, LossInfo] = {
 }
 
 
+def loss_info(loss: str) -> LossInfo:
+    """The :class:`LossInfo` of a loss of :data:`LOSSES` (PyTorch's) or of
+    ``conformance.beyond.BEYOND`` (the losses PyTorch lacks)."""
+    if loss in LOSSES:
+        return LOSSES[loss]
+    from .beyond import BEYOND
+
+    return BEYOND[loss]
+
+
 def cases_for(loss: str) -> tuple[Case, ...]:
     """The cases of one loss, in grid order."""
-    return tuple(LOSSES[loss].generate())
+    return tuple(loss_info(loss).generate())
 
 
 def all_cases() -> tuple[Case, ...]:

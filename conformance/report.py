@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .cases import cases_for
+from .cases import cases_for, loss_info
 from .opinfo import OPINFO_PREFIX
 from .runner import EPS, GRAD_RTOL_EPS, RTOL_EPS, TOLERANCE_POLICY, CellResult, Results
 
@@ -182,6 +182,34 @@ def format_text(results: Results) -> str:
     return "\n".join(parts)
 
 
+def _framework_references(results: Results) -> list[str]:
+    """The section naming the reference of each loss PyTorch lacks (none: no section)."""
+    rows = [
+        f"| `{loss}` | `{info.source}` |"
+        + (
+            f" its float64 cells are judged with {info.reference_precision}'s eps |"
+            if info.reference_precision
+            else " |"
+        )
+        for loss in results.losses
+        if (info := loss_info(loss)).reference is not None
+    ]
+    if not rows:
+        return []
+    return [
+        "## Losses PyTorch lacks",
+        "",
+        "Their reference is the framework they come from (conformance/beyond.py), called "
+        "in float64 on the same values, with `jax.grad` for the gradients; everything else "
+        "(the tolerance policy, the result's dtype: the inputs') is as for PyTorch's losses.",
+        "",
+        "| loss | reference | note |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def format_markdown(results: Results) -> str:
     env = results.environment
     status = "all cells pass" if results.ok else f"**{len(results.failures)} failing cells**"
@@ -198,6 +226,7 @@ def format_markdown(results: Results) -> str:
         "",
         format_matrix(results, markdown=True),
         "",
+        *_framework_references(results),
         "## Per dtype",
         "",
         "Passed/total and the worst error in eps of each dtype against the reference "

@@ -47,7 +47,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from .backends import BACKENDS, DTYPES, Backend, backend_by_name
-from .cases import LOSSES, Case, cases_for
+from .beyond import BEYOND
+from .cases import LOSSES, Case, cases_for, loss_info
 
 __all__ = [
     "EPS",
@@ -61,6 +62,7 @@ __all__ = [
     "case_cells",
     "compare",
     "environment",
+    "framework_reference",
     "reference",
     "run",
     "tolerance",
@@ -324,7 +326,7 @@ def _torch_loss(
     }
     # A positional argument the case gives as an option (gaussian_nll_loss's float
     # `var`) is not drawn: it goes by keyword, with the other options.
-    positional = [tensors.pop(name) for name in LOSSES[case.loss].positional if name in tensors]
+    positional = [tensors.pop(name) for name in loss_info(case.loss).positional if name in tensors]
     positional[0].requires_grad_(requires_grad)
     with quiet_legacy_warnings():
         out = getattr(F, case.loss)(*positional, **tensors, **{**case.kwargs, **overrides})
@@ -360,10 +362,13 @@ def _unreduced_options(loss: str) -> dict[str, Any]:
 
 
 def reference(case: Case, dtype: str) -> Reference:
-    """PyTorch's float64 result (and gradient) and its result in ``dtype``."""
+    """PyTorch's float64 result (and gradient) and its result in ``dtype``; for a loss
+    PyTorch lacks, its source framework's (:func:`framework_reference`)."""
     import torch
 
     arrays = {k: v if _is_index(v) else _round_through(v, dtype) for k, v in case.arrays().items()}
+    if loss_info(case.loss).reference is not None:
+        return framework_reference(case, dtype, arrays)
     ref = Reference(arrays)
     try:
         out, _ = _torch_loss(case, arrays, "float64")
@@ -381,7 +386,7 @@ def reference(case: Case, dtype: str) -> Reference:
     # The size of the intermediates (see TOLERANCE_POLICY).
     unreduced, _ = _torch_loss(case, arrays, "float64", **_unreduced_options(case.loss))
     n_sum = max(1, unreduced.numel()) if _effective_reduction(case.kwargs) == "sum" else 1
-    first = arrays[LOSSES[case.loss].positional[0]]
+    first = arrays[loss_info(case.loss).positional[0]]
     ref.scale = max(1.0, _finite_max(first, unreduced.numpy())) * n_sum
 
     ref.grad_skip = _grad_skip(case, dtype, ref)
@@ -390,7 +395,7 @@ def reference(case: Case, dtype: str) -> Reference:
         out.sum().backward()
         # None: PyTorch defined no gradient on the way (the 0-"norm", a count): zero.
         ref.grad = x.grad.numpy() if x.grad is not None else np.zeros(tuple(x.shape))
-        info = LOSSES[case.loss]
+        info = loss_info(case.loss)
         torch_grad_max = _finite_max(ref.grad)
         if info.exact_grad is not None:
             ref.grad = info.exact_grad(case, arrays, ref.grad)
@@ -403,6 +408,69 @@ def reference(case: Case, dtype: str) -> Reference:
     return ref
 
 
+def framework_reference(case: Case, dtype: str, arrays: dict[str, np.ndarray]) -> Reference:
+    """The answers of a loss's source framework (``LossInfo.reference``, a JAX function
+    called as arrayloss's) for one case: as :func:`reference` takes PyTorch's, with
+    ``jax.grad`` for the gradient."""
+    from .backends import _jax
+
+    jax = _jax()  # 64-bit JAX
+    jnp = jax.numpy
+    info = loss_info(case.loss)
+    assert info.reference is not None
+    function = info.reference
+    ref = Reference(arrays)
+
+    def split(dt: str) -> tuple[list[Any], dict[str, Any]]:
+        args = {
+            k: jnp.asarray(v) if _is_index(v) else jnp.asarray(v, dtype=getattr(jnp, dt))
+            for k, v in arrays.items()
+        }
+        positional = [args.pop(name) for name in info.positional if name in args]
+        return positional, args
+
+    def call(dt: str, **overrides: Any) -> np.ndarray:
+        positional, rest = split(dt)
+        out = function(*positional, **rest, **{**case.kwargs, **overrides})
+        return np.array(jnp.asarray(out, dtype=jnp.float64))
+
+    try:
+        out = call("float64")
+    except Exception as exc:
+        ref.error = exc
+        return ref
+    # The result dtype is the case's (every array of a case has it): the frameworks
+    # disagree here (Keras computes float16 in float32), arrayloss keeps the input's.
+    ref.result_dtype = dtype
+    try:
+        positional, rest = split(dtype)
+        in_dtype = function(*positional, **rest, **case.kwargs)
+        ref.value_in_dtype = np.array(jnp.asarray(in_dtype, dtype=jnp.float64))
+    except Exception:  # no kernel in this dtype: float64 still decides
+        pass
+    ref.shape = tuple(out.shape)
+    ref.value = _round_through(out, ref.result_dtype)
+    try:
+        unreduced = call("float64", reduction="none")
+    except Exception:  # a reference without unreduced values (optax's ntxent): its result
+        unreduced = out
+    n_sum = max(1, unreduced.size) if _effective_reduction(case.kwargs) == "sum" else 1
+    ref.scale = max(1.0, _finite_max(arrays[info.positional[0]], unreduced)) * n_sum
+    ref.grad_skip = _grad_skip(case, dtype, ref)
+    if ref.grad_skip is None:
+        positional, rest = split("float64")
+
+        def total(x: Any) -> Any:
+            return jnp.sum(function(x, *positional[1:], **rest, **case.kwargs))
+
+        ref.grad = np.array(jax.grad(total)(positional[0]))
+        if not np.all(np.isfinite(ref.grad)):
+            ref.grad, ref.grad_skip = None, f"{info.source}'s gradient is not finite"
+        else:
+            ref.grad_scale = max(1.0, _finite_max(ref.grad))
+    return ref
+
+
 def _grad_skip(case: Case, dtype: str, ref: Reference) -> str | None:
     if dtype not in GRAD_DTYPES:
         return f"gradients are compared in {' and '.join(GRAD_DTYPES)} only"
@@ -410,7 +478,7 @@ def _grad_skip(case: Case, dtype: str, ref: Reference) -> str | None:
         return "non-finite inputs"
     if ref.value is None or not np.all(np.isfinite(ref.value)):
         return "non-finite loss"
-    return LOSSES[case.loss].grad_exclusion(ref.arrays)
+    return loss_info(case.loss).grad_exclusion(ref.arrays)
 
 
 # --- the candidate: arrayloss on a backend -----------------------------------------------
@@ -445,7 +513,7 @@ def _backend_args(backend: Backend, arrays: Mapping[str, np.ndarray], dtype: str
 
 def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
     fn = _candidate(case.loss)
-    names = LOSSES[case.loss].positional
+    names = loss_info(case.loss).positional
     rest = {k: v for k, v in args.items() if k not in names}
     positional = [args[name] for name in names if name in args]  # see _torch_loss
     with quiet_legacy_warnings():
@@ -453,14 +521,14 @@ def _call(backend: Backend, case: Case, args: dict[str, Any]) -> Any:
 
 
 def _torch_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
-    wrt = LOSSES[case.loss].grad_wrt
+    wrt = loss_info(case.loss).grad_wrt
     args[wrt].requires_grad_(True)
     _call(backend, case, args).sum().backward()
     return backend.to_numpy(args[wrt].grad)
 
 
 def _jax_grad(backend: Backend, case: Case, args: dict[str, Any]) -> np.ndarray:
-    info = LOSSES[case.loss]
+    info = loss_info(case.loss)
     options = tuple(sorted(case.kwargs.items()))
     grad = _jax_grad_function(_candidate(case.loss), info.positional, options, backend.jit)
     x = args.pop(info.grad_wrt)
@@ -528,7 +596,7 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
         cell.message = f"computing the result raised: {_describe_error(exc)}"
         return cell
     assert ref.value is not None
-    comparison = compare(actual, ref.value, ref.result_dtype, ref.scale)
+    comparison = compare(actual, ref.value, _judged_in(ref.result_dtype, case), ref.scale)
     cell.max_abs_err, cell.max_rel_err = comparison.max_abs_err, comparison.max_rel_err
     cell.error_eps = comparison.error_eps
     if ref.value_in_dtype is not None:
@@ -538,6 +606,16 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
     cell.status = "passed" if comparison.passed else "failed"
     cell.message = comparison.message
     return cell
+
+
+def _judged_in(dtype: str, case: Case) -> str:
+    """The dtype whose eps the tolerance takes: the result's, or, where the reference
+    computes in a narrower dtype whatever its inputs (``LossInfo.reference_precision``:
+    Keras's ``ops.mean`` accumulates float64 in float32 on JAX), that dtype's if wider."""
+    floor = loss_info(case.loss).reference_precision
+    if floor is not None and EPS[floor] > EPS[dtype]:
+        return floor
+    return dtype
 
 
 def _judge_error(torch_error: BaseException | None, exc: BaseException) -> tuple[str, str]:
@@ -592,7 +670,7 @@ def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cell
     except Exception as exc:
         cell.status, cell.message = "failed", f"gradient raised: {_describe_error(exc)}"
         return cell
-    comparison = compare(actual, ref.grad, dtype, ref.grad_scale, grad=True)
+    comparison = compare(actual, ref.grad, _judged_in(dtype, case), ref.grad_scale, grad=True)
     cell.max_abs_err, cell.max_rel_err = comparison.max_abs_err, comparison.max_rel_err
     cell.error_eps = comparison.error_eps
     cell.status = "passed" if comparison.passed else "failed"
@@ -661,7 +739,7 @@ def run(
         An unknown loss, backend, dtype or source name.
     """
     started = time.perf_counter()
-    loss_names = _select(losses, tuple(LOSSES), "loss")
+    loss_names = _select(losses, (*LOSSES, *BEYOND), "loss")
     backend_names = _select(backends, tuple(b.name for b in BACKENDS), "backend")
     dtype_names = _select(dtypes, DTYPES, "dtype")
     patterns = tuple(cases) if cases is not None else None
@@ -825,6 +903,8 @@ _DISTRIBUTIONS = (
     "array-api-strict",
     "array-api-compat",
     "arrayloss",
+    "optax",
+    "keras",
     "cupy-cuda12x",
 )
 
@@ -836,7 +916,7 @@ def environment(backends: Sequence[Backend] = ()) -> dict[str, Any]:
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
-            if dist != "cupy-cuda12x":
+            if dist not in ("cupy-cuda12x", "optax", "keras"):
                 versions[dist] = "not installed"
     devices = {"cpu": f"{platform.machine()} {platform.processor() or ''}".strip()}
     if any(b.module == "torch" for b in backends):

@@ -13,7 +13,7 @@ import pytest
 
 import arrayloss
 from conformance.backends import Backend
-from tests.helpers import assert_matches, torch_loss
+from tests.helpers import assert_matches, loss_functions, torch_loss
 
 torch = pytest.importorskip("torch")
 
@@ -45,6 +45,43 @@ CLASSES = {
     "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
     "CrossEntropyLoss": "cross_entropy",
     "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss",
+}
+#: The losses PyTorch lacks (issue 10), each with the source framework's function or
+#: class it mirrors: their signatures follow that framework, not torch.nn.functional
+#: (tests/test_beyond.py compares them with it), so they are not in FUNCTIONS.
+BEYOND_FUNCTIONS = {
+    "sigmoid_focal_loss": "torchvision.ops.sigmoid_focal_loss",
+    "softmax_focal_loss": "keras.losses.CategoricalFocalCrossentropy",
+    "dice_loss": "keras.losses.Dice",
+    "tversky_loss": "keras.losses.Tversky",
+    "multiclass_dice_loss": "mindspore.nn.MultiClassDiceLoss",
+    "hinge": "keras.losses.hinge",
+    "squared_hinge": "keras.losses.squared_hinge",
+    "categorical_hinge": "keras.losses.categorical_hinge",
+    "log_cosh": "keras.losses.log_cosh",
+    "mean_absolute_percentage_error": "keras.losses.mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error": "keras.losses.mean_squared_logarithmic_error",
+    "poly1_cross_entropy": "optax.losses.poly_loss_cross_entropy",
+    "generalized_kl_divergence": "optax.losses.generalized_kl_divergence",
+    "convex_kl_divergence": "optax.losses.convex_kl_divergence",
+    "ntxent": "optax.losses.ntxent",
+}
+BEYOND_CLASSES = {
+    "SigmoidFocalLoss": "sigmoid_focal_loss",
+    "SoftmaxFocalLoss": "softmax_focal_loss",
+    "DiceLoss": "dice_loss",
+    "TverskyLoss": "tversky_loss",
+    "MultiClassDiceLoss": "multiclass_dice_loss",
+    "Hinge": "hinge",
+    "SquaredHinge": "squared_hinge",
+    "CategoricalHinge": "categorical_hinge",
+    "LogCosh": "log_cosh",
+    "MeanAbsolutePercentageError": "mean_absolute_percentage_error",
+    "MeanSquaredLogarithmicError": "mean_squared_logarithmic_error",
+    "Poly1CrossEntropyLoss": "poly1_cross_entropy",
+    "GeneralizedKLDivergence": "generalized_kl_divergence",
+    "ConvexKLDivergence": "convex_kl_divergence",
+    "NTXentLoss": "ntxent",
 }
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
 INDEX_CLASSES = {
@@ -164,3 +201,32 @@ def test_docstrings_give_formula_shapes_and_torch_name(name: str) -> None:
     assert ".. math::" in doc
     assert f"torch.nn.functional.{name}" in doc
     assert "shape" in doc
+
+
+def test_every_public_loss_is_listed_here() -> None:
+    public = loss_functions()
+    assert public == set(FUNCTIONS) | set(BEYOND_FUNCTIONS)
+    classes = {n for n in arrayloss.__all__ if n[0].isupper() and not n.startswith("ArrayLoss")}
+    assert classes == {*CLASSES, *INDEX_CLASSES, *OTHER_CLASSES, *BEYOND_CLASSES}
+
+
+@pytest.mark.parametrize("name", list(BEYOND_FUNCTIONS))
+def test_beyond_docstrings_give_formula_shapes_and_source(name: str) -> None:
+    doc = getattr(arrayloss, name).__doc__
+    assert ".. math::" in doc
+    assert BEYOND_FUNCTIONS[name] in doc
+    assert "shape" in doc
+    assert "Examples" in doc
+
+
+@pytest.mark.parametrize("name", list(BEYOND_CLASSES))
+def test_beyond_class_forward_takes_the_functions_arrays(name: str) -> None:
+    # The class's options are the function's keyword parameters; forward its arrays.
+    fn = getattr(arrayloss, BEYOND_CLASSES[name])
+    cls = getattr(arrayloss, name)
+    fn_params = parameters(fn)
+    forward = parameters(cls.forward)
+    assert forward == fn_params[: len(forward)]
+    assert {p[0] for p in parameters(cls.__init__)} == {p[0] for p in fn_params[len(forward) :]}
+    for p_name, _, default in parameters(cls.__init__):
+        assert default == {n: d for n, _, d in fn_params}[p_name], p_name

@@ -60,8 +60,12 @@ def test_optax_equivalents(name):
 
 
 def test_exported_losses_have_workloads():
-    # A loss added to arrayloss without a workload would be silently left out.
-    public = loss_functions()
+    # A loss added to arrayloss without a workload would be silently left out. The
+    # losses PyTorch lacks (conformance/beyond.py) are not: the suite's goals are ratios
+    # to torch.nn.functional, which has no baseline for them (issue 10's follow-up).
+    from conformance.beyond import BEYOND
+
+    public = loss_functions() - set(BEYOND)
     assert public <= set(WORKLOADS), public - set(WORKLOADS)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 import arrayloss
 from conformance.__main__ import main
+from conformance.beyond import BEYOND
 from conformance.cases import LOSSES, all_cases, case_by_name, cases_for
 from conformance.report import format_failures, format_matrix
 from conformance.runner import EPS, VALUE_CHECK_SKIP, CellResult, compare, run
@@ -61,14 +62,17 @@ def test_every_cell_passes_on_the_generic_paths(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_cases_are_data_with_unique_ids_and_stable_seeds() -> None:
-    cases = all_cases()
+    cases = all_cases() + tuple(c for loss in BEYOND for c in cases_for(loss))
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids))
-    for loss in LOSSES:
+    for loss in (*LOSSES, *BEYOND):
         n = len(cases_for(loss))
         assert 20 <= n <= 300, (loss, n)  # jax-jit compiles per structure: keep it small
         reductions = {c.kwargs.get("reduction", "mean") for c in cases_for(loss)}
-        assert {"none", "mean", "sum"} <= reductions
+        # ntxent: optax gives only the mean over the pairs (its 'none', the pair matrix,
+        # is checked per pair in tests/test_beyond.py).
+        expected = {"mean", "sum"} if loss == "ntxent" else {"none", "mean", "sum"}
+        assert expected <= reductions
     case = case_by_name(f"{LOGITS}/(4,3)-sum-soft")
     first, again = case.arrays(), case.arrays()
     assert first.keys() == {"input", "target"}

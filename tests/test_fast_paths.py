@@ -62,6 +62,22 @@ CALLS: dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any]]] = {
     "cosine_embedding_loss": ((LOGITS, OTHER, SIGNS), {}),
     "triplet_margin_loss": ((LOGITS, OTHER, PROBS), {"swap": True}),
     "triplet_margin_with_distance_loss": ((LOGITS, OTHER, PROBS), {"margin": 0.5}),
+    # The losses PyTorch lacks (issue 10).
+    "sigmoid_focal_loss": ((LOGITS, BINARY), {"reduction": "mean"}),
+    "softmax_focal_loss": ((LOGITS, CLASSES), {}),
+    "poly1_cross_entropy": ((LOGITS, CLASSES), {}),
+    "dice_loss": ((PROBS, BINARY), {}),
+    "tversky_loss": ((PROBS, BINARY), {}),
+    "multiclass_dice_loss": ((LOGITS, CLASSES), {}),
+    "hinge": ((LOGITS, BINARY), {}),
+    "squared_hinge": ((LOGITS, BINARY), {}),
+    "categorical_hinge": ((LOGITS, BINARY), {}),
+    "log_cosh": ((LOGITS, OTHER), {}),
+    "mean_absolute_percentage_error": ((LOGITS, OTHER), {}),
+    "mean_squared_logarithmic_error": ((PROBS, PROBS[::-1]), {}),
+    "generalized_kl_divergence": ((LOGITS, PROBS), {}),
+    "convex_kl_divergence": ((LOGITS, PROBS), {}),
+    "ntxent": ((LOGITS, CLASSES), {}),
 }
 
 

@@ -48,6 +48,10 @@ class Example:
     args: tuple[Arr, ...]
     array_kwargs: tuple[Arr, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: For a loss PyTorch lacks: the functions or classes of other frameworks it mirrors
+    #: (empty: torch.nn.functional's and torch.nn's of the same names). Its value is then
+    #: its source framework's (conformance/beyond.py), not PyTorch's.
+    mirrors: tuple[str, ...] = ()
 
     @property
     def arrays(self) -> tuple[Arr, ...]:
@@ -231,6 +235,130 @@ EXAMPLES: tuple[Example, ...] = (
     ),
 )
 
+# The losses PyTorch lacks (issue 10; docs/losses/beyond-torch.md).
+EXAMPLES += (
+    Example(
+        "sigmoid_focal_loss",
+        "SigmoidFocalLoss",
+        "beyond-torch.md",
+        (Arr("inputs", [1.5, -0.3, 0.8, -2.0]), Arr("targets", [1.0, 0.0, 0.0, 1.0])),
+        kwargs={"reduction": "sum"},
+        mirrors=("torchvision.ops.sigmoid_focal_loss", "optax.losses.sigmoid_focal_loss"),
+    ),
+    Example(
+        "softmax_focal_loss",
+        "SoftmaxFocalLoss",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [0, 2], "int")),
+        mirrors=("keras.losses.CategoricalFocalCrossentropy", "mindspore.nn.FocalLoss"),
+    ),
+    Example(
+        "dice_loss",
+        "DiceLoss",
+        "beyond-torch.md",
+        (
+            Arr("input", [[0.9, 0.2, 0.6], [0.1, 0.7, 0.4]]),
+            Arr("target", [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]),
+        ),
+        mirrors=("keras.losses.Dice", "mindspore.nn.DiceLoss", "optax.losses.binary_dice_loss"),
+    ),
+    Example(
+        "tversky_loss",
+        "TverskyLoss",
+        "beyond-torch.md",
+        (
+            Arr("input", [[0.9, 0.2, 0.6], [0.1, 0.7, 0.4]]),
+            Arr("target", [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]),
+        ),
+        kwargs={"alpha": 0.3, "beta": 0.7},
+        mirrors=("keras.losses.Tversky", "optax.losses.dice_loss"),
+    ),
+    Example(
+        "multiclass_dice_loss",
+        "MultiClassDiceLoss",
+        "beyond-torch.md",
+        (Arr("input", [[[2.0, 0.1], [0.5, 1.2], [-1.0, 0.3]]]), Arr("target", [[0, 1]], "int")),
+        kwargs={"smooth_nr": 1.0, "smooth_dr": 1.0},
+        mirrors=("mindspore.nn.MultiClassDiceLoss", "optax.losses.dice_loss"),
+    ),
+    Example(
+        "hinge",
+        "Hinge",
+        "beyond-torch.md",
+        (Arr("input", [0.8, -1.2, 0.3]), Arr("target", [1.0, -1.0, -1.0])),
+        mirrors=("keras.losses.Hinge", "optax.losses.hinge_loss"),
+    ),
+    Example(
+        "squared_hinge",
+        "SquaredHinge",
+        "beyond-torch.md",
+        (Arr("input", [0.8, -1.2, 0.3]), Arr("target", [1.0, -1.0, -1.0])),
+        mirrors=("keras.losses.SquaredHinge",),
+    ),
+    Example(
+        "categorical_hinge",
+        "CategoricalHinge",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])),
+        mirrors=("keras.losses.CategoricalHinge",),
+    ),
+    Example(
+        "log_cosh",
+        "LogCosh",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, -0.5, 2.0, 7.0])),
+        mirrors=("keras.losses.LogCosh", "optax.losses.log_cosh"),
+    ),
+    Example(
+        "mean_absolute_percentage_error",
+        "MeanAbsolutePercentageError",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, -0.5, 2.0, 7.0])),
+        mirrors=("keras.losses.MeanAbsolutePercentageError",),
+    ),
+    Example(
+        "mean_squared_logarithmic_error",
+        "MeanSquaredLogarithmicError",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, 0.5, 2.0, 7.0])),
+        mirrors=("keras.losses.MeanSquaredLogarithmicError",),
+    ),
+    Example(
+        "poly1_cross_entropy",
+        "Poly1CrossEntropyLoss",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [0, 2], "int")),
+        mirrors=("optax.losses.poly_loss_cross_entropy",),
+    ),
+    *(
+        Example(
+            name,
+            cls,
+            "beyond-torch.md",
+            (
+                Arr("input", [[-0.5, -1.2, -2.0], [-0.9, -0.4, -3.0]]),
+                Arr("target", [[0.6, 0.3, 0.1], [0.0, 0.8, 0.4]]),
+            ),
+            mirrors=(f"optax.losses.{name}",),
+        )
+        for name, cls in (
+            ("generalized_kl_divergence", "GeneralizedKLDivergence"),
+            ("convex_kl_divergence", "ConvexKLDivergence"),
+        )
+    ),
+    Example(
+        "ntxent",
+        "NTXentLoss",
+        "beyond-torch.md",
+        (
+            Arr("embeddings", [[1.0, 0.2], [0.9, 0.4], [-0.3, 1.0], [-0.5, 0.8]]),
+            Arr("labels", [0, 0, 1, 1], "int"),
+        ),
+        kwargs={"temperature": 0.5},
+        mirrors=("optax.losses.ntxent",),
+    ),
+)
+
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")
 
 # The loss guides (docs/losses/), by file, with their titles in the nav.
@@ -243,6 +371,7 @@ GUIDES = {
     "probabilistic.md": "Probabilistic losses",
     "embedding.md": "Embedding and ranking losses",
     "ctc.md": "CTC",
+    "beyond-torch.md": "Losses PyTorch lacks",
 }
 
 
@@ -354,6 +483,64 @@ def torch_value(ex: Example) -> float:
     return float(getattr(F, ex.function)(*tensors[:n], **kwargs, **ex.kwargs))
 
 
+def reference_value(ex: Example) -> float:
+    """The value the example's tabs must compute, in float64: torch.nn.functional's, or,
+    for a loss PyTorch lacks, its source framework's through the adapter of
+    conformance/beyond.py (the function the conformance suite compares with)."""
+    if not ex.mirrors:
+        return torch_value(ex)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conformance.backends import _jax
+    from conformance.beyond import BEYOND
+
+    jnp = _jax().numpy  # 64-bit JAX
+    arrays = [
+        jnp.asarray(a.data, dtype=jnp.float64 if a.kind == "float" else jnp.int64)
+        for a in ex.arrays
+    ]
+    n = len(ex.args)
+    kwargs = dict(zip((a.name for a in ex.array_kwargs), arrays[n:], strict=True))
+    reference = BEYOND[ex.function].reference
+    assert reference is not None
+    return float(reference(*arrays[:n], **kwargs, **ex.kwargs))
+
+
+def _source(ex: Example) -> str:
+    """What the example's value is computed with, for the page."""
+    if not ex.mirrors:
+        return f"`torch.nn.functional.{ex.function}` (PyTorch {TORCH_VERSION})"
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conformance.beyond import BEYOND
+
+    info = BEYOND[ex.function]
+    note = (
+        f", which averages in {info.reference_precision} on JAX: a float64 tab matches it "
+        f"to {info.reference_precision} precision"
+        if info.reference_precision
+        else ""
+    )
+    return f"`{info.source}` (through `conformance/beyond.py`'s adapter{note})"
+
+
+def reference_precision(ex: Example) -> str | None:
+    """The dtype the example's reference computes in when narrower than float64."""
+    if not ex.mirrors:
+        return None
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from conformance.beyond import BEYOND
+
+    return BEYOND[ex.function].reference_precision
+
+
+def _mirrors(ex: Example) -> str:
+    if not ex.mirrors:
+        return f"`torch.nn.functional.{ex.function}` and `torch.nn.{ex.cls}`"
+    return " and ".join(f"`{m}`" for m in ex.mirrors) + " (PyTorch has no such loss)"
+
+
 def _value(x: float) -> str:
     return f"{x:.6g}"
 
@@ -371,8 +558,8 @@ def page(ex: Example, value: float) -> str:
             NOTE,
             "",
             f"`arrayloss.{ex.function}` and its class `arrayloss.{ex.cls}`, mirroring "
-            f"`torch.nn.functional.{ex.function}` and `torch.nn.{ex.cls}`. The guide, with "
-            f"the options explained and the deviations from PyTorch if any: "
+            f"{_mirrors(ex)}. The guide, with "
+            f"the options explained and the deviations {'from PyTorch ' if not ex.mirrors else ''}if any: "
             f"[{GUIDES[ex.page]}](../losses/{ex.page}).",
             "",
             f"::: arrayloss.{ex.function}",
@@ -382,8 +569,8 @@ def page(ex: Example, value: float) -> str:
             "## Example on each backend",
             "",
             "The same data on each backend. Every tab computes "
-            f"`{_value(value)}`: the value of `torch.nn.functional.{ex.function}` "
-            f"(PyTorch {TORCH_VERSION}) on the same data in float64, to within the precision "
+            f"`{_value(value)}`: the value of {_source(ex)} "
+            "on the same data in float64, to within the precision "
             "of the tab's dtype (float32 for PyTorch and JAX by default, float64 for NumPy, "
             "CuPy and Dask). `tests/test_docs.py` runs every tab and checks this.",
             "",
@@ -395,7 +582,8 @@ def page(ex: Example, value: float) -> str:
 def index(examples: tuple[Example, ...]) -> str:
     rows = [
         f"| [`{ex.function}`]({ex.function}.md) | `{ex.cls}` | "
-        f"`torch.nn.functional.{ex.function}` | [{GUIDES[ex.page]}](../losses/{ex.page}) |"
+        f"{', '.join(f'`{m}`' for m in ex.mirrors) or f'`torch.nn.functional.{ex.function}`'} "
+        f"| [{GUIDES[ex.page]}](../losses/{ex.page}) |"
         for ex in sorted(examples, key=lambda e: e.function)
     ]
     return "\n".join(
@@ -406,7 +594,9 @@ def index(examples: tuple[Example, ...]) -> str:
             "",
             "One page per loss: the function and its `torch.nn`-style class, rendered from "
             "their docstrings (formula, shapes, every parameter, the PyTorch function they "
-            "mirror), then the same example on NumPy, PyTorch, JAX, CuPy and Dask. Every "
+            "mirror, or for the [losses PyTorch lacks](../losses/beyond-torch.md) the "
+            "framework they come from), then the same example on NumPy, PyTorch, JAX, CuPy "
+            "and Dask. Every "
             "function takes the arrays of one library and returns an array of that library, "
             "on the same device.",
             "",
@@ -457,7 +647,7 @@ def outputs() -> dict[Path, str]:
     """Every generated file and its content."""
     files = {REFERENCE / "index.md": index(EXAMPLES)}
     for ex in EXAMPLES:
-        files[REFERENCE / f"{ex.function}.md"] = page(ex, torch_value(ex))
+        files[REFERENCE / f"{ex.function}.md"] = page(ex, reference_value(ex))
     lines = MKDOCS.read_text(encoding="utf-8").split("\n")
     stripped = [line.strip() for line in lines]
     begin, end = stripped.index(NAV_BEGIN), stripped.index(NAV_END)

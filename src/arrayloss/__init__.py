@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
+from ._contrastive import ntxent
 from ._ctc import ctc_loss
 from ._dispatch import fast_paths
 from ._divergence import kl_div
@@ -22,6 +23,16 @@ from ._embedding import (
     triplet_margin_with_distance_loss,
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
+from ._focal import poly1_cross_entropy, sigmoid_focal_loss, softmax_focal_loss
+from ._generalized_kl import convex_kl_divergence, generalized_kl_divergence
+from ._keras_family import (
+    categorical_hinge,
+    hinge,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    squared_hinge,
+)
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
@@ -46,6 +57,24 @@ from ._modules import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
+from ._modules_beyond import (
+    CategoricalHinge,
+    ConvexKLDivergence,
+    DiceLoss,
+    GeneralizedKLDivergence,
+    Hinge,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    MultiClassDiceLoss,
+    NTXentLoss,
+    Poly1CrossEntropyLoss,
+    SigmoidFocalLoss,
+    SoftmaxFocalLoss,
+    SquaredHinge,
+    TverskyLoss,
+)
+from ._overlap import dice_loss, multiclass_dice_loss, tversky_loss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss
 from ._regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 
@@ -58,45 +87,75 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CTCLoss",
+    "CategoricalHinge",
+    "ConvexKLDivergence",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "DiceLoss",
     "GaussianNLLLoss",
+    "GeneralizedKLDivergence",
+    "Hinge",
     "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
+    "LogCosh",
     "MSELoss",
     "MarginRankingLoss",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "MultiClassDiceLoss",
     "MultiLabelMarginLoss",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",
+    "NTXentLoss",
     "PoissonNLLLoss",
+    "Poly1CrossEntropyLoss",
+    "SigmoidFocalLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
+    "SoftmaxFocalLoss",
+    "SquaredHinge",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    "TverskyLoss",
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "categorical_hinge",
+    "convex_kl_divergence",
     "cosine_embedding_loss",
     "cross_entropy",
     "ctc_loss",
+    "dice_loss",
     "fast_paths",
     "gaussian_nll_loss",
+    "generalized_kl_divergence",
+    "hinge",
     "hinge_embedding_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "log_cosh",
     "margin_ranking_loss",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
     "mse_loss",
     "multi_margin_loss",
+    "multiclass_dice_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
+    "ntxent",
     "poisson_nll_loss",
+    "poly1_cross_entropy",
+    "sigmoid_focal_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
+    "softmax_focal_loss",
+    "squared_hinge",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "tversky_loss",
 ]
