@@ -604,8 +604,8 @@ def record_warning(message: str, category: type[Warning]) -> bool:
 class _JitKernel:
     jitted: Any
     # Per shapes and dtypes of the arrays: the warnings the trace recorded (a warning can
-    # depend on shapes, e.g. a target of another shape), and whether it checks values.
-    traced: dict[tuple[Any, ...], tuple[tuple[tuple[str, type[Warning]], ...], bool]]
+    # depend on shapes, e.g. a target of another shape).
+    traced: dict[tuple[Any, ...], tuple[tuple[str, type[Warning]], ...]]
     # Whether any trace recorded a warning: if none did, a call need not look its
     # shapes up (a few microseconds of the call's cost at N = 1).
     warns: list[bool]
@@ -708,8 +708,7 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
             return loss(*args, **kwargs)
         if kernel.warns[0]:
             shapes = tuple((a.shape, a.dtype) for a in arrays)
-            warnings_, _ = kernel.traced.get(shapes, ((), False))
-            for message, category in warnings_:
+            for message, category in kernel.traced.get(shapes, ()):
                 _warn_at_caller(message, category)
         if concrete and bad is not None and bool(bad):
             return loss(*args, **kwargs)  # eagerly: raises the check's own error
@@ -726,7 +725,7 @@ def _build_kernel(
     n_args = len(args)
     names = tuple(kwargs)
     options = (*args, *kwargs.values())
-    traced: dict[tuple[Any, ...], tuple[tuple[tuple[str, type[Warning]], ...], bool]] = {}
+    traced: dict[tuple[Any, ...], tuple[tuple[str, type[Warning]], ...]] = {}
     warns = [False]
 
     def kernel(*arrays: Any) -> tuple[Any, Any]:
@@ -741,7 +740,7 @@ def _build_kernel(
         finally:
             _recording.frames.pop()
         shapes = tuple((a.shape, a.dtype) for a in arrays)
-        traced[shapes] = (tuple(frame.warnings), bool(frame.flags))
+        traced[shapes] = tuple(frame.warnings)
         if frame.warnings:
             warns[0] = True
         if not frame.flags:
