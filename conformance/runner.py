@@ -295,6 +295,9 @@ class Reference:
     grad: np.ndarray | None = None  # float64 d(sum)/d(first argument), or None
     grad_scale: float = 1.0
     grad_skip: str | None = None
+    #: Why the reference could not run at all (its library is not installed): every cell
+    #: of the case is skipped with this reason rather than judged against an error.
+    unavailable: str | None = None
 
 
 def _is_index(a: np.ndarray) -> bool:
@@ -436,6 +439,12 @@ def framework_reference(case: Case, dtype: str, arrays: dict[str, np.ndarray]) -
 
     try:
         out = call("float64")
+    except ModuleNotFoundError as exc:  # the source framework is not installed here
+        ref.unavailable = (
+            f"the reference {function.__name__} needs {exc.name}, which is not installed "
+            f"(pip install {exc.name})"
+        )
+        return ref
     except Exception as exc:
         ref.error = exc
         return ref
@@ -573,6 +582,9 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
     cell = CellResult(
         case.name, case.loss, "value", backend.name, dtype, "failed", description=case.describe()
     )
+    if ref.unavailable is not None:
+        cell.status, cell.message = "skipped", ref.unavailable
+        return cell
     if case.value_check and (backend.jit or backend.lazy):
         cell.status, cell.message = "skipped", VALUE_CHECK_SKIP
         return cell
@@ -585,7 +597,8 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
         cell.status, cell.message = _judge_error(ref.error, exc)
         return cell
     if ref.error is not None:
-        cell.message = f"PyTorch raised, arrayloss did not: {_describe_error(ref.error)}"
+        source = "PyTorch" if loss_info(case.loss).reference is None else loss_info(case.loss).source
+        cell.message = f"{source} raised, arrayloss did not: {_describe_error(ref.error)}"
         return cell
     cell.message = _check_array(backend, result, dtype, ref)
     if cell.message is not None:
@@ -656,7 +669,7 @@ def _grad_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cell
         case.name, case.loss, "grad", backend.name, dtype, "skipped", description=case.describe()
     )
     if ref.grad is None:
-        cell.message = ref.grad_skip
+        cell.message = ref.unavailable or ref.grad_skip
         return cell
     gradient = GRADIENTS.get(backend.module)
     if gradient is None:

@@ -182,6 +182,20 @@ def test_value_check_cases_are_skipped_on_traced_and_lazy_backends() -> None:
     assert results.ok
 
 
+def test_a_reference_library_that_is_not_installed_skips_its_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # squared_hinge's reference is Keras's: without Keras its cells are skipped with the
+    # reason, not failed as if the reference had raised for the case.
+    monkeypatch.setitem(__import__("sys").modules, "keras", None)  # import keras fails
+    results = run(["squared_hinge"], ["numpy", "torch"], ["float64"])
+    assert results.cells
+    assert {c.status for c in results.cells} == {"skipped"}
+    assert all("pip install keras" in (c.message or "") for c in results.cells)
+    assert any(c.check == "grad" for c in results.cells)
+    assert results.ok
+
+
 def test_unknown_names_are_rejected() -> None:
     with pytest.raises(ValueError, match="unknown backend 'numpyy'"):
         run(backends=["numpyy"])
