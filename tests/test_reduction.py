@@ -9,7 +9,13 @@ import pytest
 
 import arrayloss
 from arrayloss._dispatch import namespace_of
-from arrayloss._reduction import apply_reduction, legacy_reduction, validate_reduction
+from arrayloss._reduction import (
+    apply_reduction,
+    legacy_reduction,
+    mean_of,
+    validate_empty,
+    validate_reduction,
+)
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -84,3 +90,32 @@ def test_apply_reduction_values() -> None:
     assert apply_reduction(ctx, loss, "sum") == 10.0
     assert apply_reduction(ctx, loss, "mean") == 2.5
     assert apply_reduction(ctx, loss, "none") is loss
+
+
+@pytest.mark.parametrize("bad", ["Zero", "0", "ignore", None, 0.0])
+def test_invalid_empty_names_options_and_got(bad: object) -> None:
+    with pytest.raises(ValueError, match=rf"`empty` must be one of 'nan', 'zero'; got {bad!r}"):
+        validate_empty(bad)
+
+
+def test_mean_of_an_empty_count_is_nan_or_zero() -> None:
+    ctx = namespace_of(input=np.zeros(1))
+    with ctx.quiet_floating_point():
+        assert np.isnan(mean_of(ctx, np.float64(0.0), np.float64(0.0)))
+        assert np.isnan(mean_of(ctx, np.float64(0.0), 0))
+    assert mean_of(ctx, np.float64(0.0), np.float64(0.0), "zero") == 0.0
+    assert mean_of(ctx, np.float64(0.0), 0, "zero") == 0.0
+    # A non-empty count divides, whatever `empty` says.
+    assert mean_of(ctx, np.float64(6.0), np.float64(4.0), "zero") == 1.5
+    with ctx.quiet_floating_point():
+        assert apply_reduction(ctx, np.zeros(0), "mean", empty="zero") == 0.0
+
+
+def test_mean_of_zero_count_has_zero_gradient() -> None:
+    # 'zero' must not pass NaN back through 0 / 0 (where() alone would).
+    torch = pytest.importorskip("torch")
+    total = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    ctx = namespace_of(input=total)
+    mean_of(ctx, total, torch.zeros((), dtype=torch.float64), "zero").backward()
+    assert total.grad is not None
+    assert total.grad.item() == 0.0
