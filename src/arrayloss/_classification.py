@@ -565,6 +565,12 @@ def cross_entropy(
             smooth = _smooth_unreduced(xp, logp, w, axis)
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))
             loss = (1.0 - eps) * loss + (eps / max(n_classes, 1)) * smooth  # C = 0: empty
+            if reduction == "mean" and empty == "nan":
+                # PyTorch's 'mean' is NaN where the kept targets' weights sum to 0 (its
+                # nll part is 0 / 0), also where the smoothing term's sum is not 0 and
+                # the sum / 0 alone would be +-inf. A constant NaN: no gradient path.
+                nothing = xp.sum(norm) == 0
+                loss = xp.where(nothing, xp.full_like(loss, xp.nan), loss)
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty)
 
 
