@@ -394,8 +394,8 @@ def cross_entropy(
 
     with :math:`\ell_n = 0` where :math:`y_n` is ``ignore_index``; 'mean' divides
     :math:`\sum_n \ell_n` by :math:`\sum_n w_{y_n}` over the samples not ignored (NaN
-    when all are), as PyTorch. For probabilities :math:`t_{n,c}` (a floating ``target``
-    of ``input``'s shape):
+    when all are, as PyTorch, or 0 with ``empty='zero'``). For probabilities
+    :math:`t_{n,c}` (a floating ``target`` of ``input``'s shape):
 
     .. math::
 
