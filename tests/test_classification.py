@@ -644,11 +644,14 @@ def test_ignore_probability_rows_has_no_effect_on_class_indices(
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_ignore_probability_rows_all_ignored(backend: Backend, reduction: str) -> None:
+@pytest.mark.parametrize("shape", [(C,), (2, C, 3)], ids=str)
+def test_ignore_probability_rows_all_ignored(
+    backend: Backend, reduction: str, shape: tuple[int, ...]
+) -> None:
     # Closed form: nothing kept, so 'none' is 0 everywhere, 'sum' 0, 'mean' 0 / 0 = NaN
     # (PyTorch's mean of nothing), or 0 with empty='zero'.
-    x = np.random.default_rng(5).normal(size=(2, C, 3))
-    p = np.full((2, C, 3), -100.0)
+    x = np.random.default_rng(5).normal(size=shape)
+    p = np.full(shape, -100.0)
     fn = functools.partial(
         backend.call,
         arrayloss.cross_entropy,
@@ -658,7 +661,8 @@ def test_ignore_probability_rows_all_ignored(backend: Backend, reduction: str) -
         weight=backend.asarray(np.arange(1.0, C + 1)),
         ignore_probability_rows=True,
     )
-    zero = np.zeros((2, 3)) if reduction == "none" else np.asarray(0.0)
+    without_classes = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    zero = np.zeros(without_classes) if reduction == "none" else np.asarray(0.0)
     if reduction == "mean":
         assert np.isnan(backend.to_numpy(fn()))
     else:
