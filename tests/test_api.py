@@ -109,6 +109,16 @@ OTHER_CLASSES = {
 }
 
 
+#: Options PyTorch lacks (issue 10, part 2), per torch-named function: keyword-only,
+#: after all of PyTorch's parameters, with defaults that keep PyTorch's behaviour; the
+#: function's class takes them the same way. One entry per function, in signature order.
+ARRAYLOSS_OPTIONS: dict[str, tuple[str, ...]] = {
+    "cross_entropy": ("empty", "ignore_probability_rows"),
+    "nll_loss": ("empty",),
+}
+ALL_CLASSES = {**CLASSES, **INDEX_CLASSES, **OTHER_CLASSES}
+
+
 def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     return [
         (p.name, p.kind, p.default)
@@ -117,18 +127,42 @@ def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     ]
 
 
+def torch_parameters(fn: Any, function: str) -> list[tuple[str, Any, Any]]:
+    """``fn``'s parameters less arrayloss's own options of ``function``, which must be
+    its last parameters, keyword-only and defaulted."""
+    params = parameters(fn)
+    extra = ARRAYLOSS_OPTIONS.get(function, ())
+    if not extra:
+        return params
+    tail = params[-len(extra) :]
+    assert [p[0] for p in tail] == list(extra)
+    assert all(kind == inspect.Parameter.KEYWORD_ONLY for _, kind, _ in tail)
+    assert all(default is not inspect.Parameter.empty for _, _, default in tail)
+    return params[: -len(extra)]
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_signature_equals_torch(name: str) -> None:
     import torch.nn.functional as F
 
-    assert parameters(getattr(arrayloss, name)) == parameters(getattr(F, name))
+    assert torch_parameters(getattr(arrayloss, name), name) == parameters(getattr(F, name))
 
 
-@pytest.mark.parametrize("name", [*CLASSES, *INDEX_CLASSES, *OTHER_CLASSES])
+@pytest.mark.parametrize("name", list(ALL_CLASSES))
 def test_class_signatures_equal_torch(name: str) -> None:
     ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
-    assert parameters(ours.__init__) == parameters(theirs.__init__)
+    assert torch_parameters(ours.__init__, ALL_CLASSES[name]) == parameters(theirs.__init__)
     assert parameters(ours.forward) == parameters(theirs.forward)
+
+
+@pytest.mark.parametrize("name", list(ARRAYLOSS_OPTIONS))
+def test_arrayloss_options_are_the_classes_too(name: str) -> None:
+    # The class of a function takes its arrayloss-only options with the same defaults.
+    fn_params = {n: (k, d) for n, k, d in parameters(getattr(arrayloss, name))}
+    (cls,) = (c for c, f in ALL_CLASSES.items() if f == name)
+    cls_params = {n: (k, d) for n, k, d in parameters(getattr(arrayloss, cls).__init__)}
+    for option in ARRAYLOSS_OPTIONS[name]:
+        assert cls_params[option] == fn_params[option], option
 
 
 @pytest.mark.parametrize("name", list(CLASSES))

@@ -419,3 +419,330 @@ def test_probability_target_dtype_promotes_as_torch(
     )
     assert backend.dtype_name(result) == "float64"
     np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-6)
+
+
+# --- empty='zero' (issue 10, part 2; PyTorch lacks it) ----------------------------------------
+
+#: Where 'mean' averages over nothing: (input shape, target, weight). PyTorch gives NaN
+#: for each (checked below, so that every case really is one).
+EMPTY_CASES = {
+    "all ignored": ((3, C), np.full(3, -100), None),
+    "empty batch": ((0, C), np.zeros(0, dtype=np.int64), None),
+    "weights of kept targets sum to 0": ((3, C), np.array([0, 1, -100]), [0.0, 0.0, 1.0, 2.0]),
+    "all ignored (N, C, d1)": ((2, C, 3), np.full((2, 3), -100), [1.0, 2.0, 3.0, 4.0]),
+}
+
+
+@pytest.mark.parametrize("case", list(EMPTY_CASES))
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_empty_zero_gives_0_where_torch_gives_nan(
+    backend: Backend, rng: np.random.Generator, loss: str, case: str
+) -> None:
+    shape, t, w = EMPTY_CASES[case]
+    x = rng.normal(size=shape)
+    kwargs: dict[str, Any] = {} if w is None else {"weight": np.asarray(w)}
+    if loss == "cross_entropy":
+        kwargs["label_smoothing"] = 0.2
+    # PyTorch on the same data: 'mean' is 0 / 0 = NaN.
+    assert np.isnan(torch_loss(loss, x, t, **kwargs))
+    fn = functools.partial(
+        backend.call, getattr(arrayloss, loss), backend.asarray(x), backend.asarray(t, "int64")
+    )
+    kw = b_kwargs(backend, kwargs)
+    assert np.isnan(backend.to_numpy(fn(**kw)))  # the default stays PyTorch's
+    # Closed form: the 'mean' of nothing is 0 with empty='zero'.
+    assert_matches(backend, fn(**kw, empty="zero"), np.asarray(0.0), "float64")
+    for reduction in ("none", "sum"):  # unaffected: PyTorch's values
+        expected = torch_loss(loss, x, t, reduction=reduction, **kwargs)
+        assert_matches(backend, fn(**kw, reduction=reduction, empty="zero"), expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: str(s[0]))
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_empty_zero_equals_torch_where_something_counts(
+    backend: Backend, rng: np.random.Generator, loss: str, shapes: Any, reduction: str
+) -> None:
+    x_shape, t_shape = shapes
+    x = rng.normal(size=x_shape)
+    t = index_target(rng, t_shape, ignore=True)
+    if t.ndim == 0:
+        t = np.asarray(1)  # an unbatched sample that counts
+    kwargs: dict[str, Any] = {"reduction": reduction, "weight": rng.uniform(0.5, 2.0, size=C)}
+    if loss == "cross_entropy":
+        kwargs["label_smoothing"] = 0.1
+    # PyTorch on the same data (its default, as there is something to average).
+    expected = torch_loss(loss, x, t, **kwargs)
+    result = backend.call(
+        getattr(arrayloss, loss),
+        backend.asarray(x),
+        backend.asarray(t, "int64"),
+        **b_kwargs(backend, kwargs),
+        empty="zero",
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(0, C), (0, C, 2), (3, 0)], ids=str)
+def test_empty_zero_with_probability_targets(
+    backend: Backend, reduction: str, shape: tuple[int, ...]
+) -> None:
+    # An empty input (no samples, or C = 0 classes): PyTorch's 'mean' is NaN, its 'sum' 0.
+    x = np.zeros(shape)
+    expected = torch_loss("cross_entropy", x, x, reduction=reduction)
+    assert np.isnan(expected) == (reduction == "mean")
+    result = backend.call(
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(x),
+        reduction=reduction,
+        empty="zero",
+    )
+    # Closed form: 0 for both with empty='zero'.
+    assert_matches(backend, result, np.asarray(0.0), "float64")
+
+
+def _grad(backend: Backend, fn: Any, x: np.ndarray) -> np.ndarray:
+    """d sum(fn(x)) / dx on an autodiff backend (torch autograd, or jax.grad, jitted on
+    the jax-jit backend)."""
+    if backend.module == "torch":
+        xb = backend.asarray(x).requires_grad_(True)
+        fn(xb).sum().backward()
+        return backend.to_numpy(xb.grad)  # type: ignore[no-any-return]
+    import jax
+    import jax.numpy as jnp
+
+    grad = jax.grad(lambda xx: jnp.sum(fn(xx)))
+    return backend.to_numpy((jax.jit(grad) if backend.jit else grad)(backend.asarray(x)))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("case", ["all ignored", "weights of kept targets sum to 0"])
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+def test_empty_zero_has_a_zero_gradient(backend: Backend, loss: str, case: str) -> None:
+    if not backend.autodiff:
+        pytest.skip(f"{backend.name} records no gradients")
+    shape, t, w = EMPTY_CASES[case]
+    x = np.random.default_rng(3).normal(size=shape)
+    tb = backend.asarray(t, "int64")
+    kw = {} if w is None else {"weight": backend.asarray(np.asarray(w))}
+    grad = _grad(backend, lambda xx: getattr(arrayloss, loss)(xx, tb, **kw, empty="zero"), x)
+    # Closed form: the loss is the constant 0, so is its gradient (not NaN).
+    np.testing.assert_array_equal(grad, np.zeros(shape))
+
+
+# --- ignore_probability_rows (issue 10, part 2; PyTorch lacks it) -----------------------------
+
+
+def _kept_positions(x: np.ndarray, p: np.ndarray, kept: np.ndarray) -> tuple[Any, Any]:
+    """The (M, C) logits and probabilities of the kept positions, classes last."""
+    axis = 0 if x.ndim == 1 else 1
+    rows = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
+    prob = np.moveaxis(p, axis, -1).reshape(-1, x.shape[axis])
+    keep = kept.reshape(-1)
+    return rows[keep], prob[keep]
+
+
+def _ignored_rows(
+    rng: np.random.Generator, x_shape: tuple[int, ...], ignore_index: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of ``x_shape`` with about a third of the positions ignored (every
+    class ``ignore_index``) and one kept position that holds ``ignore_index`` in one
+    class only; and the mask of kept positions."""
+    axis = 0 if len(x_shape) == 1 else 1
+    p = np.moveaxis(rng.uniform(size=x_shape), axis, -1).copy()  # classes last
+    kept = np.ones(p.shape[:-1], dtype=bool)
+    if kept.ndim:
+        flat, kflat = p.reshape(-1, x_shape[axis]), kept.reshape(-1)
+        kflat[::3] = False
+        flat[~kflat] = ignore_index
+        flat[1, 2] = ignore_index  # not every class: counted as it is
+        p, kept = flat.reshape(p.shape), kflat.reshape(kept.shape)
+    return np.moveaxis(p, -1, axis), kept
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: str(s[0]))
+@pytest.mark.parametrize("options", ["plain", "weight_smoothing"])
+def test_ignore_probability_rows_equal_torch_on_the_kept_rows(
+    backend: Backend, rng: np.random.Generator, reduction: str, shapes: Any, options: str
+) -> None:
+    x_shape, _ = shapes
+    x = rng.normal(size=x_shape) * 3
+    p, kept = _ignored_rows(rng, x_shape, -100.0)
+    kwargs: dict[str, Any] = {"reduction": reduction}
+    if options == "weight_smoothing":
+        kwargs["weight"] = rng.uniform(0.5, 2.0, size=C)
+        kwargs["label_smoothing"] = 0.2
+    # PyTorch on the kept positions alone ((M, C) rows); 'none' is 0 at the ignored ones.
+    rows, prob = _kept_positions(x, p, kept)
+    expected = torch_loss("cross_entropy", rows, prob, **kwargs)
+    if reduction == "none":
+        full = np.zeros(kept.shape)
+        full[kept] = expected
+        expected = full
+    result = backend.call(
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(p),
+        **b_kwargs(backend, kwargs),
+        ignore_probability_rows=True,
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_ignore_probability_rows_is_off_by_default(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # Without the flag a row of -100s is a target like any other, as in PyTorch (which
+    # ignores ignore_index for probabilities): PyTorch on the same data.
+    x = rng.normal(size=(6, C))
+    p, _ = _ignored_rows(rng, (6, C), -100.0)
+    for reduction in REDUCTIONS:
+        expected = torch_loss("cross_entropy", x, p, reduction=reduction)
+        result = backend.call(
+            arrayloss.cross_entropy, backend.asarray(x), backend.asarray(p), reduction=reduction
+        )
+        assert_matches(backend, result, expected, "float64")
+
+
+def test_ignore_probability_rows_with_a_non_negative_ignore_index(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # With the flag any ignore_index is accepted (PyTorch raises for >= 0 with
+    # probabilities): ignore_index=0 leaves out all-zero rows. PyTorch on the kept rows.
+    x = rng.normal(size=(6, C))
+    p, kept = _ignored_rows(rng, (6, C), 0.0)
+    rows, prob = _kept_positions(x, p, kept)
+    expected = torch_loss("cross_entropy", rows, prob, label_smoothing=0.3)
+    result = backend.call(
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(p),
+        ignore_index=0,
+        label_smoothing=0.3,
+        ignore_probability_rows=True,
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_ignore_probability_rows_has_no_effect_on_class_indices(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # Class indices honour ignore_index anyway: PyTorch on the same data.
+    x = rng.normal(size=(6, C))
+    t = np.array([0, -100, 2, 3, -100, 1])
+    expected = torch_loss("cross_entropy", x, t, label_smoothing=0.1)
+    result = backend.call(
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(t, "int64"),
+        label_smoothing=0.1,
+        ignore_probability_rows=True,
+    )
+    assert_matches(backend, result, expected, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(C,), (2, C, 3)], ids=str)
+def test_ignore_probability_rows_all_ignored(
+    backend: Backend, reduction: str, shape: tuple[int, ...]
+) -> None:
+    # Closed form: nothing kept, so 'none' is 0 everywhere, 'sum' 0, 'mean' 0 / 0 = NaN
+    # (PyTorch's mean of nothing), or 0 with empty='zero'.
+    x = np.random.default_rng(5).normal(size=shape)
+    p = np.full(shape, -100.0)
+    fn = functools.partial(
+        backend.call,
+        arrayloss.cross_entropy,
+        backend.asarray(x),
+        backend.asarray(p),
+        reduction=reduction,
+        weight=backend.asarray(np.arange(1.0, C + 1)),
+        ignore_probability_rows=True,
+    )
+    without_classes = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    zero = np.zeros(without_classes) if reduction == "none" else np.asarray(0.0)
+    if reduction == "mean":
+        assert np.isnan(backend.to_numpy(fn()))
+    else:
+        assert_matches(backend, fn(), zero, "float64")
+    assert_matches(backend, fn(empty="zero"), zero, "float64")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ignore_probability_rows_gradients(
+    backend: Backend, rng: np.random.Generator, reduction: str
+) -> None:
+    if not backend.autodiff:
+        pytest.skip(f"{backend.name} records no gradients")
+    x = rng.normal(size=(3, C, 2)) * 2
+    p, kept = _ignored_rows(rng, (3, C, 2), -100.0)
+    w = rng.uniform(0.5, 2.0, size=C)
+    pb, wb = backend.asarray(p), backend.asarray(w)
+    kw = {"weight": wb, "label_smoothing": 0.1, "reduction": reduction}
+    grad = _grad(
+        backend, lambda xx: arrayloss.cross_entropy(xx, pb, **kw, ignore_probability_rows=True), x
+    )
+    # PyTorch autograd on the kept positions alone; 0 at the ignored ones.
+    import torch
+    import torch.nn.functional as F
+
+    rows, prob = _kept_positions(x, p, kept)
+    rows_t = torch.tensor(rows, requires_grad=True)
+    F.cross_entropy(
+        rows_t, torch.tensor(prob), weight=torch.tensor(w), label_smoothing=0.1, reduction=reduction
+    ).sum().backward()
+    assert rows_t.grad is not None
+    expected = np.zeros((3, 2, C))  # classes last, as _kept_positions
+    expected[kept] = rows_t.grad.numpy()
+    np.testing.assert_allclose(grad, np.moveaxis(expected, -1, 1), rtol=1e-10, atol=1e-12)
+
+
+# --- the new options: errors, classes --------------------------------------------------------
+
+
+def test_new_options_are_validated(backend: Backend) -> None:
+    x = backend.asarray(np.zeros((3, C)))
+    t = backend.asarray(np.array([0, 1, 2]), "int64")
+    for loss in (arrayloss.nll_loss, arrayloss.cross_entropy):
+        with pytest.raises(ValueError, match="`empty` must be one of 'nan', 'zero'; got 'avg'"):
+            backend.call(loss, x, t, empty="avg")
+    with pytest.raises(TypeError, match="`ignore_probability_rows` must be a bool; got str"):
+        backend.call(arrayloss.cross_entropy, x, t, ignore_probability_rows="yes")
+    with pytest.raises(ValueError, match="`empty` must be one of"):
+        arrayloss.CrossEntropyLoss(empty="none")
+    with pytest.raises(ValueError, match="`empty` must be one of"):
+        arrayloss.NLLLoss(empty=0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="`ignore_probability_rows` must be a bool"):
+        arrayloss.CrossEntropyLoss(ignore_probability_rows=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="positional"):
+        arrayloss.cross_entropy(
+            np.zeros((3, C)), np.array([0, 1, 2]), None, None, -100, None, "mean", 0.0, "zero"
+        )  # type: ignore[misc]
+
+
+def test_classes_take_the_new_options(backend: Backend, rng: np.random.Generator) -> None:
+    x = rng.normal(size=(6, C))
+    p, kept = _ignored_rows(rng, (6, C), -100.0)
+    module = arrayloss.CrossEntropyLoss(label_smoothing=0.1, ignore_probability_rows=True)
+    rows, prob = _kept_positions(x, p, kept)
+    # PyTorch on the kept rows.
+    expected = torch_loss("cross_entropy", rows, prob, label_smoothing=0.1)
+    assert_matches(
+        backend, backend.call(module, backend.asarray(x), backend.asarray(p)), expected, "float64"
+    )
+    t = backend.asarray(np.full(6, -100), "int64")
+    for cls in (arrayloss.NLLLoss, arrayloss.CrossEntropyLoss):
+        # Closed form: every target ignored, the 'mean' of nothing is 0.
+        result = backend.call(cls(empty="zero"), backend.asarray(x), t)
+        assert_matches(backend, result, np.asarray(0.0), "float64")
+
+
+def test_class_repr_shows_the_new_options() -> None:
+    assert repr(arrayloss.NLLLoss(empty="zero")) == "NLLLoss(reduction='mean', empty='zero')"
+    loss = arrayloss.CrossEntropyLoss(empty="zero", ignore_probability_rows=True)
+    assert repr(loss) == (
+        "CrossEntropyLoss(reduction='mean', empty='zero', ignore_probability_rows=True)"
+    )
+    assert repr(arrayloss.CrossEntropyLoss(empty="nan")) == "CrossEntropyLoss(reduction='mean')"

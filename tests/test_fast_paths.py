@@ -417,3 +417,67 @@ def test_torch_native_path_keeps_arraylosss_errors() -> None:
         arrayloss.cross_entropy(x, torch.asarray(CLASSES + 1))
     with pytest.raises(ValueError, match="`reduction` must be one of"):
         arrayloss.nll_loss(x, torch.asarray(CLASSES), reduction="avg")
+
+
+def test_torch_native_kernel_not_taken_with_arraylosss_own_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ATen's kernels know nothing of empty= and ignore_probability_rows= (issue 10,
+    # part 2): with either set, the generic definition runs; with the defaults, ATen's.
+    calls: list[str] = []
+    for name in ("cross_entropy", "nll_loss"):
+        real = getattr(torch.nn.functional, name)
+
+        def spy(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(torch.nn.functional, name, spy)
+    x, t = torch.asarray(LOGITS), torch.asarray(CLASSES)
+    p = torch.asarray(PROBS / PROBS.sum(1, keepdims=True))
+    arrayloss.cross_entropy(x, t)
+    arrayloss.cross_entropy(x, p)
+    arrayloss.nll_loss(x, t)
+    assert calls == ["cross_entropy", "cross_entropy", "nll_loss"]
+    calls.clear()
+    for reduction in ("none", "mean", "sum"):
+        arrayloss.cross_entropy(x, t, reduction=reduction, empty="zero")
+        arrayloss.cross_entropy(x, p, reduction=reduction, empty="zero")
+        arrayloss.cross_entropy(x, t, reduction=reduction, ignore_probability_rows=True)
+        arrayloss.cross_entropy(x, p, reduction=reduction, ignore_probability_rows=True)
+        arrayloss.nll_loss(x, t, reduction=reduction, empty="zero")
+    assert calls == []
+    # ... and equal to the generic definition with the defaults, where nothing is empty
+    # or ignored (PyTorch's value: the conformance suite checks the generic one).
+    with arrayloss.fast_paths(False):
+        generic = arrayloss.cross_entropy(x, p)
+    torch.testing.assert_close(
+        arrayloss.cross_entropy(x, p, empty="zero", ignore_probability_rows=True), generic
+    )
+
+
+def test_jax_kernels_of_arraylosss_own_options() -> None:
+    # empty= and ignore_probability_rows= are static options of the cached kernel (one
+    # per set), traced without reading a value: the kernel equals the generic loss, and
+    # so does its gradient, under a user's grad (all rows of PADDED's ignored ones too).
+    padded = np.where(np.arange(6)[:, None] % 3 == 0, -100.0, PROBS / PROBS.sum(1, keepdims=True))
+    x, p, t = jnp.asarray(LOGITS), jnp.asarray(padded), jnp.asarray(np.full(6, -100))
+    cases = [
+        (arrayloss.cross_entropy, p, {"ignore_probability_rows": True, "label_smoothing": 0.1}),
+        (arrayloss.cross_entropy, p[::3], {"ignore_probability_rows": True, "empty": "zero"}),
+        (arrayloss.cross_entropy, t, {"empty": "zero"}),
+        (arrayloss.nll_loss, t, {"empty": "zero"}),
+    ]
+    for loss, target, options in cases:
+
+        def total(xx: Any, loss: Any = loss, target: Any = target, options: Any = options) -> Any:
+            return jnp.sum(loss(xx, target, **options))
+
+        xx = x[: target.shape[0]]
+        for fn in (total, jax.grad(total)):
+            expected = _generic(fn, xx)
+            got = fn(xx)
+            assert np.all(np.isfinite(np.asarray(got)))
+            np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-12)
+    assert _keys("cross_entropy") == 3
+    assert _keys("nll_loss") == 1

@@ -25,7 +25,7 @@ from ._dispatch import (
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
-from ._reduction import apply_reduction, legacy_reduction
+from ._reduction import apply_reduction, legacy_reduction, mean_of, validate_empty
 from ._validation import check_array, check_floating, check_integer, dtype_name
 
 __all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
@@ -111,6 +111,12 @@ def _check_indices_in_range(
     raise ArrayLossIndexError(
         f"`target` holds class index {value}, outside [0, {n_classes}) (C = {n_classes}){ignored}"
     )
+
+
+def _check_ignore_probability_rows(flag: object) -> bool:
+    if not isinstance(flag, bool):
+        raise TypeError(f"`ignore_probability_rows` must be a bool; got {type(flag).__name__}")
+    return flag
 
 
 def _check_label_smoothing(label_smoothing: object) -> float:
@@ -206,12 +212,16 @@ def _prob_target_unreduced(
     return -xp.sum(term, axis=axis)
 
 
-def _reduce_weighted(ctx: ArrayContext, loss: Any, norm: Any, reduction: str, dtype: Any) -> Any:
-    """'mean' is ``sum(loss) / sum(norm)`` (NaN when every sample is ignored)."""
+def _reduce_weighted(
+    ctx: ArrayContext, loss: Any, norm: Any, reduction: str, dtype: Any, empty: str = "nan"
+) -> Any:
+    """'mean' is ``sum(loss) / sum(norm)``: where ``sum(norm)`` is 0 (every sample
+    ignored, or their weights summing to 0) NaN, or 0 with ``empty='zero'``
+    (:func:`~arrayloss._reduction.mean_of`, whose gradient is then 0 too)."""
     if reduction != "mean":
         return apply_reduction(ctx, loss, reduction, dtype=dtype)
     xp = ctx.xp
-    result = xp.sum(loss) / xp.sum(norm)
+    result = mean_of(ctx, xp.sum(loss), xp.sum(norm), empty)
     if result.dtype != dtype:
         result = xp.astype(result, dtype, copy=False)
     return ctx.as_array(result)
@@ -263,6 +273,8 @@ def nll_loss(
     ignore_index: int = -100,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    empty: str = "nan",
 ) -> Any:
     r"""Negative log likelihood of class indices ``target`` under log-probabilities ``input``.
 
@@ -274,7 +286,8 @@ def nll_loss(
 
     then 'none' gives :math:`\ell`, 'sum' gives :math:`\sum_n \ell_n` and 'mean' gives
     :math:`\sum_n \ell_n / \sum_n w_{y_n}` (the weighted mean over the samples not
-    ignored; NaN when every sample is ignored, as in PyTorch).
+    ignored; NaN when every sample is ignored, as in PyTorch, or 0 with
+    ``empty='zero'``).
 
     Parameters
     ----------
@@ -292,6 +305,11 @@ def nll_loss(
         Samples with this target contribute neither to the loss nor to the 'mean'
         normalizer ('none' gives 0 there).
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only; arrayloss only (PyTorch lacks it). What 'mean' gives when nothing
+        counts (an empty batch, every target ignored, or the weights of the kept
+        targets summing to 0): NaN as PyTorch (0 / 0), or 0 with 'zero', whose gradient
+        is 0 as well. 'none' and 'sum' are unaffected.
 
     Returns
     -------
@@ -324,6 +342,7 @@ def nll_loss(
     check_array("target", target)
     check_array("weight", weight, optional=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, weight=weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("nll_loss", input, target, weight)
@@ -331,7 +350,8 @@ def nll_loss(
     check_floating(xp, "input", input)
     _check_input_shape(input)
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
-    native = native_kernel(ctx, "nll_loss", input.dtype, weight)
+    # ATen's kernel knows none of arrayloss's own options: only with their defaults.
+    native = native_kernel(ctx, "nll_loss", input.dtype, weight) if empty == "nan" else None
     if native is not None:
         return native(
             input,
@@ -344,7 +364,7 @@ def nll_loss(
         )
     with ctx.quiet_floating_point():
         loss, norm = _nll_unreduced(ctx, x, t, w, _class_axis(input), ignore)
-        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
+        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty)
 
 
 @jax_auto_jit
@@ -357,6 +377,9 @@ def cross_entropy(
     reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    *,
+    empty: str = "nan",
+    ignore_probability_rows: bool = False,
 ) -> Any:
     r"""Cross entropy between logits ``input`` and class indices or probabilities ``target``.
 
@@ -371,15 +394,17 @@ def cross_entropy(
 
     with :math:`\ell_n = 0` where :math:`y_n` is ``ignore_index``; 'mean' divides
     :math:`\sum_n \ell_n` by :math:`\sum_n w_{y_n}` over the samples not ignored (NaN
-    when all are), as PyTorch. For probabilities :math:`t_{n,c}` (a floating ``target``
-    of ``input``'s shape):
+    when all are, as PyTorch, or 0 with ``empty='zero'``). For probabilities
+    :math:`t_{n,c}` (a floating ``target`` of ``input``'s shape):
 
     .. math::
 
         \ell_n = -\sum_c w_c \tilde t_{n,c} \log p_{n,c}, \qquad
         \tilde t = (1 - \varepsilon)\, t + \varepsilon / C
 
-    and 'mean' divides by the number of samples :math:`N \cdot d_1 \cdots d_K`.
+    and 'mean' divides by the number of samples :math:`N \cdot d_1 \cdots d_K`
+    (with ``ignore_probability_rows=True``, those whose target is not all
+    ``ignore_index``).
 
     Parameters
     ----------
@@ -394,9 +419,23 @@ def cross_entropy(
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     ignore_index : int, default -100
         Class-index targets only: samples with this target are left out. With class
-        probabilities it must be negative (as in PyTorch, which raises otherwise).
+        probabilities it must be negative (as in PyTorch, which raises otherwise) and
+        is not used, unless ``ignore_probability_rows=True``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     label_smoothing : float in [0, 1], default 0.0
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only; arrayloss only (PyTorch lacks it). What 'mean' gives when nothing
+        counts (an empty batch, every target ignored, or the weights of the kept
+        class-index targets summing to 0): NaN as PyTorch (0 / 0), or 0 with 'zero',
+        whose gradient is 0 as well. 'none' and 'sum' are unaffected.
+    ignore_probability_rows : bool, default False
+        Keyword-only; arrayloss only (PyTorch ignores ``ignore_index`` for class
+        probabilities). With True, a position (a sample, and each spatial position of
+        (N, C, d1, ..., dK)) whose probability target equals ``ignore_index`` in every
+        class (a padded row filled with -100, say) is left out: 0 for 'none', not in
+        'sum', nor in the 'mean' normalizer (the number of positions kept), with a
+        gradient of 0. ``ignore_index`` may then be any int (0 ignores all-zero rows).
+        No effect on class-index targets, where ``ignore_index`` always applies.
 
     Returns
     -------
@@ -412,10 +451,11 @@ def cross_entropy(
         smoothing term.
     ValueError
         Shapes that do not fit; ``label_smoothing`` outside [0, 1]; a non-negative
-        ``ignore_index`` with class probabilities; an unknown
-        ``reduction``.
+        ``ignore_index`` with class probabilities (unless
+        ``ignore_probability_rows=True``); an unknown ``reduction`` or ``empty``.
     TypeError
-        ``input`` not floating; ``target`` neither integer nor floating.
+        ``input`` not floating; ``target`` neither integer nor floating;
+        ``ignore_probability_rows`` not a bool.
 
     Notes
     -----
@@ -436,6 +476,10 @@ def cross_entropy(
     check_array("weight", weight, optional=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
     eps = _check_label_smoothing(label_smoothing)
+    empty = validate_empty(empty)
+    ignore_rows = _check_ignore_probability_rows(ignore_probability_rows)
+    # ATen's kernel knows none of arrayloss's own options: only with their defaults.
+    native_fits = empty == "nan" and not ignore_rows
     ctx = namespace_of(input=input, target=target, weight=weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("cross_entropy", input, target, weight)
@@ -456,14 +500,14 @@ def cross_entropy(
                 f"floating-point dtype; got {dtype_name(target.dtype)}"
             )
         _check_ignore_index(ignore_index)
-        if ignore_index >= 0:
+        if ignore_index >= 0 and not ignore_rows:
             # aten/src/ATen/native/LossNLL.cpp: TORCH_CHECK(ignore_index < 0, ...).
             raise ArrayLossValueError(
                 "`ignore_index` is not supported with class probabilities (a floating "
                 f"`target` of `input`'s shape): expected a negative value; got {ignore_index}"
             )
         _check_weight(xp, weight, n_classes)
-        native = native_kernel(ctx, "cross_entropy", input.dtype, weight)
+        native = native_kernel(ctx, "cross_entropy", input.dtype, weight) if native_fits else None
         if native is not None:
             return native(
                 input,
@@ -484,15 +528,25 @@ def cross_entropy(
             )
             logp = xp.astype(logp, work_dtype, copy=False)
             t = xp.astype(target, work_dtype, copy=False)
+            if ignore_rows:
+                # A position is ignored where every class of its target is ignore_index
+                # (with C = 0 classes, every position). Its target is zeroed first, so
+                # that no -100 * -inf reaches the loss or its gradient.
+                kept = ~xp.all(target == ignore_index, axis=axis)
+                t = xp.where(xp.expand_dims(kept, axis=axis), t, xp.zeros_like(t))
+                loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
+                loss = xp.where(kept, loss, xp.zeros_like(loss))
+                norm = xp.astype(kept, work_dtype, copy=False)
+                return _reduce_weighted(ctx, loss, norm, reduction, result_dtype, empty)
             loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
-            if reduction == "mean" and array_size(input) == 0:
+            if reduction == "mean" and array_size(input) == 0 and empty == "nan":
                 # LossNLL.cpp: 'mean' of an empty input is NaN, also where samples
                 # remain (C = 0: the sum over no classes), not the mean of their zeros.
                 loss = loss * xp.nan
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_reduction(ctx, loss, reduction, dtype=result_dtype, empty=empty)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
-    native = native_kernel(ctx, "cross_entropy", input.dtype, weight)
+    native = native_kernel(ctx, "cross_entropy", input.dtype, weight) if native_fits else None
     if native is not None:
         return native(
             input,
@@ -511,7 +565,13 @@ def cross_entropy(
             smooth = _smooth_unreduced(xp, logp, w, axis)
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))
             loss = (1.0 - eps) * loss + (eps / max(n_classes, 1)) * smooth  # C = 0: empty
-        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype)
+            if reduction == "mean" and empty == "nan":
+                # PyTorch's 'mean' is NaN where the kept targets' weights sum to 0 (its
+                # nll part is 0 / 0), also where the smoothing term's sum is not 0 and
+                # the sum / 0 alone would be +-inf. A constant NaN: no gradient path.
+                nothing = xp.sum(norm) == 0
+                loss = xp.where(nothing, xp.full_like(loss, xp.nan), loss)
+        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty)
 
 
 def _multi_margin_unreduced(

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
-from ._classification import _check_p, cross_entropy, multi_margin_loss, nll_loss
+from ._classification import (
+    _check_ignore_probability_rows,
+    _check_p,
+    cross_entropy,
+    multi_margin_loss,
+    nll_loss,
+)
 from ._ctc import _check_blank, ctc_loss
 from ._divergence import KL_DIV_REDUCTIONS, kl_div
 from ._embedding import (
@@ -24,7 +30,7 @@ from ._embedding import (
 )
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss, probabilistic_reduction
-from ._reduction import REDUCTIONS, legacy_reduction, validate_reduction
+from ._reduction import REDUCTIONS, legacy_reduction, validate_empty, validate_reduction
 from ._regression import _check_threshold, huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ._validation import check_arrays_or_none, check_options_not_arrays
 
@@ -187,7 +193,8 @@ class BCEWithLogitsLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log likelihood of class indices; see :func:`arrayloss.nll_loss`.
 
-    Mirrors :class:`torch.nn.NLLLoss`.
+    Mirrors :class:`torch.nn.NLLLoss`; the keyword-only ``empty`` is arrayloss's own
+    (see :func:`arrayloss.nll_loss`).
 
     Examples
     --------
@@ -205,9 +212,12 @@ class NLLLoss(_WeightedLoss):
         ignore_index: int = -100,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
+        self.empty = validate_empty(empty)
 
     def forward(self, input: Any, target: Any) -> Any:
         return nll_loss(
@@ -216,19 +226,23 @@ class NLLLoss(_WeightedLoss):
             weight=self.weight,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
+            empty=self.empty,
         )
 
     def _options(self) -> dict[str, Any]:
         options = super()._options()
         if self.ignore_index != -100:
             options["ignore_index"] = repr(self.ignore_index)
+        if self.empty != "nan":
+            options["empty"] = repr(self.empty)
         return options
 
 
 class CrossEntropyLoss(_WeightedLoss):
     """Cross entropy on logits; see :func:`arrayloss.cross_entropy`.
 
-    Mirrors :class:`torch.nn.CrossEntropyLoss`.
+    Mirrors :class:`torch.nn.CrossEntropyLoss`; the keyword-only ``empty`` and
+    ``ignore_probability_rows`` are arrayloss's own (see :func:`arrayloss.cross_entropy`).
 
     Examples
     --------
@@ -247,6 +261,9 @@ class CrossEntropyLoss(_WeightedLoss):
         reduce: bool | None = None,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
+        *,
+        empty: str = "nan",
+        ignore_probability_rows: bool = False,
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         check_options_not_arrays(
@@ -254,6 +271,8 @@ class CrossEntropyLoss(_WeightedLoss):
         )
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
+        self.empty = validate_empty(empty)
+        self.ignore_probability_rows = _check_ignore_probability_rows(ignore_probability_rows)
 
     def forward(self, input: Any, target: Any) -> Any:
         return cross_entropy(
@@ -263,6 +282,8 @@ class CrossEntropyLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
+            empty=self.empty,
+            ignore_probability_rows=self.ignore_probability_rows,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -271,6 +292,10 @@ class CrossEntropyLoss(_WeightedLoss):
             options["ignore_index"] = repr(self.ignore_index)
         if self.label_smoothing != 0.0:
             options["label_smoothing"] = repr(self.label_smoothing)
+        if self.empty != "nan":
+            options["empty"] = repr(self.empty)
+        if self.ignore_probability_rows:
+            options["ignore_probability_rows"] = "True"
         return options
 
 
