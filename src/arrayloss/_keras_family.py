@@ -333,10 +333,19 @@ def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "me
         return apply_reduction(ctx, d * d, reduction, dtype=result_dtype)
 
 
+def _unit(xp: Any, v: Any, axis: int, eps_squared: Any) -> Any:
+    """``v / max(|v|, eps)`` along ``axis``, as Keras's ``normalize``:
+    ``v * min(rsqrt(|v|^2), 1 / eps)``, written ``v * (1 / sqrt(max(|v|^2, eps^2)))``:
+    the same value, and at a zero vector a finite derivative (the maximum's constant
+    branch) instead of rsqrt's infinite one. The product (not ``v / |v|``) rounds as
+    Keras's does: for vectors of one element, whose derivative is exactly 0, both give
+    0 where a quotient leaves a few ulps of 1 / |v|."""
+    norm_squared = xp.maximum(xp.sum(v * v, axis=axis, keepdims=True), eps_squared)
+    return v * (1.0 / xp.sqrt(norm_squared))
+
+
 @jax_auto_jit
-def cosine_similarity_loss(
-    input: Any, target: Any, dim: int = -1, reduction: str = "mean"
-) -> Any:
+def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: str = "mean") -> Any:
     r"""The negative cosine similarity of ``input`` and ``target`` along ``dim``.
 
     Mirrors :func:`keras.losses.cosine_similarity` /
@@ -404,10 +413,5 @@ def cosine_similarity_loss(
     (axis,) = check_dims(dim, x.ndim, "input")
     eps_squared = xp.asarray(KERAS_EPSILON**2, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
-        # x / max(|x|, eps) as 1 / sqrt(max(|x|^2, eps^2)): Keras's
-        # x * min(rsqrt(|x|^2), 1 / eps), with a derivative at a zero vector (the
-        # maximum's constant branch) instead of rsqrt's infinite one.
-        x_hat = x / xp.sqrt(xp.maximum(xp.sum(x * x, axis=axis, keepdims=True), eps_squared))
-        t_hat = t / xp.sqrt(xp.maximum(xp.sum(t * t, axis=axis, keepdims=True), eps_squared))
-        loss = -xp.sum(x_hat * t_hat, axis=axis)
+        loss = -xp.sum(_unit(xp, x, axis, eps_squared) * _unit(xp, t, axis, eps_squared), axis=axis)
         return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
