@@ -333,6 +333,13 @@ def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "me
         return apply_reduction(ctx, d * d, reduction, dtype=result_dtype)
 
 
+def check_int_dim(dim: object) -> int:
+    """``dim`` of ``cosine_similarity_loss``: one axis, a Python int (not bool)."""
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"`dim` must be an int; got {type(dim).__name__}")
+    return dim
+
+
 def _unit(xp: Any, v: Any, axis: int, eps_squared: Any) -> Any:
     """``v / max(|v|, eps)`` along ``axis``, as Keras's ``normalize``:
     ``v * min(rsqrt(|v|^2), 1 / eps)``, written ``v * (1 / sqrt(max(|v|^2, eps^2)))``:
@@ -406,8 +413,7 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
     """
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
     xp = ctx.xp
-    if isinstance(dim, tuple) or dim is None:
-        raise TypeError(f"`dim` must be an int; got {type(dim).__name__}")
+    check_int_dim(dim)
     if x.ndim < 1:
         raise ValueError("`input` must have at least 1 dimension (vectors along `dim`); got ()")
     (axis,) = check_dims(dim, x.ndim, "input")

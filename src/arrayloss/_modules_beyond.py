@@ -19,6 +19,7 @@ from ._focal import (
 from ._generalized_kl import convex_kl_divergence, generalized_kl_divergence
 from ._keras_family import (
     categorical_hinge,
+    check_int_dim,
     cosine_similarity_loss,
     hinge,
     log_cosh,
@@ -437,16 +438,14 @@ class CosineSimilarityLoss(_BeyondLoss):
     >>> import numpy as np
     >>> import arrayloss
     >>> loss_fn = arrayloss.CosineSimilarityLoss(dim=0, reduction="sum")
-    >>> float(loss_fn(np.array([3.0, 4.0]), np.array([6.0, 8.0])))  # the same direction
+    >>> round(float(loss_fn(np.array([3.0, 4.0]), np.array([6.0, 8.0]))), 12)  # same direction
     -1.0
     """
 
     def __init__(self, dim: int = -1, reduction: str = "mean") -> None:
         check_options_not_arrays(type(self).__name__, dim=dim)
         super().__init__(reduction)
-        if isinstance(dim, bool) or not isinstance(dim, int):
-            raise TypeError(f"`dim` must be an int; got {type(dim).__name__}")
-        self.dim = dim
+        self.dim = check_int_dim(dim)
 
     def forward(self, input: Any, target: Any) -> Any:
         return cosine_similarity_loss(input, target, dim=self.dim, reduction=self.reduction)
