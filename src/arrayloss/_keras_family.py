@@ -16,6 +16,7 @@ from typing import Any
 
 from ._classification import _check_input_shape, _class_axis
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
+from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, validate_reduction
 from ._validation import (
@@ -378,8 +379,8 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
     its epsilon.
 
     Differences from Keras, all intended: ``target`` must have ``input``'s shape
-    (Keras squeezes or expands a trailing axis of 1 and broadcasts); at a zero vector
-    the gradient is finite, :math:`-\hat y / \epsilon` (Keras's ``jax.grad`` is NaN
+    (Keras squeezes or expands a trailing axis of 1 and broadcasts); at a zero
+    ``input`` vector the gradient is finite, :math:`-\hat y / \epsilon` (Keras's ``jax.grad`` is NaN
     there: the derivative of ``rsqrt`` at 0 times 0); half-precision inputs are
     computed in float32 (Keras's ``1 / epsilon`` overflows float16, so its zero
     vectors give NaN there).
@@ -415,7 +416,9 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
     xp = ctx.xp
     check_int_dim(dim)
     if x.ndim < 1:
-        raise ValueError("`input` must have at least 1 dimension (vectors along `dim`); got ()")
+        raise ArrayLossValueError(
+            "`input` must have at least 1 dimension (vectors along `dim`); got shape ()"
+        )
     (axis,) = check_dims(dim, x.ndim, "input")
     eps_squared = xp.asarray(KERAS_EPSILON**2, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
