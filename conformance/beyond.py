@@ -525,6 +525,84 @@ def _zero_embedding(arrays: Any) -> str | None:
     return None
 
 
+# --- rmse: keras.metrics.RootMeanSquaredError; cosine_similarity_loss: Keras -----------------
+
+
+def keras_rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """keras.metrics.RootMeanSquaredError on one batch, through its stateless API (a pure
+    function of its variables, so ``jax.grad`` differentiates it): update_state(y_true,
+    y_pred), then result. 'sum' is the root of the sum of squares: that result times
+    the root of the number of elements. (MindSpore's nn.RMSELoss, not installable here,
+    is checked by its documented examples in tests/test_beyond.py.)"""
+    jnp = _jnp()
+    metric = _keras().metrics.RootMeanSquaredError(dtype=str(input.dtype))
+    state = [jnp.zeros_like(v.value) for v in metric.variables]
+    state = metric.stateless_update_state(state, target, input)
+    result = metric.stateless_result(state)
+    assert reduction in ("mean", "sum"), "rmse has no 'none'"
+    if reduction == "sum":
+        n = np.prod(np.broadcast_shapes(input.shape, target.shape))
+        return result * np.sqrt(float(n))
+    return result
+
+
+def _rmse_cases() -> Iterator[Case]:
+    loss = "rmse"
+    for shape in ((), (5,), (4, 3), (2, 3, 4), (3, 1, 5), (64,)):
+        for reduction in ("mean", "sum"):
+            for scale in (1.0, 1e3):
+                args = {"input": Arg("logits", shape, scale), "target": Arg("logits", shape, scale)}
+                name = f"{_shape_str(shape)}-{reduction}" + ("-large" if scale > 1 else "")
+                yield _case(loss, name, args, reduction=reduction)
+    # A perfect fit: the root of 0 (its gradient: see _perfect_fit).
+    for reduction in ("mean", "sum"):
+        args = {"input": Arg("constant", (4, 3), 1.5), "target": Arg("constant", (4, 3), 1.5)}
+        yield _case(loss, f"(4,3)-{reduction}-perfect_fit", args, reduction=reduction)
+
+
+def _perfect_fit(arrays: Any) -> str | None:
+    if arrays["input"].size and bool(np.all(arrays["input"] == arrays["target"])):
+        return (
+            "every error 0: Keras's sqrt of 0 has the derivative 0 * inf = NaN; arrayloss's "
+            "is 0 (documented; tests/test_beyond.py checks it)"
+        )
+    return None
+
+
+def keras_cosine_similarity(input: Any, target: Any, dim: int = -1, reduction: str = "mean") -> Any:
+    """keras.losses.cosine_similarity(y_true, y_pred, axis=dim)."""
+    loss = _keras().losses.cosine_similarity(target, input, axis=dim)
+    return _reduce(loss, reduction)
+
+
+def _cosine_cases() -> Iterator[Case]:
+    loss = "cosine_similarity_loss"
+    for shape, dim in (((5,), -1), ((4, 3), -1), ((4, 3), 0), ((2, 3, 4), 1), ((2, 3, 4), -1),
+                       ((3, 1, 5), 1), ((0, 3), -1), ((6, 1), -1)):  # fmt: skip
+        for reduction in REDUCTIONS:
+            args = {"input": Arg("logits", shape, 2.0), "target": Arg("logits", shape, 3.0)}
+            name = f"{_shape_str(shape)}-dim_{dim}-{reduction}"
+            yield _case(loss, name, args, reduction=reduction, dim=dim)
+    # Tiny vectors (norms about 1e-5, above Keras's epsilon 1e-7).
+    args = {"input": Arg("logits", (4, 3), 1e-5), "target": Arg("logits", (4, 3), 1e-5)}
+    yield _case(loss, "(4,3)-none-tiny", args, reduction="none")
+    # Zero vectors: a cosine of 0, as Keras (the gradient: see _zero_vector).
+    args = {"input": Arg("zero_rows", (6, 4)), "target": Arg("logits", (6, 4))}
+    yield _case(loss, "(6,4)-none-zero_rows", args, reduction="none")
+    args = {"input": Arg("logits", (6, 4)), "target": Arg("zero_rows", (6, 4))}
+    yield _case(loss, "(6,4)-sum-zero_target_rows", args, reduction="sum")
+
+
+def _zero_input_vector(arrays: Any) -> str | None:
+    x = arrays["input"]
+    if x.size and x.ndim and bool((np.sum(x * x, axis=-1) == 0).any()):
+        return (
+            "a zero input vector: Keras's derivative of rsqrt at 0 gives NaN there; "
+            "arrayloss's is the finite -target/|target|/epsilon (documented)"
+        )
+    return None
+
+
 #: The losses PyTorch lacks, by name, each with its source framework as reference.
 BEYOND: dict[str, LossInfo] = {
     info.name: info
@@ -606,6 +684,21 @@ BEYOND: dict[str, LossInfo] = {
             positional=("embeddings", "labels"),
             reference=optax_ntxent,
             source="optax.losses.ntxent",
+        ),
+        LossInfo(
+            "rmse",
+            _rmse_cases,
+            _perfect_fit,
+            reference=keras_rmse,
+            source="keras.metrics.RootMeanSquaredError",
+            reference_precision="float32",
+        ),
+        LossInfo(
+            "cosine_similarity_loss",
+            _cosine_cases,
+            _zero_input_vector,
+            reference=keras_cosine_similarity,
+            source="keras.losses.cosine_similarity",
         ),
     )
 }

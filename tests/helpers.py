@@ -12,7 +12,7 @@ from conformance.backends import Backend
 REDUCTIONS = ("none", "mean", "sum")
 
 #: The lowercase public names of arrayloss that are not losses.
-NOT_LOSSES = frozenset({"fast_paths"})
+NOT_LOSSES = frozenset({"fast_paths", "smooth_labels"})
 
 
 def loss_functions() -> set[str]:

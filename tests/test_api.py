@@ -65,6 +65,8 @@ BEYOND_FUNCTIONS = {
     "generalized_kl_divergence": "optax.losses.generalized_kl_divergence",
     "convex_kl_divergence": "optax.losses.convex_kl_divergence",
     "ntxent": "optax.losses.ntxent",
+    "rmse": "mindspore.nn.RMSELoss",
+    "cosine_similarity_loss": "keras.losses.cosine_similarity",
 }
 BEYOND_CLASSES = {
     "SigmoidFocalLoss": "sigmoid_focal_loss",
@@ -82,6 +84,8 @@ BEYOND_CLASSES = {
     "GeneralizedKLDivergence": "generalized_kl_divergence",
     "ConvexKLDivergence": "convex_kl_divergence",
     "NTXentLoss": "ntxent",
+    "RMSELoss": "rmse",
+    "CosineSimilarityLoss": "cosine_similarity_loss",
 }
 #: Classes outside test_class_equals_function (class-index targets, or no weight).
 INDEX_CLASSES = {

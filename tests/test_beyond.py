@@ -4,9 +4,11 @@ MindSpore by their documented formulas and examples. Never against arrayloss its
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -981,3 +983,359 @@ def test_ntxent_errors(backend: Backend) -> None:
         call(backend, "ntxent", np.zeros((3, 2)), np.zeros(3, dtype=int), temperature=0.0)
     with pytest.raises(TypeError, match="`labels` must have an integer dtype"):
         call(backend, "ntxent", np.zeros((3, 2)), np.zeros(3))
+
+
+# --- rmse: MindSpore's nn.RMSELoss, Keras's RootMeanSquaredError metric --------------------
+
+
+def keras_rmse(x: np.ndarray, t: np.ndarray) -> Any:
+    """keras.metrics.RootMeanSquaredError on one batch (stateless: differentiable)."""
+    keras = pytest.importorskip("keras")
+    jnp = _jnp()
+    metric = keras.metrics.RootMeanSquaredError(dtype="float64")
+    state = [jnp.zeros_like(v.value) for v in metric.variables]
+    state = metric.stateless_update_state(state, jnp.asarray(t), jnp.asarray(x))
+    return metric.stateless_result(state)
+
+
+def test_rmse_mindspore_documented_examples(backend: Backend) -> None:
+    # mindspore.nn.RMSELoss docstring, Case 1: logits (1, 2, 3), labels (1, 2, 2) print
+    # 0.57735026 (float32; sqrt(1/3) in float64). Case 2: logits (3,), labels (2, 3)
+    # [[1, 1, 1], [1, 2, 2]] broadcast, errors (0, 1, 2, 0, 0, 1): sqrt(6/6) = 1.0.
+    result = call(backend, "rmse", np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 2.0]))
+    assert_matches(backend, result, np.asarray(math.sqrt(1 / 3)), "float64")
+    np.testing.assert_allclose(backend.to_numpy(result), 0.57735026, rtol=1e-7)
+    logits, labels = np.array([1.0, 2.0, 3.0]), np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 2.0]])
+    with warnings.catch_warnings(record=True) as caught:  # mse_loss's, once per trace
+        warnings.simplefilter("always")
+        result = call(backend, "rmse", logits, labels)
+    assert_matches(backend, result, np.asarray(1.0), "float64")
+    if not backend.jit:
+        assert [str(w.message)[:40] for w in caught] == ["Using a target size (2, 3) that is diffe"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(), (7,), (4, 5), (2, 3, 4)], ids=str)
+def test_rmse_closed_form(
+    backend: Backend, rng: np.random.Generator, shape: Any, reduction: str
+) -> None:
+    # Closed form in float64: sqrt(mean) or sqrt(sum) of the squared errors.
+    x, t = np.asarray(rng.normal(size=shape) * 3), np.asarray(rng.normal(size=shape))
+    sq = (x - t) ** 2
+    expected = np.asarray(math.sqrt(sq.mean() if reduction == "mean" else sq.sum()))
+    assert_matches(backend, call(backend, "rmse", x, t, reduction=reduction), expected, "float64")
+
+
+@pytest.mark.parametrize("shape", [(7,), (4, 5), (2, 3, 4)], ids=str)
+def test_rmse_matches_keras_metric(rng: np.random.Generator, shape: Any) -> None:
+    # Keras's Mean metric averages in float32 on JAX: float32's tolerance.
+    x, t = rng.normal(size=shape) * 3, rng.normal(size=shape)
+    expected = float(keras_rmse(x, t))
+    np.testing.assert_allclose(float(arrayloss.rmse(x, t)), expected, rtol=2e-6)
+    n = x.size  # 'sum': the root of the sum of squares, Keras's value times sqrt(n)
+    np.testing.assert_allclose(
+        float(arrayloss.rmse(x, t, reduction="sum")), expected * math.sqrt(n), rtol=2e-6
+    )
+
+
+def test_rmse_every_dtype_closed_form(backend: Backend, rng: np.random.Generator) -> None:
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, 5)) * 3, dtype)
+        t = rounded(rng.normal(size=(6, 5)), dtype)
+        assert x is not None
+        assert t is not None
+        for reduction in ("mean", "sum"):
+            sq = (x - t) ** 2
+            exact = math.sqrt(sq.mean() if reduction == "mean" else sq.sum())
+            expected = rounded(np.asarray(exact), dtype)
+            assert expected is not None
+            result = call(backend, "rmse", x, t, dtype=dtype, reduction=reduction)
+            assert_matches(backend, result, expected, dtype)
+
+
+def test_rmse_gradient_equals_jax_grad_of_keras(rng: np.random.Generator) -> None:
+    import jax
+
+    x, t = rng.normal(size=(4, 3)) * 2, rng.normal(size=(4, 3))
+    # jax.grad of the Keras metric; float32's tolerance (its float32 mean).
+    expected = np.asarray(jax.grad(lambda a: keras_rmse(a, t))(_jnp().asarray(x)))
+    for backend in _autodiff_backends():
+        got = _autodiff_grad(backend, "rmse", x, t)
+        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=1e-9, err_msg=backend.name)
+    # Closed form: d/dx sqrt(mean(d^2)) = d / (n rmse).
+    d = x - t
+    closed = d / (d.size * math.sqrt((d * d).mean()))
+    np.testing.assert_allclose(expected, closed, rtol=2e-6)
+
+
+def test_rmse_perfect_fit_has_gradient_0_where_keras_has_nan() -> None:
+    import jax
+
+    x = np.full((4, 3), 1.5)
+    keras_grad = np.asarray(jax.grad(lambda a: keras_rmse(a, x))(_jnp().asarray(x)))
+    assert np.isnan(keras_grad).all()  # sqrt'(0) * 0
+    for backend in _autodiff_backends():
+        for reduction in ("mean", "sum"):
+            got = _autodiff_grad(backend, "rmse", x, x, reduction=reduction)
+            np.testing.assert_array_equal(got, np.zeros((4, 3)), err_msg=backend.name)
+
+
+def test_rmse_of_empty_arrays(backend: Backend) -> None:
+    # torch.sqrt(F.mse_loss(empty, empty)) is NaN (the mean of nothing); the sum is 0.
+    import torch
+    import torch.nn.functional as F
+
+    empty = np.zeros((0, 3))
+    assert torch.sqrt(F.mse_loss(torch.zeros(0, 3), torch.zeros(0, 3))).isnan()
+    assert np.isnan(backend.to_numpy(call(backend, "rmse", empty, empty)))
+    result = call(backend, "rmse", empty, empty, reduction="sum")
+    assert_matches(backend, result, np.asarray(0.0), "float64")
+
+
+def test_rmse_errors(backend: Backend) -> None:
+    with pytest.raises(ValueError, match=r"`reduction` must be one of 'mean', 'sum'; got 'none'"):
+        call(backend, "rmse", np.zeros(3), np.ones(3), reduction="none")
+    with pytest.raises(ValueError, match=r"`reduction` must be one of 'mean', 'sum'; got 'avg'"):
+        call(backend, "rmse", np.zeros(3), np.ones(3), reduction="avg")
+    with pytest.raises(ValueError, match=r"`target` of shape \(2,\) does not broadcast"):
+        call(backend, "rmse", np.zeros(3), np.ones(2))
+    with pytest.raises(TypeError, match="`input` must have a real floating-point dtype"):
+        call(backend, "rmse", np.zeros(3, dtype=np.int64), np.ones(3))
+
+
+# --- cosine_similarity_loss: keras.losses.cosine_similarity --------------------------------
+
+
+def test_cosine_similarity_loss_keras_documented_example(backend: Backend) -> None:
+    # keras.losses.cosine_similarity docstring: [-0., -0.99999994, 0.99999994] (float32);
+    # closed form: orthogonal 0, the same direction -1, the opposite 1.
+    y_true = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]])
+    y_pred = np.array([[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]])
+    result = call(backend, "cosine_similarity_loss", y_pred, y_true, reduction="none")
+    assert_matches(backend, result, np.array([0.0, -1.0, 1.0]), "float64")
+    result = call(backend, "cosine_similarity_loss", y_pred, y_true, dtype="float32")
+    assert_matches(backend, result, np.asarray(0.0), "float32")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("shape", "dim"), [((5,), -1), ((4, 3), -1), ((4, 3), 0), ((2, 3, 4), 1), ((2, 3, 4), 2)]
+)
+def test_cosine_similarity_loss_matches_keras(
+    backend: Backend, rng: np.random.Generator, shape: Any, dim: int, reduction: str
+) -> None:
+    x, t = rng.normal(size=shape) * 2, rng.normal(size=shape)
+    expected = _reduce(keras_fn("cosine_similarity", t, x, axis=dim), reduction)
+    result = call(backend, "cosine_similarity_loss", x, t, dim=dim, reduction=reduction)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_cosine_similarity_loss_is_minus_torch_cosine_similarity(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    x, t = rng.normal(size=(5, 4, 3)), rng.normal(size=(5, 4, 3))
+    expected = -F.cosine_similarity(torch.tensor(x), torch.tensor(t), dim=1).numpy()
+    result = call(backend, "cosine_similarity_loss", x, t, dim=1, reduction="none")
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_cosine_similarity_loss_every_dtype_matches_keras(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    for dtype in backend.dtypes:
+        x = rounded(rng.normal(size=(6, 5)) * 2, dtype)
+        t = rounded(rng.normal(size=(6, 5)), dtype)
+        assert x is not None
+        assert t is not None
+        for reduction in REDUCTIONS:
+            # Keras in float64 on the rounded values, rounded once to the dtype.
+            expected = rounded(_reduce(keras_fn("cosine_similarity", t, x), reduction), dtype)
+            assert expected is not None
+            result = call(backend, "cosine_similarity_loss", x, t, dtype=dtype, reduction=reduction)
+            assert_matches(backend, result, expected, dtype)
+
+
+def test_cosine_similarity_loss_zero_vectors(backend: Backend) -> None:
+    # Keras: a zero vector normalizes to 0 (x * min(rsqrt(0), 1e7)), so the loss is 0.
+    x = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
+    t = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    expected = keras_fn("cosine_similarity", t, x)
+    np.testing.assert_array_equal(expected, [0.0, 0.0, 0.0])
+    for dtype in backend.dtypes:
+        result = call(backend, "cosine_similarity_loss", x, t, dtype=dtype, reduction="none")
+        assert_matches(backend, result, expected, dtype)
+
+
+def test_cosine_similarity_loss_gradient_equals_jax_grad_of_keras(
+    rng: np.random.Generator,
+) -> None:
+    keras = pytest.importorskip("keras")
+    import jax
+
+    jnp = _jnp()
+    x, t = rng.normal(size=(4, 3)) * 2, rng.normal(size=(4, 3))
+    for dim in (-1, 0):
+
+        def reference(a: Any, dim: int = dim) -> Any:
+            return jnp.sum(keras.losses.cosine_similarity(jnp.asarray(t), a, axis=dim))
+
+        expected = np.asarray(jax.grad(reference)(jnp.asarray(x)))
+        for backend in _autodiff_backends():
+            got = _autodiff_grad(backend, "cosine_similarity_loss", x, t, dim=dim, reduction="sum")
+            np.testing.assert_allclose(
+                got, expected, rtol=1e-10, atol=1e-14, err_msg=f"{dim} {backend.name}"
+            )
+    # A zero input vector: Keras's gradient is NaN (rsqrt's derivative at 0 times 0);
+    # arrayloss's is the derivative of x / epsilon there, -t / |t| / epsilon.
+    x[1] = 0.0
+    keras_grad = np.asarray(jax.grad(functools.partial(reference, dim=-1))(jnp.asarray(x)))
+    assert np.isnan(keras_grad[1]).all()
+    expected = keras_grad.copy()
+    expected[1] = -t[1] / np.linalg.norm(t[1]) / 1e-7
+    for backend in _autodiff_backends():
+        got = _autodiff_grad(backend, "cosine_similarity_loss", x, t, reduction="sum")
+        np.testing.assert_allclose(got, expected, rtol=1e-9, err_msg=backend.name)
+
+
+def test_cosine_similarity_loss_errors(backend: Backend) -> None:
+    with pytest.raises(IndexError, match=r"`dim` must be in \[-2, 1\] for `input` of 2 dim"):
+        call(backend, "cosine_similarity_loss", np.zeros((2, 3)), np.ones((2, 3)), dim=2)
+    with pytest.raises(TypeError, match="`dim` must be an int; got tuple"):
+        call(backend, "cosine_similarity_loss", np.zeros((2, 3)), np.ones((2, 3)), dim=(0, 1))
+    with pytest.raises(ValueError, match=r"`input` must have at least 1 dimension"):
+        call(backend, "cosine_similarity_loss", np.zeros(()), np.ones(()))
+    with pytest.raises(ValueError, match=r"`target` must have the shape of `input` \(2, 3\)"):
+        call(backend, "cosine_similarity_loss", np.zeros((2, 3)), np.ones((1, 3)))
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"), [("RMSELoss", {"reduction": "sum"}), ("CosineSimilarityLoss", {"dim": 0})]
+)
+def test_rmse_and_cosine_classes_equal_the_frameworks(
+    backend: Backend, rng: np.random.Generator, cls: str, kwargs: dict[str, Any]
+) -> None:
+    x, t = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    if cls == "RMSELoss":  # MindSpore's formula, sqrt(mean), times sqrt(n) for 'sum'
+        expected = np.asarray(math.sqrt(((x - t) ** 2).sum()))
+    else:  # keras.losses.CosineSimilarity(axis=0), 'sum_over_batch_size'
+        keras = pytest.importorskip("keras")
+        _jnp()
+        expected = np.asarray(
+            keras.losses.CosineSimilarity(axis=0, dtype="float64")(t, x), dtype=np.float64
+        )
+    result = backend.call(getattr(arrayloss, cls)(**kwargs), backend.asarray(x), backend.asarray(t))
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_rmse_and_cosine_class_repr_and_errors() -> None:
+    assert repr(arrayloss.RMSELoss()) == "RMSELoss(reduction='mean')"
+    assert repr(arrayloss.CosineSimilarityLoss(dim=1, reduction="sum")) == (
+        "CosineSimilarityLoss(dim=1, reduction='sum')"
+    )
+    with pytest.raises(ValueError, match="got 'none': rmse is the root of the reduced"):
+        arrayloss.RMSELoss(reduction="none")
+    with pytest.raises(TypeError, match=r"RMSELoss\(\) got an array for `reduction`"):
+        arrayloss.RMSELoss(np.zeros(3))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="`dim` must be an int; got float"):
+        arrayloss.CosineSimilarityLoss(dim=1.0)  # type: ignore[arg-type]
+
+
+# --- smooth_labels: optax.smooth_labels, Keras's label_smoothing ---------------------------
+
+
+def optax_smooth_labels(labels: np.ndarray, alpha: float, axis: Any = -1) -> np.ndarray:
+    optax = pytest.importorskip("optax")
+    jnp = _jnp()
+    return np.asarray(optax.smooth_labels(jnp.asarray(labels), alpha, axis=axis))
+
+
+@pytest.mark.parametrize(
+    ("shape", "dim"),
+    [((3,), -1), ((4, 3), -1), ((4, 3), 0), ((2, 3, 4), 1), ((2, 3, 4), (1, 2)), ((2, 3), None)],
+    ids=str,
+)
+@pytest.mark.parametrize("alpha", [0.0, 0.1, 0.5, 1.0])
+def test_smooth_labels_matches_optax(
+    backend: Backend, rng: np.random.Generator, shape: Any, dim: Any, alpha: float
+) -> None:
+    labels = rng.uniform(size=shape)
+    expected = optax_smooth_labels(labels, alpha, dim)
+    result = backend.call(arrayloss.smooth_labels, backend.asarray(labels), alpha=alpha, dim=dim)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_smooth_labels_every_dtype_matches_optax(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    one_hot_labels = one_hot(rng.integers(0, 5, size=6), 5, 1)
+    for dtype in backend.dtypes:
+        # optax in float64, rounded once to the dtype.
+        expected = rounded(optax_smooth_labels(one_hot_labels, 0.1), dtype)
+        assert expected is not None
+        x = backend.asarray(one_hot_labels, dtype)
+        assert_matches(
+            backend, backend.call(arrayloss.smooth_labels, x, alpha=0.1), expected, dtype
+        )
+
+
+def test_smooth_labels_is_keras_label_smoothing(rng: np.random.Generator) -> None:
+    keras = pytest.importorskip("keras")
+    jnp = _jnp()
+    p = rng.dirichlet(np.ones(4), size=5)
+    y = one_hot(rng.integers(0, 4, size=5), 4, 1)
+    # Categorical: Keras smooths y as optax does (over its axis).
+    keras_loss = keras.losses.categorical_crossentropy(
+        jnp.asarray(y), jnp.asarray(p), label_smoothing=0.2
+    )
+    smoothed = arrayloss.smooth_labels(y, 0.2)
+    ours = keras.losses.categorical_crossentropy(jnp.asarray(smoothed), jnp.asarray(p))
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_loss), rtol=1e-12)
+    # Binary: y (1 - a) + a / 2, the smoothing of the two-class one-hot (1 - y, y).
+    b, q = rng.integers(0, 2, size=(5, 3)).astype(np.float64), rng.uniform(0.1, 0.9, (5, 3))
+    keras_loss = keras.losses.binary_crossentropy(jnp.asarray(b), jnp.asarray(q), 0.0, 0.2)
+    pair = arrayloss.smooth_labels(np.stack([1 - b, b], axis=-1), 0.2)[..., 1]
+    ours = keras.losses.binary_crossentropy(jnp.asarray(pair), jnp.asarray(q))
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_loss), rtol=1e-12)
+
+
+def test_smooth_labels_gives_torch_cross_entropy_label_smoothing(
+    backend: Backend, rng: np.random.Generator
+) -> None:
+    # PyTorch's cross_entropy(label_smoothing=a) with class indices equals its cross
+    # entropy of the smoothed one-hot probabilities (classes on axis 1).
+    import torch
+    import torch.nn.functional as F
+
+    x, idx = rng.normal(size=(4, 3, 5)), rng.integers(0, 3, size=(4, 5))
+    expected = F.cross_entropy(torch.tensor(x), torch.tensor(idx), label_smoothing=0.3).numpy()
+    soft = backend.call(
+        arrayloss.smooth_labels, backend.asarray(one_hot(idx, 3, 1)), alpha=0.3, dim=1
+    )
+    result = backend.call(arrayloss.cross_entropy, backend.asarray(x), soft)
+    assert_matches(backend, result, expected, "float64")
+
+
+def test_smooth_labels_errors(backend: Backend) -> None:
+    labels = backend.asarray(np.eye(3))
+    with pytest.raises(ValueError, match=r"`alpha` must be between 0 and 1; got 1\.5"):
+        arrayloss.smooth_labels(labels, 1.5)
+    with pytest.raises(TypeError, match="`alpha` must be a float; got ndarray"):
+        arrayloss.smooth_labels(labels, np.zeros(()))  # type: ignore[arg-type]
+    with pytest.raises(IndexError, match=r"`dim` must be in \[-2, 1\] for `labels` of 2 dim"):
+        arrayloss.smooth_labels(labels, 0.1, dim=-3)
+    with pytest.raises(ValueError, match="`dim` must not repeat an axis"):
+        arrayloss.smooth_labels(labels, 0.1, dim=(1, -1))
+    with pytest.raises(TypeError, match="`labels` must have a real floating-point dtype"):
+        arrayloss.smooth_labels(backend.asarray(np.eye(3, dtype=np.int64), "int64"), 0.1)
+    with pytest.raises(TypeError, match="`labels` must be an array; got list"):
+        arrayloss.smooth_labels([1.0, 0.0], 0.1)
+
+
+def test_smooth_labels_is_not_a_loss() -> None:
+    from tests.helpers import loss_functions
+
+    assert "smooth_labels" in arrayloss.__all__
+    assert "smooth_labels" not in loss_functions()

@@ -70,8 +70,8 @@ def test_cases_are_data_with_unique_ids_and_stable_seeds() -> None:
         assert 20 <= n <= 300, (loss, n)  # jax-jit compiles per structure: keep it small
         reductions = {c.kwargs.get("reduction", "mean") for c in cases_for(loss)}
         # ntxent: optax gives only the mean over the pairs (its 'none', the pair matrix,
-        # is checked per pair in tests/test_beyond.py).
-        expected = {"mean", "sum"} if loss == "ntxent" else {"none", "mean", "sum"}
+        # is checked per pair in tests/test_beyond.py); rmse has no 'none'.
+        expected = {"mean", "sum"} if loss in ("ntxent", "rmse") else {"none", "mean", "sum"}
         assert expected <= reductions
     case = case_by_name(f"{LOGITS}/(4,3)-sum-soft")
     first, again = case.arrays(), case.arrays()

@@ -78,6 +78,8 @@ CALLS: dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any]]] = {
     "generalized_kl_divergence": ((LOGITS, PROBS), {}),
     "convex_kl_divergence": ((LOGITS, PROBS), {}),
     "ntxent": ((LOGITS, CLASSES), {}),
+    "rmse": ((LOGITS, OTHER), {}),
+    "cosine_similarity_loss": ((LOGITS, OTHER), {"dim": 0}),
 }
 
 

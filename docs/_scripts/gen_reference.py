@@ -357,6 +357,20 @@ EXAMPLES += (
         kwargs={"temperature": 0.5},
         mirrors=("optax.losses.ntxent",),
     ),
+    Example(
+        "rmse",
+        "RMSELoss",
+        "beyond-torch.md",
+        (Arr("input", [2.5, 0.0, 2.0, 8.0]), Arr("target", [3.0, -0.5, 2.0, 7.0])),
+        mirrors=("mindspore.nn.RMSELoss", "keras.metrics.RootMeanSquaredError"),
+    ),
+    Example(
+        "cosine_similarity_loss",
+        "CosineSimilarityLoss",
+        "beyond-torch.md",
+        (Arr("input", X2), Arr("target", [[1.0, 0.5, -0.5], [0.0, 1.0, 1.0]])),
+        mirrors=("keras.losses.CosineSimilarity",),
+    ),
 )
 
 BACKENDS = ("NumPy", "PyTorch", "JAX", "CuPy", "Dask")
@@ -615,6 +629,12 @@ def index(examples: tuple[Example, ...]) -> str:
             "::: arrayloss.ArrayLossTypeError",
             "",
             "::: arrayloss.ArrayLossIndexError",
+            "",
+            "## Utilities",
+            "",
+            "Not losses: helpers for their targets.",
+            "",
+            "::: arrayloss.smooth_labels",
             "",
             "## Fast paths",
             "",

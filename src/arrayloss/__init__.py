@@ -27,12 +27,14 @@ from ._focal import poly1_cross_entropy, sigmoid_focal_loss, softmax_focal_loss
 from ._generalized_kl import convex_kl_divergence, generalized_kl_divergence
 from ._keras_family import (
     categorical_hinge,
+    cosine_similarity_loss,
     hinge,
     log_cosh,
     mean_absolute_percentage_error,
     mean_squared_logarithmic_error,
     squared_hinge,
 )
+from ._labels import smooth_labels
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
@@ -60,6 +62,7 @@ from ._modules import (
 from ._modules_beyond import (
     CategoricalHinge,
     ConvexKLDivergence,
+    CosineSimilarityLoss,
     DiceLoss,
     GeneralizedKLDivergence,
     Hinge,
@@ -69,6 +72,7 @@ from ._modules_beyond import (
     MultiClassDiceLoss,
     NTXentLoss,
     Poly1CrossEntropyLoss,
+    RMSELoss,
     SigmoidFocalLoss,
     SoftmaxFocalLoss,
     SquaredHinge,
@@ -77,6 +81,7 @@ from ._modules_beyond import (
 from ._overlap import dice_loss, multiclass_dice_loss, tversky_loss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss
 from ._regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from ._rmse import rmse
 
 __version__ = "0.1.0.dev0"
 
@@ -90,6 +95,7 @@ __all__ = [
     "CategoricalHinge",
     "ConvexKLDivergence",
     "CosineEmbeddingLoss",
+    "CosineSimilarityLoss",
     "CrossEntropyLoss",
     "DiceLoss",
     "GaussianNLLLoss",
@@ -112,6 +118,7 @@ __all__ = [
     "NTXentLoss",
     "PoissonNLLLoss",
     "Poly1CrossEntropyLoss",
+    "RMSELoss",
     "SigmoidFocalLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
@@ -126,6 +133,7 @@ __all__ = [
     "categorical_hinge",
     "convex_kl_divergence",
     "cosine_embedding_loss",
+    "cosine_similarity_loss",
     "cross_entropy",
     "ctc_loss",
     "dice_loss",
@@ -150,8 +158,10 @@ __all__ = [
     "ntxent",
     "poisson_nll_loss",
     "poly1_cross_entropy",
+    "rmse",
     "sigmoid_focal_loss",
     "smooth_l1_loss",
+    "smooth_labels",
     "soft_margin_loss",
     "softmax_focal_loss",
     "squared_hinge",

@@ -1,5 +1,6 @@
 """Keras 3's pointwise losses that PyTorch lacks: hinge, squared_hinge, categorical_hinge,
-log_cosh, mean_absolute_percentage_error, mean_squared_logarithmic_error.
+log_cosh, mean_absolute_percentage_error, mean_squared_logarithmic_error; and Keras's
+cosine_similarity as ``cosine_similarity_loss`` (a loss of vectors along ``dim``).
 
 Keras returns the mean over the last axis of each loss; arrayloss keeps PyTorch's
 convention (an elementwise loss, reduced by ``reduction``), so 'mean' is Keras's loss
@@ -15,12 +16,20 @@ from typing import Any
 
 from ._classification import _check_input_shape, _class_axis
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
+from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, validate_reduction
-from ._validation import check_array, check_floating, check_same_shape, promote_integers
+from ._validation import (
+    check_array,
+    check_dims,
+    check_floating,
+    check_same_shape,
+    promote_integers,
+)
 
 __all__ = [
     "categorical_hinge",
+    "cosine_similarity_loss",
     "hinge",
     "log_cosh",
     "mean_absolute_percentage_error",
@@ -323,3 +332,95 @@ def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "me
     with ctx.quiet_floating_point():
         d = xp.log1p(xp.maximum(x, eps)) - xp.log1p(xp.maximum(t, eps))
         return apply_reduction(ctx, d * d, reduction, dtype=result_dtype)
+
+
+def check_int_dim(dim: object) -> int:
+    """``dim`` of ``cosine_similarity_loss``: one axis, a Python int (not bool)."""
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"`dim` must be an int; got {type(dim).__name__}")
+    return dim
+
+
+def _unit(xp: Any, v: Any, axis: int, eps_squared: Any) -> Any:
+    """``v / max(|v|, eps)`` along ``axis``, as Keras's ``normalize``:
+    ``v * min(rsqrt(|v|^2), 1 / eps)``, written ``v * (1 / sqrt(max(|v|^2, eps^2)))``:
+    the same value, and at a zero vector a finite derivative (the maximum's constant
+    branch) instead of rsqrt's infinite one. The product (not ``v / |v|``) rounds as
+    Keras's does: for vectors of one element, whose derivative is exactly 0, both give
+    0 where a quotient leaves a few ulps of 1 / |v|."""
+    norm_squared = xp.maximum(xp.sum(v * v, axis=axis, keepdims=True), eps_squared)
+    return v * (1.0 / xp.sqrt(norm_squared))
+
+
+@jax_auto_jit
+def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: str = "mean") -> Any:
+    r"""The negative cosine similarity of ``input`` and ``target`` along ``dim``.
+
+    Mirrors :func:`keras.losses.cosine_similarity` /
+    :class:`keras.losses.CosineSimilarity` (Keras 3), its ``axis`` as ``dim``. Each
+    vector is L2-normalized as Keras normalizes it, its norm bounded below by
+    :math:`\epsilon = 10^{-7}` (Keras's ``backend.epsilon()``):
+
+    .. math::
+
+        \ell = -\sum_d \frac{x_d}{\max(\lVert x \rVert_2, \epsilon)}\,
+                \frac{y_d}{\max(\lVert y \rVert_2, \epsilon)}
+
+    between -1 (the same direction: the minimum) and 1; 0 where either vector is zero,
+    as in Keras. Reduced over the other axes by ``reduction`` ('mean' is Keras's
+    default, ``sum_over_batch_size``).
+
+    Why not ``cosine_similarity``: :func:`torch.nn.functional.cosine_similarity`
+    (and ``torch.nn.CosineSimilarity``) is PyTorch's *similarity*, :math:`+\cos`,
+    with an ``eps`` on the product of the norms and no reduction; arrayloss keeps
+    PyTorch's names meaning what they mean in PyTorch, so Keras's negative loss is
+    ``cosine_similarity_loss``. ``cosine_similarity_loss(x, y, dim)`` equals
+    ``-torch.nn.functional.cosine_similarity(x, y, dim)`` wherever no norm is below
+    its epsilon.
+
+    Differences from Keras, all intended: ``target`` must have ``input``'s shape
+    (Keras squeezes or expands a trailing axis of 1 and broadcasts); at a zero
+    ``input`` vector the gradient is finite, :math:`-\hat y / \epsilon` (Keras's ``jax.grad`` is NaN
+    there: the derivative of ``rsqrt`` at 0 times 0); half-precision inputs are
+    computed in float32 (Keras's ``1 / epsilon`` overflows float16, so its zero
+    vectors give NaN there).
+
+    Parameters
+    ----------
+    input : array of shape (*) with at least one dimension, real floating
+        Predictions: vectors along ``dim``.
+    target : array of ``input``'s shape, real floating or integer (promoted)
+    dim : int, default -1
+        The axis of the vectors (Keras's ``axis``), in ``[-input.ndim, input.ndim)``.
+    reduction : {'none', 'mean', 'sum'}, default 'mean'
+
+    Returns
+    -------
+    array
+        ``input``'s shape without ``dim`` for 'none', 0-d otherwise; ``input``'s
+        library, device and (promoted) dtype.
+
+    Examples
+    --------
+    Keras's documented example (keras.losses.cosine_similarity): -0 (orthogonal), -1
+    (the same direction), 1 (opposite).
+
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> y_true = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]])
+    >>> y_pred = np.array([[1.0, 0.0], [1.0, 1.0], [-1.0, -1.0]])
+    >>> arrayloss.cosine_similarity_loss(y_pred, y_true, reduction="none").round(6)
+    array([-0., -1.,  1.])
+    """
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    xp = ctx.xp
+    check_int_dim(dim)
+    if x.ndim < 1:
+        raise ArrayLossValueError(
+            "`input` must have at least 1 dimension (vectors along `dim`); got shape ()"
+        )
+    (axis,) = check_dims(dim, x.ndim, "input")
+    eps_squared = xp.asarray(KERAS_EPSILON**2, dtype=x.dtype, device=ctx.device)
+    with ctx.quiet_floating_point():
+        loss = -xp.sum(_unit(xp, x, axis, eps_squared) * _unit(xp, t, axis, eps_squared), axis=axis)
+        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)

@@ -19,6 +19,8 @@ from ._focal import (
 from ._generalized_kl import convex_kl_divergence, generalized_kl_divergence
 from ._keras_family import (
     categorical_hinge,
+    check_int_dim,
+    cosine_similarity_loss,
     hinge,
     log_cosh,
     mean_absolute_percentage_error,
@@ -28,11 +30,13 @@ from ._keras_family import (
 from ._modules import _describe, _Loss
 from ._overlap import _check_flag, dice_loss, multiclass_dice_loss, tversky_loss
 from ._reduction import validate_reduction
+from ._rmse import rmse, validate_rmse_reduction
 from ._validation import check_arrays_or_none, check_options_not_arrays
 
 __all__ = [
     "CategoricalHinge",
     "ConvexKLDivergence",
+    "CosineSimilarityLoss",
     "DiceLoss",
     "GeneralizedKLDivergence",
     "Hinge",
@@ -42,6 +46,7 @@ __all__ = [
     "MultiClassDiceLoss",
     "NTXentLoss",
     "Poly1CrossEntropyLoss",
+    "RMSELoss",
     "SigmoidFocalLoss",
     "SoftmaxFocalLoss",
     "SquaredHinge",
@@ -420,6 +425,54 @@ class MeanSquaredLogarithmicError(_KerasPointwise):
     """
 
     _function = staticmethod(mean_squared_logarithmic_error)
+
+
+class CosineSimilarityLoss(_BeyondLoss):
+    """The negative cosine similarity along ``dim``; see
+    :func:`arrayloss.cosine_similarity_loss`. Mirrors
+    :class:`keras.losses.CosineSimilarity` (its ``axis`` as ``dim``); not
+    ``torch.nn.CosineSimilarity``, PyTorch's module of :math:`+\\cos`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.CosineSimilarityLoss(dim=0, reduction="sum")
+    >>> round(float(loss_fn(np.array([3.0, 4.0]), np.array([6.0, 8.0]))), 12)  # same direction
+    -1.0
+    """
+
+    def __init__(self, dim: int = -1, reduction: str = "mean") -> None:
+        check_options_not_arrays(type(self).__name__, dim=dim)
+        super().__init__(reduction)
+        self.dim = check_int_dim(dim)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return cosine_similarity_loss(input, target, dim=self.dim, reduction=self.reduction)
+
+    def _options(self) -> dict[str, Any]:
+        return {"dim": repr(self.dim), **super()._options()}
+
+
+class RMSELoss(_BeyondLoss):
+    """The root mean squared error; see :func:`arrayloss.rmse`. Mirrors
+    :class:`mindspore.nn.RMSELoss` (which has no ``reduction``: 'mean' here) and
+    :class:`keras.metrics.RootMeanSquaredError` on one batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> float(arrayloss.RMSELoss()(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])))
+    1.1547005383792515
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        check_options_not_arrays(type(self).__name__, reduction=reduction)
+        self.reduction = validate_rmse_reduction(reduction)
+
+    def forward(self, input: Any, target: Any) -> Any:
+        return rmse(input, target, reduction=self.reduction)
 
 
 class Poly1CrossEntropyLoss(_BeyondLoss):

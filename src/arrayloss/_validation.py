@@ -24,7 +24,7 @@ from ._dispatch import (
     record_warning,
     torch_is_compiling,
 )
-from ._errors import ArrayLossTypeError, ArrayLossValueError
+from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 
 __all__ = [
     "ArrayLossTypeError",
@@ -32,6 +32,7 @@ __all__ = [
     "check_array",
     "check_broadcastable",
     "check_broadcasts_to",
+    "check_dims",
     "check_floating",
     "check_in_unit_interval",
     "check_integer",
@@ -253,3 +254,31 @@ def warn_at_caller(message: str, category: type[Warning]) -> None:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def check_dims(dim: object, ndim: int, array_name: str) -> tuple[int, ...]:
+    """``dim`` (an int, a tuple of ints, or None for every axis) as non-negative axes of
+    an array of ``ndim`` dimensions; each in ``[-ndim, ndim)``, as PyTorch's ``dim``.
+
+    ``ArrayLossIndexError`` for an axis out of range (PyTorch: ``IndexError``
+    "Dimension out of range"), ``TypeError`` for anything but ints; repeats are
+    ``ValueError``.
+    """
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(
+                f"`dim` must be an int, a tuple of ints or None; got {type(d).__name__}"
+            )
+        if not -ndim <= d < ndim:
+            shown = f"[{-ndim}, {ndim - 1}]" if ndim else "no axis at all"
+            raise ArrayLossIndexError(
+                f"`dim` must be in {shown} for `{array_name}` of {ndim} dimension"
+                f"{'' if ndim == 1 else 's'}; got {d}"
+            )
+    axes = tuple(d % ndim for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"`dim` must not repeat an axis; got {dim!r}")
+    return axes
