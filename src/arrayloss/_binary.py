@@ -60,9 +60,7 @@ def _smoothed(t: Any, eps: float) -> Any:
     return t if eps == 0.0 else t * (1.0 - eps) + eps / 2.0
 
 
-def _reduce(
-    ctx: ArrayContext, loss: Any, keep: Any, reduction: str, dtype: Any, empty: str
-) -> Any:
+def _reduce(ctx: ArrayContext, loss: Any, keep: Any, reduction: str, dtype: Any, empty: str) -> Any:
     """PyTorch's reduction; with ``keep``, 0 at the ignored elements and 'mean' the sum
     over the kept elements divided by their number (``empty`` when there are none)."""
     if keep is None:
