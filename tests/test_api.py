@@ -109,6 +109,20 @@ OTHER_CLASSES = {
 }
 
 
+#: arrayloss's options that PyTorch lacks (issue 10, part 2), per function: each is
+#: keyword-only, comes after all of PyTorch's parameters, and its default keeps PyTorch's
+#: behaviour. The classes of these functions take the same ones in ``__init__``.
+EXTRA_OPTIONS: dict[str, dict[str, Any]] = {
+    "binary_cross_entropy": {"label_smoothing": 0.0, "ignore_index": None, "empty": "nan"},
+    "binary_cross_entropy_with_logits": {
+        "label_smoothing": 0.0,
+        "ignore_index": None,
+        "inf_logits": "nan",
+        "empty": "nan",
+    },
+}
+
+
 def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     return [
         (p.name, p.kind, p.default)
@@ -121,14 +135,28 @@ def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
 def test_function_signature_equals_torch(name: str) -> None:
     import torch.nn.functional as F
 
-    assert parameters(getattr(arrayloss, name)) == parameters(getattr(F, name))
+    assert_torch_signature_then_extras(
+        getattr(arrayloss, name), getattr(F, name), EXTRA_OPTIONS.get(name, {})
+    )
 
 
 @pytest.mark.parametrize("name", [*CLASSES, *INDEX_CLASSES, *OTHER_CLASSES])
 def test_class_signatures_equal_torch(name: str) -> None:
     ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
-    assert parameters(ours.__init__) == parameters(theirs.__init__)
+    function = {**CLASSES, **INDEX_CLASSES, **OTHER_CLASSES}[name]
+    extras = EXTRA_OPTIONS.get(function, {})
+    assert_torch_signature_then_extras(ours.__init__, theirs.__init__, extras)
     assert parameters(ours.forward) == parameters(theirs.forward)
+
+
+def assert_torch_signature_then_extras(ours: Any, theirs: Any, extras: dict[str, Any]) -> None:
+    # PyTorch's parameters exactly (names, kinds, defaults, order), then only the
+    # arrayloss options of EXTRA_OPTIONS: keyword-only, with their listed defaults.
+    mine, torch_params = parameters(ours), parameters(theirs)
+    assert mine[: len(torch_params)] == torch_params
+    assert mine[len(torch_params) :] == [
+        (p, inspect.Parameter.KEYWORD_ONLY, default) for p, default in extras.items()
+    ]
 
 
 @pytest.mark.parametrize("name", list(CLASSES))
