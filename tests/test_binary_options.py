@@ -478,3 +478,63 @@ def test_torch_native_kernel_only_without_the_new_options(
         assert not torch.equal(result.isnan(), plain.isnan()) or not torch.allclose(
             result.nan_to_num(), plain.nan_to_num()
         )
+
+
+# --- program transforms ---------------------------------------------------------------------
+
+ALL_OPTIONS: dict[str, dict[str, Any]] = {
+    BCE: {"label_smoothing": 0.1, "ignore_index": -1, "empty": "zero"},
+    LOGITS: {"label_smoothing": 0.1, "ignore_index": -1, "inf_logits": "limit", "empty": "zero"},
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Dynamo's notes on lru_cache wrappers
+@pytest.mark.parametrize("loss", LOSSES)
+def test_options_under_torch_compile_fullgraph(rng: np.random.Generator, loss: str) -> None:
+    # One graph (fullgraph=True: a graph break is an error), values and gradients equal
+    # to the eager call's; the ignored inputs are garbage there too.
+    torch = pytest.importorskip("torch")
+    x, t, _ = ignored_case(loss, rng, -1)
+    if loss == LOGITS:
+        x[0, 1] = np.inf  # a kept infinite logit: smoothed target 0.95, so the loss is
+        # +inf ('limit'), its gradient 0.05 (finite)
+    options = ALL_OPTIONS[loss]
+
+    def fn(a: Any, b: Any) -> Any:
+        return getattr(arrayloss, loss)(a, b, **options)
+
+    torch._dynamo.reset()
+    try:
+        results = []
+        for f in (fn, torch.compile(fn, fullgraph=True, backend="aot_eager")):
+            xt = torch.tensor(x, requires_grad=True)
+            out = f(xt, torch.tensor(t))
+            out.backward()
+            results.append((out.detach().numpy(), xt.grad.numpy()))
+    finally:
+        torch._dynamo.reset()
+    (eager, eager_grad), (got, got_grad) = results
+    assert np.isfinite(eager) == (loss == BCE)
+    np.testing.assert_allclose(got, eager, rtol=1e-12)
+    np.testing.assert_allclose(got_grad, eager_grad, rtol=1e-12)
+    assert np.isfinite(eager_grad).all()
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_options_under_jax_vmap(rng: np.random.Generator, loss: str) -> None:
+    # Per-row losses under jit(vmap(...)) equal the eager call on each row; a row with
+    # every target ignored gives 0 ('zero'), not NaN.
+    jnp = pytest.importorskip("conformance.backends").backend_by_name("jax").namespace()
+    import jax
+
+    x, t, _ = ignored_case(loss, rng, -1)
+    t[2] = -1.0
+    options = ALL_OPTIONS[loss]
+
+    def fn(a: Any, b: Any) -> Any:
+        return getattr(arrayloss, loss)(a, b, **options)
+
+    rows = jax.jit(jax.vmap(fn))(jnp.asarray(x), jnp.asarray(t))
+    expected = [float(fn(jnp.asarray(x[i]), jnp.asarray(t[i]))) for i in range(len(x))]
+    np.testing.assert_allclose(np.asarray(rows), expected, rtol=1e-12)
+    assert float(rows[2]) == 0.0
