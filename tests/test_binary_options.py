@@ -538,3 +538,25 @@ def test_options_under_jax_vmap(rng: np.random.Generator, loss: str) -> None:
     expected = [float(fn(jnp.asarray(x[i]), jnp.asarray(t[i]))) for i in range(len(x))]
     np.testing.assert_allclose(np.asarray(rows), expected, rtol=1e-12)
     assert float(rows[2]) == 0.0
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_options_run_as_one_jax_auto_jit_kernel(rng: np.random.Generator, loss: str) -> None:
+    # Eager JAX calls run as a cached jitted kernel per set of options (static keys); no
+    # option may need a concrete value while traced (that would fall back to eager).
+    from arrayloss import _dispatch
+
+    jnp = pytest.importorskip("conformance.backends").backend_by_name("jax").namespace()
+    x, t, keep = ignored_case(loss, rng, -1)
+    fn = getattr(arrayloss, loss)
+    _dispatch._jit_cache.clear()
+    _dispatch._not_jittable.clear()
+    try:
+        result = fn(jnp.asarray(x), jnp.asarray(t), **ALL_OPTIONS[loss])
+        assert not _dispatch._not_jittable
+        assert [key[0] for key in _dispatch._jit_cache] == [fn.__wrapped__]
+        expected = torch_loss(loss, x[keep], t[keep] * 0.9 + 0.05)
+        np.testing.assert_allclose(np.asarray(result), expected, rtol=1e-12)
+    finally:
+        _dispatch._jit_cache.clear()
+        _dispatch._not_jittable.clear()
