@@ -44,7 +44,7 @@ def _check_inf_logits(inf_logits: object) -> None:
         raise ArrayLossValueError(f"`inf_logits` must be one of {options}; got {inf_logits!r}")
 
 
-def _kept(xp: Any, target: Any, ignore_index: int | None) -> Any:
+def _kept(target: Any, ignore_index: int | None) -> Any:
     """True where ``target`` is not ``ignore_index`` (None: no mask)."""
     return None if ignore_index is None else target != ignore_index
 
@@ -187,12 +187,13 @@ def binary_cross_entropy(
     ValueError
         ``target``'s shape differs from ``input``'s; ``reduction``, ``empty`` or
         ``label_smoothing`` is invalid; on eager backends, an element of ``input`` or
-        ``target`` that is not ignored lies outside [0, 1] (NaN included). On traced or lazy arrays (JAX under ``jit``/``vmap``/``grad``,
-        Dask, ``torch.compile``) the range check is skipped: out-of-range inputs then
-        give the formula's value (NaN for the log of a negative number).
+        ``target`` that is not ignored lies outside [0, 1] (NaN included). On traced
+        or lazy arrays (JAX under ``jit``/``vmap``/``grad``, Dask, ``torch.compile``)
+        the range check is skipped: out-of-range inputs then give the formula's value
+        (NaN for the log of a negative number).
     TypeError
         Dtypes of ``input`` and ``target`` differ, or are not floating; arrays of two
-        libraries.
+        libraries; ``label_smoothing`` is not a number or ``ignore_index`` not an int.
 
     Notes
     -----
@@ -231,7 +232,7 @@ def binary_cross_entropy(
     if weight is not None:
         check_floating(xp, "weight", weight)
         check_broadcasts_to("weight", weight, tuple(input.shape))
-    keep = _kept(xp, target, ignore_index)
+    keep = _kept(target, ignore_index)
     check_in_unit_interval(ctx, "input", input, where=keep)
     check_in_unit_interval(ctx, "target", target, where=keep)
 
@@ -321,7 +322,8 @@ def binary_cross_entropy_with_logits(
         not broadcast to it; ``reduction``, ``empty``, ``inf_logits`` or
         ``label_smoothing`` is invalid.
     TypeError
-        ``input`` or ``target`` is not floating; arrays of two libraries.
+        ``input`` or ``target`` is not floating; arrays of two libraries;
+        ``label_smoothing`` is not a number or ``ignore_index`` not an int.
 
     Notes
     -----
@@ -386,7 +388,7 @@ def binary_cross_entropy_with_logits(
     def work(x: Any) -> Any:
         return None if x is None else xp.astype(x, work_dtype, copy=False)
 
-    keep = _kept(xp, target, ignore_index)
+    keep = _kept(target, ignore_index)
     kernel = _bce_with_logits_limit if inf_logits == "limit" else _bce_with_logits_unreduced
     with ctx.quiet_floating_point():
         loss = kernel(
