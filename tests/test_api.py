@@ -113,12 +113,19 @@ OTHER_CLASSES = {
 }
 
 
-#: Options PyTorch lacks (issue 10, part 2), per torch-named function: keyword-only,
-#: after all of PyTorch's parameters, with defaults that keep PyTorch's behaviour; the
-#: function's class takes them the same way. One entry per function, in signature order.
-ARRAYLOSS_OPTIONS: dict[str, tuple[str, ...]] = {
-    "cross_entropy": ("empty", "ignore_probability_rows"),
-    "nll_loss": ("empty",),
+#: arrayloss's options that PyTorch lacks (issue 10, part 2), per function: each is
+#: keyword-only, comes after all of PyTorch's parameters, and its default keeps PyTorch's
+#: behaviour. The classes of these functions take the same ones in ``__init__``.
+EXTRA_OPTIONS: dict[str, dict[str, Any]] = {
+    "binary_cross_entropy": {"label_smoothing": 0.0, "ignore_index": None, "empty": "nan"},
+    "binary_cross_entropy_with_logits": {
+        "label_smoothing": 0.0,
+        "ignore_index": None,
+        "inf_logits": "nan",
+        "empty": "nan",
+    },
+    "cross_entropy": {"empty": "nan", "ignore_probability_rows": False},
+    "nll_loss": {"empty": "nan"},
 }
 ALL_CLASSES = {**CLASSES, **INDEX_CLASSES, **OTHER_CLASSES}
 
@@ -131,42 +138,31 @@ def parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     ]
 
 
-def torch_parameters(fn: Any, function: str) -> list[tuple[str, Any, Any]]:
-    """``fn``'s parameters less arrayloss's own options of ``function``, which must be
-    its last parameters, keyword-only and defaulted."""
-    params = parameters(fn)
-    extra = ARRAYLOSS_OPTIONS.get(function, ())
-    if not extra:
-        return params
-    tail = params[-len(extra) :]
-    assert [p[0] for p in tail] == list(extra)
-    assert all(kind == inspect.Parameter.KEYWORD_ONLY for _, kind, _ in tail)
-    assert all(default is not inspect.Parameter.empty for _, _, default in tail)
-    return params[: -len(extra)]
-
-
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_function_signature_equals_torch(name: str) -> None:
     import torch.nn.functional as F
 
-    assert torch_parameters(getattr(arrayloss, name), name) == parameters(getattr(F, name))
+    assert_torch_signature_then_extras(
+        getattr(arrayloss, name), getattr(F, name), EXTRA_OPTIONS.get(name, {})
+    )
 
 
 @pytest.mark.parametrize("name", list(ALL_CLASSES))
 def test_class_signatures_equal_torch(name: str) -> None:
     ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
-    assert torch_parameters(ours.__init__, ALL_CLASSES[name]) == parameters(theirs.__init__)
+    extras = EXTRA_OPTIONS.get(ALL_CLASSES[name], {})
+    assert_torch_signature_then_extras(ours.__init__, theirs.__init__, extras)
     assert parameters(ours.forward) == parameters(theirs.forward)
 
 
-@pytest.mark.parametrize("name", list(ARRAYLOSS_OPTIONS))
-def test_arrayloss_options_are_the_classes_too(name: str) -> None:
-    # The class of a function takes its arrayloss-only options with the same defaults.
-    fn_params = {n: (k, d) for n, k, d in parameters(getattr(arrayloss, name))}
-    (cls,) = (c for c, f in ALL_CLASSES.items() if f == name)
-    cls_params = {n: (k, d) for n, k, d in parameters(getattr(arrayloss, cls).__init__)}
-    for option in ARRAYLOSS_OPTIONS[name]:
-        assert cls_params[option] == fn_params[option], option
+def assert_torch_signature_then_extras(ours: Any, theirs: Any, extras: dict[str, Any]) -> None:
+    # PyTorch's parameters exactly (names, kinds, defaults, order), then only the
+    # arrayloss options of EXTRA_OPTIONS: keyword-only, with their listed defaults.
+    mine, torch_params = parameters(ours), parameters(theirs)
+    assert mine[: len(torch_params)] == torch_params
+    assert mine[len(torch_params) :] == [
+        (p, inspect.Parameter.KEYWORD_ONLY, default) for p, default in extras.items()
+    ]
 
 
 @pytest.mark.parametrize("name", list(CLASSES))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of, native_kernel
+from ._classification import _check_ignore_index, _check_label_smoothing
+from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
+from ._errors import ArrayLossValueError
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, legacy_reduction
+from ._reduction import apply_reduction, legacy_reduction, mean_of, validate_empty
 from ._validation import (
     check_array,
     check_broadcasts_to,
@@ -21,6 +23,58 @@ from ._validation import (
 )
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
+#: ``inf_logits`` of binary_cross_entropy_with_logits: PyTorch's formula, NaN where it
+#: meets ``0 * inf`` or ``inf - inf`` (the default), or the formula's limit.
+INF_LOGITS: tuple[str, ...] = ("nan", "limit")
+
+
+def _check_options(label_smoothing: object, ignore_index: object, empty: object) -> float:
+    """Validate the options PyTorch lacks (issue 10); return ``label_smoothing``."""
+    eps = _check_label_smoothing(label_smoothing)
+    if ignore_index is not None:
+        _check_ignore_index(ignore_index)
+    validate_empty(empty)
+    return eps
+
+
+def _check_inf_logits(inf_logits: object) -> None:
+    if not (isinstance(inf_logits, str) and inf_logits in INF_LOGITS):
+        options = ", ".join(repr(o) for o in INF_LOGITS)
+        raise ArrayLossValueError(f"`inf_logits` must be one of {options}; got {inf_logits!r}")
+
+
+def _kept(target: Any, ignore_index: int | None) -> Any:
+    """True where ``target`` is not ``ignore_index`` (None: no mask)."""
+    return None if ignore_index is None else target != ignore_index
+
+
+def _masked(xp: Any, x: Any, keep: Any, safe: float) -> Any:
+    """``x`` with ``safe`` at the ignored elements, so that whatever they hold (NaN, a
+    probability outside [0, 1]) reaches neither the loss nor its gradient."""
+    return x if keep is None else xp.where(keep, x, safe)
+
+
+def _smoothed(t: Any, eps: float) -> Any:
+    # Keras's binary convention (keras.losses.binary_crossentropy): t (1 - eps) + eps / 2.
+    return t if eps == 0.0 else t * (1.0 - eps) + eps / 2.0
+
+
+def _reduce(ctx: ArrayContext, loss: Any, keep: Any, reduction: str, dtype: Any, empty: str) -> Any:
+    """PyTorch's reduction; with ``keep``, 0 at the ignored elements and 'mean' the sum
+    over the kept elements divided by their number (``empty`` when there are none)."""
+    if keep is None:
+        return apply_reduction(ctx, loss, reduction, dtype=dtype, empty=empty)
+    xp = ctx.xp
+    # where, not keep * loss: +0.0 at an ignored element, whatever its loss was.
+    loss = xp.where(keep, loss, xp.zeros_like(loss))
+    if reduction != "mean":
+        return apply_reduction(ctx, loss, reduction, dtype=dtype)
+    count = xp.sum(xp.astype(keep, loss.dtype))
+    result = mean_of(ctx, xp.sum(loss), count, empty)
+    if result.dtype != dtype:
+        result = xp.astype(result, dtype, copy=False)
+    return ctx.as_array(result)
 
 
 def _bce_unreduced(xp: Any, p: Any, t: Any, weight: Any) -> Any:
@@ -46,6 +100,32 @@ def _bce_with_logits_unreduced(xp: Any, x: Any, t: Any, weight: Any, pos_weight:
     return loss
 
 
+def _softplus(xp: Any, x: Any) -> Any:
+    # log(1 + e^x) = -log_sigmoid(-x): finite for finite x, +inf at +inf, 0 at -inf, with
+    # the derivative sigmoid(x) finite everywhere (1 at +inf, 0 at -inf).
+    return -log_sigmoid(xp, -x)
+
+
+def _times(xp: Any, c: Any, s: Any) -> Any:
+    """``c * s``, with 0 where ``c`` is 0 even if ``s`` is infinite (the limit, not
+    ``0 * inf = nan``). ``s`` is replaced before the product, not the product after,
+    so that the gradients through the untaken branch are ``0 * finite``, not NaN."""
+    return c * xp.where(c == 0, xp.zeros_like(s), s)
+
+
+def _bce_with_logits_limit(xp: Any, x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
+    # The same loss written as w (1 - t) softplus(x) + w p t softplus(-x): each softplus
+    # is finite or +inf, and a term whose coefficient is 0 is 0. So an infinite logit
+    # gives the formula's limit (0 when its sign agrees with the target, +inf otherwise),
+    # and the gradient is the limit of the finite one: w (1 - t) at +inf, -w p t at -inf.
+    neg = 1.0 - t
+    pos = t if pos_weight is None else pos_weight * t
+    if weight is not None:
+        neg = neg * weight
+        pos = pos * weight
+    return _times(xp, neg, _softplus(xp, x)) + _times(xp, pos, _softplus(xp, -x))
+
+
 @jax_auto_jit
 def binary_cross_entropy(
     input: Any,
@@ -54,6 +134,10 @@ def binary_cross_entropy(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
+    empty: str = "nan",
 ) -> Any:
     r"""Binary cross entropy between probabilities ``input`` and ``target``.
 
@@ -81,6 +165,17 @@ def binary_cross_entropy(
         Deprecated (``DeprecationWarning``); when either is given it overrides
         ``reduction`` exactly as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    label_smoothing : float in [0, 1], default 0.0
+        Keyword-only; not in PyTorch. Targets become :math:`y (1 - \epsilon) +
+        \epsilon / 2` (Keras's binary convention); 0 is PyTorch's loss.
+    ignore_index : int, optional
+        Keyword-only; not in PyTorch. Elements whose target equals it count for nothing:
+        0 in 'none', left out of 'sum' and of 'mean', whose divisor is the number of the
+        other elements; their gradient is 0, and their ``input`` and ``target`` are not
+        checked (they may hold anything, NaN included).
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
+        ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
 
     Returns
     -------
@@ -90,14 +185,15 @@ def binary_cross_entropy(
     Raises
     ------
     ValueError
-        ``target``'s shape differs from ``input``'s; ``reduction`` is unknown; on eager
-        backends, an element of ``input`` or ``target`` lies outside [0, 1] (NaN
-        included). On traced or lazy arrays (JAX under ``jit``/``vmap``/``grad``,
-        Dask, ``torch.compile``) the range check is skipped: out-of-range inputs then
-        give the formula's value (NaN for the log of a negative number).
+        ``target``'s shape differs from ``input``'s; ``reduction``, ``empty`` or
+        ``label_smoothing`` is invalid; on eager backends, an element of ``input`` or
+        ``target`` that is not ignored lies outside [0, 1] (NaN included). On traced
+        or lazy arrays (JAX under ``jit``/``vmap``/``grad``, Dask, ``torch.compile``)
+        the range check is skipped: out-of-range inputs then give the formula's value
+        (NaN for the log of a negative number).
     TypeError
         Dtypes of ``input`` and ``target`` differ, or are not floating; arrays of two
-        libraries.
+        libraries; ``label_smoothing`` is not a number or ``ignore_index`` not an int.
 
     Notes
     -----
@@ -129,24 +225,28 @@ def binary_cross_entropy(
     # Under torch.autocast: half-precision tensors to float32, as PyTorch (CUDA: refused).
     input, target, weight = ctx.autocast("binary_cross_entropy", input, target, weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
+    eps = _check_options(label_smoothing, ignore_index, empty)
     check_floating(xp, "input", input)
     check_same_dtype("target", target, "input", input)
     check_same_shape("target", target, "input", input)
     if weight is not None:
         check_floating(xp, "weight", weight)
         check_broadcasts_to("weight", weight, tuple(input.shape))
-    check_in_unit_interval(ctx, "input", input)
-    check_in_unit_interval(ctx, "target", target)
+    keep = _kept(target, ignore_index)
+    check_in_unit_interval(ctx, "input", input, where=keep)
+    check_in_unit_interval(ctx, "target", target, where=keep)
 
     work_dtype = compute_dtype(xp, input.dtype)
     with ctx.quiet_floating_point():
+        p = _masked(xp, xp.astype(input, work_dtype, copy=False), keep, 0.5)
+        t = _masked(xp, xp.astype(target, work_dtype, copy=False), keep, 0.0)
         loss = _bce_unreduced(
             xp,
-            xp.astype(input, work_dtype, copy=False),
-            xp.astype(target, work_dtype, copy=False),
+            p,
+            _smoothed(t, eps),
             None if weight is None else xp.astype(weight, work_dtype, copy=False),
         )
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return _reduce(ctx, loss, keep, reduction, input.dtype, empty)
 
 
 @jax_auto_jit
@@ -158,6 +258,11 @@ def binary_cross_entropy_with_logits(
     reduce: bool | None = None,
     reduction: str = "mean",
     pos_weight: Any | None = None,
+    *,
+    label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
+    inf_logits: str = "nan",
+    empty: str = "nan",
 ) -> Any:
     r"""Binary cross entropy between logits ``input`` and ``target``, computed stably.
 
@@ -187,6 +292,21 @@ def binary_cross_entropy_with_logits(
     pos_weight : array broadcastable to (*), optional
         Weight of positive examples, typically of shape (C,) for C classes along the last
         dimension; ``pos_weight > 1`` raises recall, ``< 1`` precision.
+    label_smoothing : float in [0, 1], default 0.0
+        Keyword-only; not in PyTorch. Targets become :math:`y (1 - \epsilon) +
+        \epsilon / 2` (Keras's binary convention); 0 is PyTorch's loss.
+    ignore_index : int, optional
+        Keyword-only; not in PyTorch. Elements whose target equals it count for nothing:
+        0 in 'none', left out of 'sum' and of 'mean', whose divisor is the number of the
+        other elements; their gradient is 0, whatever their logit (NaN, inf).
+    inf_logits : {'nan', 'limit'}, default 'nan'
+        Keyword-only; not in PyTorch. 'nan': PyTorch's values at infinite logits (NaN
+        where its formula meets ``0 * inf`` or ``inf - inf``). 'limit': the formula's
+        limit, 0 when the logit's sign agrees with the target and ``+inf`` otherwise
+        (any term whose coefficient is 0 is 0), with finite gradients.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
+        ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
 
     Returns
     -------
@@ -199,9 +319,11 @@ def binary_cross_entropy_with_logits(
     ------
     ValueError
         ``target``'s shape differs from ``input``'s; ``weight`` or ``pos_weight`` does
-        not broadcast to it; ``reduction`` is unknown.
+        not broadcast to it; ``reduction``, ``empty``, ``inf_logits`` or
+        ``label_smoothing`` is invalid.
     TypeError
-        ``input`` or ``target`` is not floating; arrays of two libraries.
+        ``input`` or ``target`` is not floating; arrays of two libraries;
+        ``label_smoothing`` is not a number or ``ignore_index`` not an int.
 
     Notes
     -----
@@ -211,7 +333,7 @@ def binary_cross_entropy_with_logits(
     differ by a few units in the last place (arrayloss's result is the closer one to the
     exact value). Infinite logits give what PyTorch gives: ``+inf`` for
     ``x = +inf, y = 0`` and NaN for ``x = -inf, y = 0`` or ``x = +inf, y = 1``
-    (``0 * inf`` in the formula above).
+    (``0 * inf`` in the formula above); ``inf_logits='limit'`` gives 0, +inf and 0.
 
     Under ``torch.autocast`` half-precision tensors are cast to float32 first and the
     result is float32, as in PyTorch (see docs/mixed-precision.md).
@@ -241,6 +363,8 @@ def binary_cross_entropy_with_logits(
         "binary_cross_entropy_with_logits", input, target, weight, pos_weight
     )
     reduction = legacy_reduction(size_average, reduce, reduction)
+    eps = _check_options(label_smoothing, ignore_index, empty)
+    _check_inf_logits(inf_logits)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
     check_same_shape("target", target, "input", input)
@@ -250,9 +374,13 @@ def binary_cross_entropy_with_logits(
             check_floating(xp, name, extra)
             check_broadcasts_to(name, extra, shape)
 
+    # PyTorch's kernel knows none of the options it lacks: with any of them, generic.
+    plain = eps == 0.0 and ignore_index is None and inf_logits == "nan" and empty == "nan"
     native = native_kernel(ctx, "binary_cross_entropy_with_logits", input.dtype, weight, pos_weight)
-    if native is not None and all(
-        a is None or a.dtype == input.dtype for a in (target, weight, pos_weight)
+    if (
+        plain
+        and native is not None
+        and all(a is None or a.dtype == input.dtype for a in (target, weight, pos_weight))
     ):
         return native(input, target, weight, reduction=reduction, pos_weight=pos_weight)
     work_dtype = compute_dtype(xp, xp.result_type(input, target))
@@ -260,8 +388,14 @@ def binary_cross_entropy_with_logits(
     def work(x: Any) -> Any:
         return None if x is None else xp.astype(x, work_dtype, copy=False)
 
+    keep = _kept(target, ignore_index)
+    kernel = _bce_with_logits_limit if inf_logits == "limit" else _bce_with_logits_unreduced
     with ctx.quiet_floating_point():
-        loss = _bce_with_logits_unreduced(
-            xp, work(input), work(target), work(weight), work(pos_weight)
+        loss = kernel(
+            xp,
+            _masked(xp, work(input), keep, 0.0),
+            _smoothed(_masked(xp, work(target), keep, 0.0), eps),
+            work(weight),
+            work(pos_weight),
         )
-        return apply_reduction(ctx, loss, reduction, dtype=target.dtype)
+        return _reduce(ctx, loss, keep, reduction, target.dtype, empty)

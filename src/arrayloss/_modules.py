@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._binary import (
+    _check_inf_logits,
+    _check_options,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+)
 from ._classification import (
     _check_ignore_probability_rows,
     _check_p,
@@ -134,17 +139,37 @@ class BCELoss(_WeightedLoss):
     1.3862943611198906
     """
 
+    label_smoothing: float
+    ignore_index: int | None
+    empty: str
+
     def __init__(
         self,
         weight: Any | None = None,
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        label_smoothing: float = 0.0,
+        ignore_index: int | None = None,
+        empty: str = "nan",
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
+        _init_binary_options(self, label_smoothing, ignore_index, empty)
 
     def forward(self, input: Any, target: Any) -> Any:
-        return binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return binary_cross_entropy(
+            input,
+            target,
+            weight=self.weight,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+            ignore_index=self.ignore_index,
+            empty=self.empty,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        return {**super()._options(), **_binary_options(self)}
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -162,6 +187,10 @@ class BCEWithLogitsLoss(_WeightedLoss):
     True
     """
 
+    label_smoothing: float
+    ignore_index: int | None
+    empty: str
+
     def __init__(
         self,
         weight: Any | None = None,
@@ -169,10 +198,18 @@ class BCEWithLogitsLoss(_WeightedLoss):
         reduce: bool | None = None,
         reduction: str = "mean",
         pos_weight: Any | None = None,
+        *,
+        label_smoothing: float = 0.0,
+        ignore_index: int | None = None,
+        inf_logits: str = "nan",
+        empty: str = "nan",
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         check_arrays_or_none(type(self).__name__, pos_weight=pos_weight)
         self.pos_weight = pos_weight
+        _init_binary_options(self, label_smoothing, ignore_index, empty)
+        _check_inf_logits(inf_logits)
+        self.inf_logits = inf_logits
 
     def forward(self, input: Any, target: Any) -> Any:
         return binary_cross_entropy_with_logits(
@@ -181,13 +218,44 @@ class BCEWithLogitsLoss(_WeightedLoss):
             weight=self.weight,
             reduction=self.reduction,
             pos_weight=self.pos_weight,
+            label_smoothing=self.label_smoothing,
+            ignore_index=self.ignore_index,
+            inf_logits=self.inf_logits,
+            empty=self.empty,
         )
 
     def _options(self) -> dict[str, Any]:
         options = super()._options()
         if self.pos_weight is not None:
             options["pos_weight"] = _describe(self.pos_weight)
+        options.update(_binary_options(self))
+        if self.inf_logits != "nan":
+            options["inf_logits"] = repr(self.inf_logits)
+        if "empty" in options:
+            options["empty"] = options.pop("empty")  # the signature's order
         return options
+
+
+def _init_binary_options(
+    loss: BCELoss | BCEWithLogitsLoss, label_smoothing: float, ignore_index: int | None, empty: str
+) -> None:
+    # The options PyTorch lacks (issue 10), validated when the loss is constructed.
+    _check_options(label_smoothing, ignore_index, empty)
+    loss.label_smoothing = label_smoothing
+    loss.ignore_index = ignore_index
+    loss.empty = empty
+
+
+def _binary_options(loss: BCELoss | BCEWithLogitsLoss) -> dict[str, str]:
+    # In repr: only those that differ from PyTorch's behaviour.
+    options = {}
+    if loss.label_smoothing != 0.0:
+        options["label_smoothing"] = repr(loss.label_smoothing)
+    if loss.ignore_index is not None:
+        options["ignore_index"] = repr(loss.ignore_index)
+    if loss.empty != "nan":
+        options["empty"] = repr(loss.empty)
+    return options
 
 
 class NLLLoss(_WeightedLoss):

@@ -180,9 +180,11 @@ def check_broadcasts_to(name: str, x: Any, shape: tuple[int, ...]) -> None:
         )
 
 
-def check_in_unit_interval(ctx: ArrayContext, name: str, x: Any) -> None:
+def check_in_unit_interval(ctx: ArrayContext, name: str, x: Any, where: Any = None) -> None:
     """On eager arrays, every element of ``x`` must lie in [0, 1] (NaN does not).
 
+    ``where``, a boolean array of ``x``'s shape, limits the check to the elements where
+    it is true (the others, e.g. those of an ``ignore_index``, may hold anything).
     Skipped on traced and lazy arrays (JAX under ``jit``/``vmap``/``grad``, Dask,
     ``torch.compile``), where reading values is impossible or would force a compute;
     deferred to the end of the call in an auto-jitted JAX call (``defer_value_check``).
@@ -190,12 +192,19 @@ def check_in_unit_interval(ctx: ArrayContext, name: str, x: Any) -> None:
     if array_size(x) == 0:
         return
     if not ctx.eager:
-        defer_value_check(ctx, lambda: ~((x >= 0) & (x <= 1)))
+        if where is None:
+            defer_value_check(ctx, lambda: ~((x >= 0) & (x <= 1)))
+        else:
+            defer_value_check(ctx, lambda: where & ~((x >= 0) & (x <= 1)))
         return
     xp = ctx.xp
     inside = (x >= 0) & (x <= 1)
+    if where is not None:
+        inside = inside | ~where
     if bool(xp.all(inside)):
         return
+    if where is not None:
+        x = x[where]  # eager arrays only: boolean indexing has a data-dependent shape
     if bool(xp.any(xp.isnan(x))):
         got = "got NaN"
     else:
