@@ -229,3 +229,22 @@ def test_option_errors() -> None:
         msl.FocalLoss()(x, np.zeros((2, 2), dtype=np.int32))
     with pytest.raises(TypeError, match="must not be unsigned"):
         msl.RMSELoss()(x, x.astype(np.uint8))
+
+
+def test_cells_without_a_mindspore_cpu_kernel(backend: Backend) -> None:
+    # SoftMarginLoss: mean(log(1 + exp(-y x))), by hand.
+    x = np.array([0.0, 2.0], dtype=np.float32)
+    y = np.array([1.0, -1.0], dtype=np.float32)
+    expected = (math.log(2) + math.log1p(math.exp(2.0))) / 2
+    assert math.isclose(_value(backend, msl.SoftMarginLoss(), x, y), expected, rel_tol=1e-6)
+    # TripletMarginLoss: d(a, p) = 0, d(a, n) = 1 (+ eps terms), so max(0, m - 1 + ~0);
+    # the call's margin counts only while the constructor's is 1.0, as MindSpore's construct.
+    a = np.array([[0.0, 0.0]], dtype=np.float32)
+    n = np.array([[1.0, 0.0]], dtype=np.float32)
+    args = [backend.asarray(v) for v in (a, a, n)]
+
+    def loss(cell: msl.TripletMarginLoss, margin: float) -> float:
+        return float(backend.to_numpy(backend.call(lambda *t: cell(*t, margin), *args)))
+
+    assert math.isclose(loss(msl.TripletMarginLoss(), 3.0), 2.0, rel_tol=1e-5)
+    assert math.isclose(loss(msl.TripletMarginLoss(margin=2.0), 3.0), 1.0, rel_tol=1e-5)
