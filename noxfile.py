@@ -66,6 +66,21 @@ def conformance(session: nox.Session) -> None:
     session.run("python", "-m", "conformance", *session.posargs)
 
 
+@nox.session
+def mindspore(session: nox.Session) -> None:
+    """arrayloss.mindspore against MindSpore 2.10.0 itself (docs/migration/from-mindspore.md).
+
+    Not a default session: it installs MindSpore (a large wheel; not in any extra). One
+    resolve with numpy<2, which MindSpore 2.10.0 needs (with NumPy 2 it imports and then
+    fails inside its operators); pip picks the JAX that supports it. Runs the front-end's
+    tests, then prints the matrix cell x backend of ``python -m conformance.mindspore``.
+    """
+    session.install(*CONSTRAINTS, "-e", ".[cpu,test]", "mindspore==2.10.0", "numpy<2")
+    tests = ["tests/test_frontend_mindspore.py", "tests/test_frontend_mindspore_offline.py"]
+    session.run("python", "-m", "pytest", *tests, *session.posargs)
+    session.run("python", "-m", "conformance.mindspore")
+
+
 @nox.session(name="conformance_report")
 def conformance_report(session: nox.Session) -> None:
     """The full conformance run, then its matrix and heatmap into docs/conformance.md

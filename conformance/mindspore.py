@@ -1,0 +1,389 @@
+"""``arrayloss.mindspore`` against MindSpore itself: every cell on every backend.
+
+``python -m conformance.mindspore`` runs each case of ``CASES`` with MindSpore's own
+cell (``mindspore.nn``, CPU) and with the ``arrayloss.mindspore`` cell of the same name
+on every installed arrayloss backend, in float32 and (where MindSpore's CPU kernels take
+it) float16, compares the values and, on the autodiff backends (torch, JAX), the
+gradients with respect to the first input (``mindspore.grad``), and prints a matrix:
+cell x backend, cases passed/total and the largest relative error. It needs MindSpore
+(``nox -s mindspore``); tests/test_frontend_mindspore.py runs the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.backends import Backend, available_backends
+
+__all__ = ["CASES", "NO_CPU_KERNEL", "Case", "Result", "main", "run_case"]
+
+# Cells MindSpore 2.10.0 has no CPU kernel for ("The kernel ... unregistered"): their
+# cases are checked only where a reference runs (the test file's closed-form values).
+NO_CPU_KERNEL = {"SoftMarginLoss", "MultilabelMarginLoss", "TripletMarginLoss"}
+
+_RNG = np.random.default_rng(20261204)
+_X = _RNG.normal(size=(4, 3))
+_Y = _RNG.uniform(size=(4, 3))
+_P = 1 / (1 + np.exp(-_X))
+_LAB = np.array([0, 2, 1, 1])
+_SIGN = np.array([1.0, -1.0, 1.0, -1.0])
+_W3 = np.array([1.0, 2.0, 0.5])
+_X4 = _RNG.normal(size=(2, 3, 2, 2))
+_LAB4 = _RNG.integers(0, 3, size=(2, 1, 2, 2))
+_ONEHOT = np.eye(3)[_LAB]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: ``cell(**init)(*inputs)``. Floating NumPy arrays (in ``init`` too) are
+    cast to the case's dtype; integer ones keep theirs. ``grad``: compare the gradient
+    with respect to ``inputs[0]`` (a scalar loss is needed)."""
+
+    cell: str
+    init: dict[str, Any] = field(default_factory=dict)
+    inputs: tuple[Any, ...] = ()
+    dtypes: tuple[str, ...] = ("float32", "float16")
+    grad: bool = True
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.cell}[{self.label}]" if self.label else self.cell
+
+
+def _i32(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.int32)
+
+
+CASES: tuple[Case, ...] = (
+    Case("BCELoss", {}, (_P, _Y)),
+    Case(
+        "BCELoss",
+        {"weight": np.broadcast_to(_W3, _P.shape).copy(), "reduction": "sum"},
+        (_P, _Y),
+        label="weight-sum",
+    ),
+    Case("BCEWithLogitsLoss", {"weight": _W3, "pos_weight": _W3[::-1].copy()}, (_X, _Y)),
+    Case("BCEWithLogitsLoss", {"reduction": "none"}, (_X, _Y), grad=False, label="none"),
+    Case("CrossEntropyLoss", {"weight": _W3, "label_smoothing": 0.1}, (_X, _i32(_LAB))),
+    Case(
+        "CrossEntropyLoss",
+        {"reduction": "sum"},
+        (_X, _Y / _Y.sum(1, keepdims=True)),
+        label="probs-sum",
+    ),
+    Case(
+        "NLLLoss",
+        {"weight": _W3, "ignore_index": 1},
+        (np.log(_P / _P.sum(1, keepdims=True)), _i32(_LAB)),
+    ),
+    Case("KLDivLoss", {"reduction": "batchmean"}, (np.log(_P), _Y)),
+    Case("KLDivLoss", {}, (np.log(_P), _Y), label="mean"),
+    Case("L1Loss", {}, (_X, _Y)),
+    Case("MAELoss", {"reduction": "sum"}, (_X, _Y)),
+    Case("MSELoss", {}, (_X, _Y)),
+    Case("MSELoss", {"reduction": "none"}, (_X[0], _Y), grad=False, label="broadcast"),
+    Case("RMSELoss", {}, (_X, _Y)),
+    Case("HuberLoss", {"delta": 0.5}, (2 * _X, _Y)),
+    Case("SmoothL1Loss", {"beta": 0.5, "reduction": "mean"}, (2 * _X, _Y)),
+    Case("SmoothL1Loss", {}, (_X, _Y), grad=False, label="default-none"),
+    Case("SoftMarginLoss", {}, (_X, _SIGN[:, None] * np.ones(3))),
+    Case("MultiLabelSoftMarginLoss", {"weight": _W3}, (_X, (_Y > 0.5).astype(float))),
+    Case("MultiMarginLoss", {"p": 2, "margin": 0.7, "weight": _W3}, (_X, _LAB)),
+    Case(
+        "MultilabelMarginLoss", {}, (_X, np.array([[0, 2, -1], [1, -1, 0], [2, 1, 0], [1, -1, -1]]))
+    ),
+    Case("HingeEmbeddingLoss", {"margin": 0.8}, (_X, np.sign(_Y - 0.5))),
+    Case("CosineEmbeddingLoss", {"margin": 0.1}, (_X, _Y, _SIGN)),
+    Case("MarginRankingLoss", {"margin": 0.2}, (_X, _Y, np.sign(_Y - 0.5))),
+    Case("TripletMarginLoss", {"margin": 0.5}, (_X, _Y, _P)),
+    Case("TripletMarginWithDistanceLoss", {"margin": 0.5, "swap": True}, (_X, _Y, _P)),
+    Case("PoissonNLLLoss", {"full": True}, (_X, 3 * _Y)),
+    Case("PoissonNLLLoss", {"log_input": False}, (_P, 3 * _Y), label="probabilities"),
+    Case("GaussianNLLLoss", {"full": True}, (_X, _Y, _P)),
+    Case(
+        "CTCLoss",
+        {},
+        (
+            np.log(_RNG.dirichlet(np.ones(4), size=(6, 2))),
+            np.array([[1, 2, 2], [3, 1, 0]]),
+            np.array([6, 5]),
+            np.array([3, 2]),
+        ),
+        dtypes=("float32",),
+        grad=False,
+    ),
+    Case(
+        "SoftmaxCrossEntropyWithLogits",
+        {"sparse": True},
+        (_X, _i32(_LAB)),
+        dtypes=("float32",),
+        grad=False,
+    ),
+    Case(
+        "SoftmaxCrossEntropyWithLogits", {"reduction": "mean"}, (_X, _ONEHOT), label="one-hot-mean"
+    ),
+    Case(
+        "SoftmaxCrossEntropyWithLogits",
+        {"sparse": True, "reduction": "mean"},
+        (_X, _i32(_LAB)),
+        label="sparse-mean",
+    ),
+    Case("FocalLoss", {"weight": _W3, "gamma": 2.0}, (_X, _i32(_LAB[:, None]))),
+    Case(
+        "FocalLoss",
+        {"gamma": 1.5, "reduction": "none"},
+        (_X4, _i32(_LAB4)),
+        grad=False,
+        label="spatial-none",
+    ),
+    Case("FocalLoss", {"gamma": 1.5, "reduction": "sum"}, (_X4, _i32(_LAB4)), label="spatial-sum"),
+    Case("FocalLoss", {"weight": _W3}, (_X, _ONEHOT), label="one-hot"),
+    Case(
+        "FocalLoss",
+        {"reduction": "sum"},
+        (_X4, np.eye(3)[_LAB4[:, 0]].transpose(0, 3, 1, 2)),
+        label="one-hot-spatial-sum",
+    ),
+    Case("FocalLoss", {"reduction": "none"}, (_X, _ONEHOT), grad=False, label="one-hot-none"),
+    Case("DiceLoss", {}, (_P, (_Y > 0.5).astype(float))),
+    Case("DiceLoss", {"smooth": 0.1}, (_P, _Y), label="smooth"),
+    Case("MultiClassDiceLoss", {}, (_X, _ONEHOT)),
+    Case(
+        "MultiClassDiceLoss",
+        {"ignore_indiex": 1, "activation": "sigmoid"},
+        (_X, _ONEHOT),
+        label="ignore-sigmoid",
+    ),
+    Case(
+        "MultiClassDiceLoss",
+        {"weights": _W3[:, None].copy()},
+        (_X, _ONEHOT),
+        grad=False,
+        label="weights",
+    ),
+    Case(
+        "MultiClassDiceLoss",
+        {"activation": "softmax"},
+        (_X4, np.eye(3)[_LAB4[:, 0]].transpose(0, 3, 1, 2)),
+        label="spatial",
+    ),
+)
+
+
+def _cast(a: Any, dtype: str) -> Any:
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return a.astype(dtype)
+    return a
+
+
+# --- MindSpore -------------------------------------------------------------------------
+
+
+def mindspore_reason() -> str | None:
+    """None when MindSpore imports; otherwise why not."""
+    try:
+        import mindspore
+    except Exception as exc:  # ImportError, or a NumPy 2 ABI failure
+        return f"mindspore is not importable ({type(exc).__name__}: {exc})"
+    if mindspore.__version__.startswith("2.10.") and int(np.__version__.split(".")[0]) >= 2:
+        # It imports, with a warning, and then fails inside its operators.
+        return f"MindSpore {mindspore.__version__} needs NumPy < 2; NumPy is {np.__version__}"
+    return None
+
+
+def _ms(a: Any) -> Any:
+    import mindspore as ms
+
+    return ms.Tensor(a) if isinstance(a, np.ndarray) else a
+
+
+def mindspore_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """MindSpore's loss (and gradient w.r.t. ``inputs[0]`` if ``case.grad``)."""
+    import mindspore as ms
+    from mindspore import nn
+
+    init = {k: _ms(_cast(v, dtype)) for k, v in case.init.items()}
+    cell = getattr(nn, case.cell)(**init)
+    args = [_ms(_cast(a, dtype)) for a in case.inputs]
+    value = np.asarray(cell(*args).asnumpy(), dtype=np.float64)
+    grad = None
+    if case.grad:
+        g = ms.grad(lambda x: cell(x, *args[1:]), grad_position=0)(args[0])
+        grad = np.asarray(g.asnumpy(), dtype=np.float64)
+    return value, grad
+
+
+# --- arrayloss -------------------------------------------------------------------------
+
+
+def arrayloss_value(
+    case: Case, backend: Backend, dtype: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ``arrayloss.mindspore`` cell's loss (and gradient on torch and JAX)."""
+    import arrayloss.mindspore as front
+
+    init = {
+        k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
+        for k, v in case.init.items()
+    }
+    args = [backend.asarray(_cast(a, dtype)) for a in case.inputs]
+
+    def fn(*a: Any) -> Any:
+        return getattr(front, case.cell)(**init)(*a)
+
+    value = backend.to_numpy(backend.call(fn, *args)).astype(np.float64)
+    grad = None
+    if case.grad and backend.autodiff and not backend.gpu:
+        if backend.module == "torch":
+            x = args[0].detach().requires_grad_(True)
+            fn(x, *args[1:]).backward()
+            grad = x.grad.detach().numpy().astype(np.float64)
+        else:
+            import jax
+
+            g = jax.grad(lambda x: fn(x, *args[1:]))(args[0])
+            grad = np.asarray(g, dtype=np.float64)
+    return value, grad
+
+
+# --- comparison ------------------------------------------------------------------------
+
+TOLERANCES = {"float32": (2e-5, 2e-6), "float16": (4e-3, 2e-3)}
+
+
+def _error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference, relative to max(1, the largest |expected|)."""
+    if actual.shape != expected.shape:
+        return math.inf
+    if actual.size == 0:
+        return 0.0
+    both_nan = np.isnan(actual) & np.isnan(expected)
+    diff = np.where(both_nan, 0.0, np.abs(actual - expected))
+    scale = max(1.0, float(np.max(np.abs(np.where(both_nan, 0.0, expected)))))
+    return float(np.max(diff)) / scale
+
+
+@dataclass
+class Result:
+    case: Case
+    backend: str
+    dtype: str
+    passed: bool
+    error: float  # largest error (value and gradient), relative to max(1, |expected|)
+    message: str = ""
+
+
+def run_case(case: Case, backend: Backend, dtype: str) -> Result:
+    """Compare one case on one backend and dtype with MindSpore's cell."""
+    expected, expected_grad = mindspore_value(case, dtype)
+    actual, grad = arrayloss_value(case, backend, dtype)
+    rtol, atol = TOLERANCES[dtype]
+    msg = []
+    err = _error(actual, expected)
+    ok = actual.shape == expected.shape and np.allclose(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=True
+    )
+    if not ok:
+        msg.append(f"value {actual.tolist()} != MindSpore {expected.tolist()}")
+    if grad is not None and expected_grad is not None:
+        err = max(err, _error(grad, expected_grad))
+        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
+            ok = False
+            msg.append(f"gradient differs by {np.max(np.abs(grad - expected_grad)):.3g}")
+    return Result(case, backend.name, dtype, ok, err, "; ".join(msg))
+
+
+def _cpu_backends() -> tuple[Backend, ...]:
+    return tuple(b for b in available_backends() if not b.gpu)
+
+
+def run_all(
+    backends: tuple[Backend, ...] | None = None,
+    progress: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    results = []
+    for backend in backends or _cpu_backends():
+        for case in CASES:
+            if case.cell in NO_CPU_KERNEL:
+                continue
+            for dtype in case.dtypes:
+                if dtype not in backend.dtypes:
+                    continue
+                try:
+                    result = run_case(case, backend, dtype)
+                except Exception as exc:
+                    result = Result(
+                        case, backend.name, dtype, False, math.inf, f"{type(exc).__name__}: {exc}"
+                    )
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    return results
+
+
+def matrix(results: list[Result]) -> str:
+    """A markdown table: one row per cell, one column per backend: case runs passed/total
+    and the largest error in float32; in float16 (relative to max(1, |expected|))."""
+    backends = list(dict.fromkeys(r.backend for r in results))
+    cells = list(dict.fromkeys(c.cell for c in CASES))
+    lines = ["| cell | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
+    for cell in cells:
+        if cell in NO_CPU_KERNEL:
+            lines.append(
+                f"| {cell} | " + " | ".join("no MindSpore CPU kernel" for _ in backends) + " |"
+            )
+            continue
+        row = []
+        for b in backends:
+            rs = [r for r in results if r.case.cell == cell and r.backend == b]
+            errs = []
+            for dtype in ("float32", "float16"):
+                es = [r.error for r in rs if r.dtype == dtype]
+                errs.append(f"{max(es):.0e}" if es else "-")
+            row.append(f"{sum(r.passed for r in rs)}/{len(rs)}; {errs[0]}; {errs[1]}")
+        lines.append(f"| {cell} | " + " | ".join(row) + " |")
+    passed = sum(r.passed for r in results)
+    lines.append("")
+    lines.append(
+        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
+        "each entry: passed/total; largest error in float32; in float16."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.mindspore", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--backend", action="append", default=[], help="only these backends (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    reason = mindspore_reason()
+    if reason:
+        print(f"skipped: {reason}")
+        return 0
+    import mindspore
+
+    backends = _cpu_backends()
+    if args.backend:
+        backends = tuple(b for b in backends if b.name in args.backend)
+    results = run_all(backends)
+    print(f"arrayloss.mindspore vs MindSpore {mindspore.__version__} (CPU)\n")
+    print(matrix(results))
+    for r in results:
+        if not r.passed:
+            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

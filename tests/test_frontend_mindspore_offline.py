@@ -1,0 +1,250 @@
+"""``arrayloss.mindspore`` without MindSpore: the recorded signatures, closed-form
+values and MindSpore's validation. (tests/test_frontend_mindspore.py compares with the
+real MindSpore where it is installed.)"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import arrayloss.mindspore as msl
+from conformance.backends import Backend
+
+# Read with inspect.signature off mindspore 2.10.0 (pip install mindspore==2.10.0, CPU,
+# Python 3.11): `inspect.signature(cls.__init__)` and `inspect.signature(cls.construct)`
+# of each `mindspore.nn` loss cell, `self` removed.
+MINDSPORE_2_10_SIGNATURES = {
+    "BCELoss": ("(weight=None, reduction='mean')", "(logits, labels)"),
+    "BCEWithLogitsLoss": ("(reduction='mean', weight=None, pos_weight=None)", "(input, target)"),
+    "CrossEntropyLoss": (
+        "(weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0)",
+        "(logits, labels)",
+    ),
+    "NLLLoss": ("(weight=None, ignore_index=-100, reduction='mean')", "(logits, labels)"),
+    "KLDivLoss": ("(reduction='mean')", "(logits, labels)"),
+    "L1Loss": ("(reduction='mean')", "(logits, labels)"),
+    "MAELoss": ("(reduction='mean')", "(logits, label)"),
+    "MSELoss": ("(reduction='mean')", "(logits, labels)"),
+    "RMSELoss": ("()", "(logits, label)"),
+    "HuberLoss": ("(reduction='mean', delta=1.0)", "(logits, labels)"),
+    "SmoothL1Loss": ("(beta=1.0, reduction='none')", "(logits, labels)"),
+    "SoftMarginLoss": ("(reduction='mean')", "(logits, labels)"),
+    "MultiLabelSoftMarginLoss": ("(weight=None, reduction='mean')", "(x, target)"),
+    "MultiMarginLoss": (
+        "(p=1, margin=1.0, reduction='mean', weight=None)",
+        "(x, target, weight=None)",
+    ),
+    "MultilabelMarginLoss": ("(reduction='mean')", "(x, target)"),
+    "HingeEmbeddingLoss": ("(margin=1.0, reduction='mean')", "(logits, labels)"),
+    "CosineEmbeddingLoss": ("(margin=0.0, reduction='mean')", "(logits_x1, logits_x2, labels)"),
+    "MarginRankingLoss": ("(margin=0.0, reduction='mean')", "(input1, input2, target)"),
+    "TripletMarginLoss": (
+        "(p=2, swap=False, eps=1e-06, reduction='mean', margin=1.0)",
+        "(x, positive, negative, margin=1.0)",
+    ),
+    "TripletMarginWithDistanceLoss": (
+        "(distance_function=None, swap=False, reduction='mean', margin=1.0)",
+        "(x, positive, negative)",
+    ),
+    "PoissonNLLLoss": (
+        "(log_input=True, full=False, eps=1e-08, reduction='mean')",
+        "(input, target)",
+    ),
+    "GaussianNLLLoss": ("(*, full=False, eps=1e-06, reduction='mean')", "(logits, labels, var)"),
+    "CTCLoss": (
+        "(blank=0, reduction='mean', zero_infinity=False)",
+        "(log_probs, targets, input_lengths, target_lengths)",
+    ),
+    "SoftmaxCrossEntropyWithLogits": ("(sparse=False, reduction='none')", "(logits, labels)"),
+    "FocalLoss": ("(weight=None, gamma=2.0, reduction='mean')", "(logits, labels)"),
+    "DiceLoss": ("(smooth=1e-05)", "(logits, label)"),
+    "MultiClassDiceLoss": (
+        "(weights=None, ignore_indiex=None, activation='softmax')",
+        "(logits, label)",
+    ),
+}
+# Not provided (random negative sampling with MindSpore's own sampler; see the module).
+NOT_PROVIDED = {"SampledSoftmaxLoss"}
+
+
+def _bare(sig: inspect.Signature) -> str:
+    """The signature without annotations and `self`, as inspect prints MindSpore's."""
+    params = [
+        p.replace(annotation=inspect.Parameter.empty)
+        for p in sig.parameters.values()
+        if p.name != "self"
+    ]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+def test_every_cell_is_provided() -> None:
+    assert set(msl.__all__) == set(MINDSPORE_2_10_SIGNATURES)
+    assert not NOT_PROVIDED & set(dir(msl))
+
+
+@pytest.mark.parametrize("name", sorted(MINDSPORE_2_10_SIGNATURES))
+def test_signature_is_mindspore_2_10(name: str) -> None:
+    cls = getattr(msl, name)
+    init, construct = MINDSPORE_2_10_SIGNATURES[name]
+    assert _bare(inspect.signature(cls.__init__)) == init
+    assert _bare(inspect.signature(cls.construct)) == construct
+
+
+def test_import_is_framework_free() -> None:
+    code = (
+        "import sys, arrayloss.mindspore\n"
+        "bad = {'mindspore', 'torch', 'jax', 'dask', 'numpy', 'cupy'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _value(backend: Backend, cell: object, *arrays: object) -> np.ndarray:
+    args = [backend.asarray(a) for a in arrays]
+    return backend.to_numpy(backend.call(cell, *args)).astype(np.float64)  # type: ignore[arg-type]
+
+
+# --- closed-form values ------------------------------------------------------------------
+
+
+def test_rmse_docstring_examples(backend: Backend) -> None:
+    # MindSpore's RMSELoss docstring: 0.57735026 = sqrt(1/3), then 1.0 (broadcast).
+    x = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    y = np.array([1.0, 2.0, 2.0], dtype=np.float32)
+    assert math.isclose(_value(backend, msl.RMSELoss(), x, y), math.sqrt(1 / 3), rel_tol=1e-6)
+    y2 = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 2.0]], dtype=np.float32)
+    assert math.isclose(_value(backend, msl.RMSELoss(), x, y2), 1.0, rel_tol=1e-6)
+
+
+def test_focal_and_dice_docstring_examples(backend: Backend) -> None:
+    # MindSpore's FocalLoss docstring: weight [1, 2], gamma 2.0 -> 0.12516622.
+    logits = np.array([[0.8, 1.4], [0.5, 0.9], [1.2, 0.9]], dtype=np.float32)
+    labels = np.array([[1], [1], [0]], dtype=np.int32)
+    focal = msl.FocalLoss(weight=backend.asarray(np.array([1.0, 2.0], np.float32)), gamma=2.0)
+    assert math.isclose(_value(backend, focal, logits, labels), 0.12516622, rel_tol=1e-5)
+    # MindSpore's MultiClassDiceLoss docstring: 0.54958105.
+    x = np.array([[0.2, 0.5, 0.7], [0.3, 0.1, 0.5], [0.9, 0.6, 0.3]], dtype=np.float32)
+    y = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.float32)
+    assert math.isclose(_value(backend, msl.MultiClassDiceLoss(), x, y), 0.54958105, rel_tol=1e-5)
+    # MindSpore's DiceLoss docstring: 0.38596618.
+    x = np.array([[0.2, 0.5], [0.3, 0.1], [0.9, 0.6]], dtype=np.float32)
+    y = np.array([[0, 1], [1, 0], [0, 1]], dtype=np.float32)
+    assert math.isclose(_value(backend, msl.DiceLoss(), x, y), 0.38596618, rel_tol=1e-5)
+
+
+def test_multilabel_margin_docstring_example(backend: Backend) -> None:
+    # MindSpore's MultilabelMarginLoss docstring (Ascend/GPU): 0.325, the loss alone.
+    x = np.array([[0.1, 0.2, 0.4, 0.8], [0.2, 0.3, 0.5, 0.7]], dtype=np.float32)
+    t = np.array([[1, 2, 0, 3], [2, 3, -1, 1]], dtype=np.int64)
+    assert math.isclose(_value(backend, msl.MultilabelMarginLoss(), x, t), 0.325, rel_tol=1e-6)
+
+
+def test_defaults_that_differ_from_torch(backend: Backend) -> None:
+    x = np.array([[0.0, 3.0]], dtype=np.float32)
+    y = np.zeros((1, 2), dtype=np.float32)
+    # SmoothL1Loss's default reduction is 'none': [0, 3 - 0.5] by hand.
+    np.testing.assert_allclose(_value(backend, msl.SmoothL1Loss(), x, y), [[0.0, 2.5]])
+    # SoftmaxCrossEntropyWithLogits(sparse=True): -log softmax, per sample, by hand.
+    sce = msl.SoftmaxCrossEntropyWithLogits(sparse=True)
+    expected = math.log1p(math.exp(3.0))
+    np.testing.assert_allclose(
+        _value(backend, sce, x, np.array([0], dtype=np.int32)), [expected], rtol=1e-6
+    )
+
+
+def test_bce_clamps_at_minus_100_not_log_1e_12(backend: Backend) -> None:
+    # The documented difference: p = 0 with label 1 costs 100 (PyTorch's clamp); MindSpore
+    # charges -log(1e-12) = 27.63 (docs/migration/from-mindspore.md).
+    p = np.array([0.0, 0.5], dtype=np.float32)
+    t = np.array([1.0, 1.0], dtype=np.float32)
+    np.testing.assert_allclose(
+        _value(backend, msl.BCELoss(reduction="none"), p, t), [100.0, math.log(2)], rtol=1e-6
+    )
+
+
+# --- validation ------------------------------------------------------------------------
+
+_F64 = np.zeros((2, 3))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: msl.L1Loss("avg"),
+        lambda: msl.MSELoss(reduction="batchmean"),
+        lambda: msl.SmoothL1Loss(1.0, "max"),
+        lambda: msl.BCEWithLogitsLoss("mean ", None),
+    ],
+)
+def test_bad_reduction_is_value_error(make: object) -> None:
+    with pytest.raises(ValueError, match="the 'reduction' must be in"):
+        make()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("cell", "args"),
+    [
+        (msl.BCELoss(), (_F64, _F64)),
+        (msl.BCEWithLogitsLoss(), (_F64, _F64)),
+        (msl.CrossEntropyLoss(), (_F64, np.array([0, 1]))),
+        (msl.TripletMarginWithDistanceLoss(), (_F64, _F64, _F64)),
+        (msl.SoftmaxCrossEntropyWithLogits(), (_F64, _F64)),
+        (msl.SoftmaxCrossEntropyWithLogits(), (_F64.astype(np.float32), _F64)),
+    ],
+)
+def test_float64_is_type_error_where_mindspore_refuses_it(cell: object, args: tuple) -> None:
+    with pytest.raises(TypeError, match="dtype of"):
+        cell(*args)  # type: ignore[operator]
+
+
+def test_option_errors() -> None:
+    w = np.ones(3, dtype=np.float32)
+    x = np.full((2, 3), 0.5, dtype=np.float32)
+    with pytest.raises(ValueError, match="shape of 'weight' must be"):
+        msl.BCELoss(weight=w)(x, x)
+    with pytest.raises(TypeError, match="'margin' must be float"):
+        msl.CosineEmbeddingLoss(margin=0)
+    with pytest.raises(ValueError, match=r"in \[-1.0, 1.0\]"):
+        msl.CosineEmbeddingLoss(margin=1.5)
+    with pytest.raises(TypeError, match="'gamma' must be float"):
+        msl.FocalLoss(gamma=2)
+    with pytest.raises(ValueError, match="dimension of 'weight' must be 1"):
+        msl.FocalLoss(weight=np.ones((2, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match="'smooth' must be float"):
+        msl.DiceLoss(smooth=1)
+    with pytest.raises(ValueError, match="positive"):
+        msl.DiceLoss(smooth=0.0)
+    with pytest.raises(ValueError, match="'activation' must be in"):
+        msl.MultiClassDiceLoss(activation="gelu")
+    with pytest.raises(ValueError, match="dimension of 'weights' must be 2"):
+        msl.MultiClassDiceLoss(weights=w)
+    with pytest.raises(ValueError, match="must be equal to"):
+        msl.DiceLoss()(x, x[:1])
+    with pytest.raises(ValueError, match="must be one or equal to"):
+        msl.FocalLoss()(x, np.zeros((2, 2), dtype=np.int32))
+    with pytest.raises(TypeError, match="must not be unsigned"):
+        msl.RMSELoss()(x, x.astype(np.uint8))
+
+
+def test_cells_without_a_mindspore_cpu_kernel(backend: Backend) -> None:
+    # SoftMarginLoss: mean(log(1 + exp(-y x))), by hand.
+    x = np.array([0.0, 2.0], dtype=np.float32)
+    y = np.array([1.0, -1.0], dtype=np.float32)
+    expected = (math.log(2) + math.log1p(math.exp(2.0))) / 2
+    assert math.isclose(_value(backend, msl.SoftMarginLoss(), x, y), expected, rel_tol=1e-6)
+    # TripletMarginLoss: d(a, p) = 0, d(a, n) = 1 (+ eps terms), so max(0, m - 1 + ~0);
+    # the call's margin counts only while the constructor's is 1.0, as MindSpore's construct.
+    a = np.array([[0.0, 0.0]], dtype=np.float32)
+    n = np.array([[1.0, 0.0]], dtype=np.float32)
+    args = [backend.asarray(v) for v in (a, a, n)]
+
+    def loss(cell: msl.TripletMarginLoss, margin: float) -> float:
+        return float(backend.to_numpy(backend.call(lambda *t: cell(*t, margin), *args)))
+
+    assert math.isclose(loss(msl.TripletMarginLoss(), 3.0), 2.0, rel_tol=1e-5)
+    assert math.isclose(loss(msl.TripletMarginLoss(margin=2.0), 3.0), 1.0, rel_tol=1e-5)
