@@ -18,7 +18,7 @@ Importing this module imports no array library and not Keras.
 >>> from arrayloss import keras as kl
 >>> y_true = np.array([[0.0, 1.0], [0.0, 0.0]], dtype=np.float32)
 >>> y_pred = np.array([[0.6, 0.4], [0.4, 0.6]], dtype=np.float32)
->>> float(np.round(kl.BinaryCrossentropy()(y_true, y_pred), 3))  # Keras's docstring: 0.815
+>>> round(float(kl.BinaryCrossentropy()(y_true, y_pred)), 3)  # Keras's docstring: 0.815
 0.815
 
 Not provided (see docs/migration/from-keras.md, "Front-end: arrayloss.keras"):
