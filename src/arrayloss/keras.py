@@ -204,15 +204,16 @@ def reduce_weighted_values(
     weights (by the number of losses without weights); a divisor 0 gives 0.
     """
     reduction = check_reduction(reduction)
-    xp = namespace_of(values=values, sample_weight=sample_weight, mask=mask).xp
+    ctx = namespace_of(values=values, sample_weight=sample_weight, mask=mask)
+    xp, device = ctx.xp, ctx.device
     dtype = values.dtype
     weight = None
     if sample_weight is not None:
-        weight = xp.astype(xp.asarray(sample_weight), dtype)
+        weight = xp.astype(xp.asarray(sample_weight, device=device), dtype)
     if mask is not None:
         m = xp.astype(mask, dtype)
         if reduction in ("mean", "sum_over_batch_size"):
-            total = xp.asarray(float(math.prod(mask.shape)), dtype=dtype)
+            total = xp.asarray(float(math.prod(mask.shape)), dtype=dtype, device=device)
             m = m * _divide_no_nan(xp, total, xp.sum(m))
         if weight is None:
             weight = m
@@ -230,7 +231,7 @@ def reduce_weighted_values(
     if reduction == "mean_with_sample_weight" and weight is not None:
         divisor = xp.sum(weight)
     else:
-        divisor = xp.asarray(float(math.prod(values.shape)), dtype=dtype)
+        divisor = xp.asarray(float(math.prod(values.shape)), dtype=dtype, device=device)
     return _divide_no_nan(xp, loss, divisor)
 
 
@@ -470,7 +471,8 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
     ``y_true`` ``(N, S)`` labels padded with 0, which is also the blank; ``y_pred``
     ``(N, T, C)`` logits; every input is ``T`` long; one loss per sample.
     """
-    xp = namespace_of(y_true=y_true, y_pred=y_pred).xp
+    ctx = namespace_of(y_true=y_true, y_pred=y_pred)
+    xp = ctx.xp
     if y_true.ndim != 2:
         raise ValueError(
             f"Targets `y_true` are expected to be a tensor of shape "
@@ -486,7 +488,7 @@ def ctc(y_true: Any, y_pred: Any) -> Any:
     labels = _labels(xp, y_true)
     n, t = y_pred.shape[0], y_pred.shape[1]
     log_probs = xp.permute_dims(log_softmax(xp, y_pred, -1), (1, 0, 2))
-    lengths = xp.full((n,), t, dtype=labels.dtype)
+    lengths = xp.full((n,), t, dtype=labels.dtype, device=ctx.device)
     label_lengths = xp.sum(xp.astype(labels != 0, labels.dtype), axis=-1)
     return ctc_loss(log_probs, labels, lengths, label_lengths, blank=0, reduction="none")
 
