@@ -39,7 +39,7 @@ _SW = np.array([1.0, 0.0, 2.0, 0.5])  # sample weights
 _X4 = _RNG.normal(size=(2, 3, 2, 2))  # classes on axis 1 (Keras's axis=1)
 _ONEHOT4 = np.moveaxis(np.eye(3)[_RNG.integers(0, 3, size=(2, 2, 2))], -1, 1)
 _P4 = _RNG.uniform(size=(2, 2, 2, 1))
-_B4 = (_RNG.uniform(size=(2, 2, 2, 1)) > 0.5).astype(np.float64)
+_B4 = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0]).reshape(2, 2, 2, 1)
 _CTC_LABELS = np.array([[1, 2, 0], [2, 2, 1]])
 _CTC_LOGITS = _RNG.normal(size=(2, 6, 4))
 
