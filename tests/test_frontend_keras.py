@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.backends import Backend
+from conformance.backends import BACKENDS, Backend
 from conformance.keras_frontend import CASES, Case, keras_reason, run_case
 
 _REASON = keras_reason()
@@ -29,18 +29,30 @@ _SAMPLE = {
     id(c) for c in {c.name: c for c in reversed(CASES) if c.sample_weight is not None}.values()
 }
 
-_PARAMS = [
-    pytest.param(case, dtype, id=f"{case.id}-{dtype}") for case in CASES for dtype in case.dtypes
-]
+
+def _params() -> list[object]:
+    """(case, dtype, backend) for the CPU backends in the combinations above only (no
+    skipped parameters for the others); a backend not installed here is skipped."""
+    params = []
+    for backend in BACKENDS:
+        if backend.gpu:
+            continue
+        reason = backend.skip_reason()
+        marks = [pytest.mark.skip(reason=f"{backend.name}: {reason}")] if reason else []
+        for case in CASES:
+            if backend.name not in _EVERY_CASE and id(case) not in _SAMPLE:
+                continue
+            for dtype in case.dtypes:
+                if dtype not in backend.dtypes or (
+                    dtype != "float32" and backend.name not in _HALF
+                ):
+                    continue
+                name = f"{case.id}-{dtype}-{backend.name}"
+                params.append(pytest.param(case, dtype, backend, id=name, marks=marks))
+    return params
 
 
-@pytest.mark.parametrize(("case", "dtype"), _PARAMS)
+@pytest.mark.parametrize(("case", "dtype", "backend"), _params())
 def test_matches_keras(case: Case, dtype: str, backend: Backend) -> None:
-    if dtype not in backend.dtypes:
-        pytest.skip(f"{backend.name} has no {dtype}")
-    if dtype == "float16" and backend.name not in _HALF:
-        pytest.skip(f"float16 is compared on {sorted(_HALF)} here (all: the conformance run)")
-    if backend.name not in _EVERY_CASE and id(case) not in _SAMPLE:
-        pytest.skip(f"{backend.name}: one case per class here (all: the conformance run)")
     result = run_case(case, backend, dtype)
     assert result.passed, result.message
