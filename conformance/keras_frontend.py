@@ -1,0 +1,418 @@
+"""``arrayloss.keras`` against Keras 3 itself: every loss on every backend.
+
+``python -m conformance.keras_frontend`` runs each case of ``CASES`` with Keras's own
+function or class (``keras.losses``, on Keras's JAX backend) and with the
+``arrayloss.keras`` entry of the same name on every installed arrayloss backend, in
+float32 and float16, compares the values and, on the autodiff backends (torch, JAX), the
+gradients with respect to ``y_pred`` (Keras's through ``jax.grad``), and prints a matrix:
+entry x backend, cases passed/total and the largest relative error. The float16
+reference is Keras in float32 on the float16-rounded inputs (Keras's classes compute in
+``floatx``, float32; this front-end in float32 internally and rounds once).
+tests/test_frontend_keras.py runs the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.backends import Backend, available_backends
+
+__all__ = ["CASES", "Case", "Result", "keras_reason", "main", "run_case"]
+
+_RNG = np.random.default_rng(20261204)
+_X = _RNG.normal(size=(4, 3))  # logits, predictions
+_Y = _RNG.uniform(size=(4, 3))  # targets in [0, 1]
+_P = 1 / (1 + np.exp(-_X))  # probabilities, elementwise
+_B = (_Y > 0.5).astype(np.float64)  # binary labels
+_SM = np.exp(_X) / np.exp(_X).sum(-1, keepdims=True)  # probabilities over the last axis
+_LAB = np.array([0, 2, 1, 1])
+_ONEHOT = np.eye(3)[_LAB]
+_SW = np.array([1.0, 0.0, 2.0, 0.5])  # sample weights
+_X4 = _RNG.normal(size=(2, 3, 2, 2))  # classes on axis 1 (Keras's axis=1)
+_ONEHOT4 = np.moveaxis(np.eye(3)[_RNG.integers(0, 3, size=(2, 2, 2))], -1, 1)
+_P4 = _RNG.uniform(size=(2, 2, 2, 1))
+_B4 = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0]).reshape(2, 2, 2, 1)
+_CTC_LABELS = np.array([[1, 2, 0], [2, 2, 1]])
+_CTC_LOGITS = _RNG.normal(size=(2, 6, 4))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: ``name(y_true, y_pred, **options)`` for a function,
+    ``name(**options)(y_true, y_pred, sample_weight=sample_weight)`` for a class.
+    Floating NumPy inputs are cast to the case's dtype; integer ones keep theirs."""
+
+    name: str
+    y_true: Any
+    y_pred: Any
+    options: dict[str, Any] = field(default_factory=dict)
+    sample_weight: Any = None
+    dtypes: tuple[str, ...] = ("float32", "float16")
+    grad: bool = True
+    label: str = ""
+
+    @property
+    def is_class(self) -> bool:
+        return self.name[0].isupper()
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}[{self.label}]" if self.label else self.name
+
+
+def _pairs(
+    fn: str, cls: str, y_true: Any, y_pred: Any, sw: Any = _SW, **options: Any
+) -> list[Case]:
+    """The function and the class on the same inputs (the class with and without
+    sample weights ``sw``, one per sample of the function's result)."""
+    label = ",".join(f"{k}={v}" for k, v in options.items())
+    return [
+        Case(fn, y_true, y_pred, options, label=label),
+        Case(cls, y_true, y_pred, options, label=label),
+        Case(cls, y_true, y_pred, options, sw, label=(label + ",sw").lstrip(",")),
+    ]
+
+
+CASES: list[Case] = [
+    *_pairs("binary_crossentropy", "BinaryCrossentropy", _B, _P),
+    *_pairs("binary_crossentropy", "BinaryCrossentropy", _Y, _X, from_logits=True),
+    *_pairs("binary_crossentropy", "BinaryCrossentropy", _B, _P, label_smoothing=0.1),
+    Case("binary_crossentropy", _B, _X, {"from_logits": True, "label_smoothing": 0.2, "axis": 0}),
+    Case("binary_crossentropy", _B4, _P4, label="rank 4"),
+    *_pairs("binary_focal_crossentropy", "BinaryFocalCrossentropy", _B, _P),
+    *_pairs(
+        "binary_focal_crossentropy",
+        "BinaryFocalCrossentropy",
+        _B,
+        _X,
+        from_logits=True,
+        apply_class_balancing=True,
+        alpha=0.3,
+        gamma=1.5,
+        label_smoothing=0.1,
+    ),
+    *_pairs("categorical_crossentropy", "CategoricalCrossentropy", _ONEHOT, _SM),
+    *_pairs(
+        "categorical_crossentropy",
+        "CategoricalCrossentropy",
+        _ONEHOT,
+        _X,
+        from_logits=True,
+        label_smoothing=0.1,
+    ),
+    Case("categorical_crossentropy", _ONEHOT4, _X4, {"from_logits": True, "axis": 1}),
+    *_pairs("categorical_focal_crossentropy", "CategoricalFocalCrossentropy", _ONEHOT, _SM),
+    *_pairs(
+        "categorical_focal_crossentropy",
+        "CategoricalFocalCrossentropy",
+        _ONEHOT,
+        _X,
+        from_logits=True,
+        alpha=0.5,
+        gamma=1.0,
+        label_smoothing=0.2,
+    ),
+    *_pairs("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy", _LAB, _SM),
+    *_pairs(
+        "sparse_categorical_crossentropy",
+        "SparseCategoricalCrossentropy",
+        _LAB,
+        _X,
+        from_logits=True,
+    ),
+    *_pairs(
+        "sparse_categorical_crossentropy",
+        "SparseCategoricalCrossentropy",
+        _LAB,
+        _X,
+        from_logits=True,
+        ignore_class=1,
+    ),
+    Case(
+        "SparseCategoricalCrossentropy",
+        _LAB,
+        _X,
+        {"from_logits": True, "ignore_class": 2, "reduction": "sum"},
+        _SW,
+        label="ignore_class=2,sum,sw",
+    ),
+    *_pairs("mean_squared_error", "MeanSquaredError", _Y, _X),
+    *_pairs("mean_absolute_error", "MeanAbsoluteError", _Y, _X),
+    *_pairs("mean_absolute_percentage_error", "MeanAbsolutePercentageError", _Y, _X),
+    *_pairs("mean_squared_logarithmic_error", "MeanSquaredLogarithmicError", _Y, _P),
+    *_pairs("huber", "Huber", _Y, _X, delta=0.5),
+    *_pairs("log_cosh", "LogCosh", _Y, _X),
+    *_pairs("hinge", "Hinge", _B, _X),
+    *_pairs("squared_hinge", "SquaredHinge", 2 * _B - 1, _X),
+    *_pairs("categorical_hinge", "CategoricalHinge", _ONEHOT, _X),
+    *_pairs("kl_divergence", "KLDivergence", _Y, _P),
+    *_pairs("poisson", "Poisson", _Y, _P),
+    *_pairs("cosine_similarity", "CosineSimilarity", _Y, _X),
+    *_pairs("cosine_similarity", "CosineSimilarity", _Y, _X, _SW[:3], axis=0),
+    *_pairs("dice", "Dice", _B4, _P4),
+    *_pairs("dice", "Dice", _B4, _P4, _SW[:2], axis=(1, 2)),
+    *_pairs("tversky", "Tversky", _B4, _P4, alpha=0.3, beta=0.7),
+    *_pairs("tversky", "Tversky", _B4, _P4, _SW[:2], alpha=0.3, beta=0.7, axis=(1, 2, 3)),
+    *[
+        Case(c.name, c.y_true, c.y_pred, c.options, c.sample_weight, ("float32",), c.grad, c.label)
+        for c in _pairs("ctc", "CTC", _CTC_LABELS, _CTC_LOGITS, _SW[:2])
+    ],
+    *[
+        Case(
+            "MeanSquaredError",
+            _Y,
+            _X,
+            {"reduction": reduction},
+            sw,
+            grad=reduction not in (None, "none"),
+            label=f"{reduction}{',sw' if sw is not None else ''}",
+        )
+        for reduction in ("sum", "none", None, "mean", "mean_with_sample_weight")
+        for sw in (None, _SW, _SW[:, None])
+    ],
+]
+
+
+def _cast(a: Any, dtype: str) -> Any:
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return a.astype(dtype)
+    return a
+
+
+# --- Keras -----------------------------------------------------------------------------
+
+
+def _keras() -> Any:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    return keras
+
+
+def keras_reason() -> str | None:
+    """None when Keras 3 imports on its JAX backend; otherwise why not."""
+    try:
+        keras = _keras()
+    except Exception as exc:
+        return f"keras is not importable ({type(exc).__name__}: {exc})"
+    if keras.backend.backend() != "jax":
+        return f"keras runs on {keras.backend.backend()}, not JAX (KERAS_BACKEND)"
+    return None
+
+
+def _keras_call(case: Case) -> Callable[..., Any]:
+    losses = _keras().losses
+    if case.is_class:
+        loss = getattr(losses, case.name)(**case.options)
+        return lambda t, p, w: loss(t, p, sample_weight=w)
+    fn = getattr(losses, case.name)
+    return lambda t, p, w: fn(t, p, **case.options)
+
+
+_KERAS_CACHE: dict[tuple[int, str], tuple[np.ndarray, np.ndarray | None]] = {}
+
+
+def keras_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Keras's loss (and gradient w.r.t. ``y_pred`` of its sum) in float32 on the
+    inputs rounded to ``dtype``; computed once per case and dtype."""
+    key = (id(case), dtype)
+    if key not in _KERAS_CACHE:
+        _KERAS_CACHE[key] = _keras_value(case, dtype)
+    return _KERAS_CACHE[key]
+
+
+def _keras_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+    import jax
+    import jax.numpy as jnp
+
+    def arr(a: Any) -> Any:
+        if a is None:
+            return None
+        a = _cast(a, dtype)
+        return jnp.asarray(a.astype(np.float32) if a.dtype.kind == "f" else a)
+
+    call = _keras_call(case)
+    t, p, w = arr(case.y_true), arr(case.y_pred), arr(case.sample_weight)
+    value = np.asarray(call(t, p, w), dtype=np.float64)
+    grad = None
+    if case.grad:
+        g = jax.grad(lambda q: jnp.sum(call(t, q, w)))(p)
+        grad = np.asarray(g, dtype=np.float64)
+    return value, grad
+
+
+# --- arrayloss -------------------------------------------------------------------------
+
+
+def arrayloss_value(
+    case: Case, backend: Backend, dtype: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ``arrayloss.keras`` entry's loss (and gradient on torch and JAX)."""
+    import arrayloss.keras as front
+
+    entry = getattr(front, case.name)
+    sw = None if case.sample_weight is None else backend.asarray(_cast(case.sample_weight, dtype))
+    t = backend.asarray(_cast(case.y_true, dtype))
+    p = backend.asarray(_cast(case.y_pred, dtype))
+
+    if case.is_class:
+        loss = entry(**case.options)
+
+        def fn(t: Any, p: Any, *w: Any) -> Any:
+            return loss(t, p, sample_weight=w[0] if w else None)
+    else:
+
+        def fn(t: Any, p: Any, *w: Any) -> Any:
+            return entry(t, p, **case.options)
+
+    args = (t, p) if sw is None else (t, p, sw)
+    value = backend.to_numpy(backend.call(fn, *args)).astype(np.float64)
+    grad = None
+    if case.grad and backend.autodiff and not backend.gpu:
+        if backend.module == "torch":
+            q = p.detach().requires_grad_(True)
+            fn(t, q, *args[2:]).sum().backward()
+            grad = q.grad.detach().float().numpy().astype(np.float64)
+        else:
+            import jax
+            import jax.numpy as jnp
+
+            g = jax.grad(lambda q: jnp.sum(fn(t, q, *args[2:])))(p)
+            grad = np.asarray(g.astype(jnp.float32), dtype=np.float64)
+    return value, grad
+
+
+# --- comparison ------------------------------------------------------------------------
+
+TOLERANCES = {"float32": (2e-5, 2e-6), "float16": (4e-3, 2e-3)}
+
+
+def _error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference, relative to max(1, the largest |expected|)."""
+    if actual.shape != expected.shape:
+        return math.inf
+    if actual.size == 0:
+        return 0.0
+    both_nan = np.isnan(actual) & np.isnan(expected)
+    diff = np.where(both_nan, 0.0, np.abs(actual - expected))
+    scale = max(1.0, float(np.max(np.abs(np.where(both_nan, 0.0, expected)))))
+    return float(np.max(diff)) / scale
+
+
+@dataclass
+class Result:
+    case: Case
+    backend: str
+    dtype: str
+    passed: bool
+    error: float  # largest error (value and gradient), relative to max(1, |expected|)
+    message: str = ""
+
+
+def run_case(case: Case, backend: Backend, dtype: str) -> Result:
+    """Compare one case on one backend and dtype with Keras."""
+    expected, expected_grad = keras_value(case, dtype)
+    actual, grad = arrayloss_value(case, backend, dtype)
+    rtol, atol = TOLERANCES[dtype]
+    msg = []
+    err = _error(actual, expected)
+    ok = actual.shape == expected.shape and np.allclose(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=True
+    )
+    if not ok:
+        msg.append(f"value {actual.tolist()} != Keras {expected.tolist()}")
+    if grad is not None and expected_grad is not None:
+        err = max(err, _error(grad, expected_grad))
+        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
+            ok = False
+            msg.append(f"gradient differs by {np.max(np.abs(grad - expected_grad)):.3g}")
+    return Result(case, backend.name, dtype, ok, err, "; ".join(msg))
+
+
+def _cpu_backends() -> tuple[Backend, ...]:
+    return tuple(b for b in available_backends() if not b.gpu)
+
+
+def run_all(
+    backends: tuple[Backend, ...] | None = None,
+    progress: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    results = []
+    for backend in backends or _cpu_backends():
+        for case in CASES:
+            for dtype in case.dtypes:
+                if dtype not in backend.dtypes:
+                    continue
+                try:
+                    result = run_case(case, backend, dtype)
+                except Exception as exc:
+                    result = Result(
+                        case, backend.name, dtype, False, math.inf, f"{type(exc).__name__}: {exc}"
+                    )
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    return results
+
+
+def matrix(results: list[Result]) -> str:
+    """A markdown table: one row per entry, one column per backend: case runs
+    passed/total and the largest error in float32; in float16 (relative to
+    max(1, |expected|))."""
+    backends = list(dict.fromkeys(r.backend for r in results))
+    names = list(dict.fromkeys(c.name for c in CASES))
+    lines = ["| entry | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
+    for name in names:
+        row = []
+        for b in backends:
+            rs = [r for r in results if r.case.name == name and r.backend == b]
+            errs = []
+            for dtype in ("float32", "float16"):
+                es = [r.error for r in rs if r.dtype == dtype]
+                errs.append(f"{max(es):.0e}" if es else "-")
+            row.append(f"{sum(r.passed for r in rs)}/{len(rs)}; {errs[0]}; {errs[1]}")
+        lines.append(f"| `{name}` | " + " | ".join(row) + " |")
+    passed = sum(r.passed for r in results)
+    lines.append("")
+    lines.append(
+        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
+        "each entry: passed/total; largest error in float32; in float16."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.keras_frontend", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--backend", action="append", default=[], help="only these backends (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    reason = keras_reason()
+    if reason:
+        print(f"skipped: {reason}")
+        return 0
+    keras = _keras()
+    backends = _cpu_backends()
+    if args.backend:
+        backends = tuple(b for b in backends if b.name in args.backend)
+    results = run_all(backends)
+    print(f"arrayloss.keras vs Keras {keras.__version__} (JAX backend)\n")
+    print(matrix(results))
+    for r in results:
+        if not r.passed:
+            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
