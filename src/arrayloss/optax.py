@@ -301,7 +301,9 @@ def multiclass_hinge_loss(scores: Any, labels: Any) -> Any:
     row so that their minimum is 0: the loss is invariant to the shift, and with no
     negative score Keras's 0 for the target class in the inner maximum never wins,
     so the kernel's value is optax's :math:`\\max_c(s_c + 1 - [c = y]) - s_y`.
-    Labels out of ``[0, C)`` give a zero one-hot row, as ``jax.nn.one_hot``.
+    Difference: labels must be in ``[0, C)``; for others optax's zero one-hot row
+    (``jax.nn.one_hot``) gives :math:`\\max_c s_c + 1`, this function another value
+    (with no target class the shift is no longer neutral).
     """
     xp = namespace_of(scores=scores, labels=labels).xp
     classes = xp.arange(scores.shape[-1], dtype=labels.dtype)
