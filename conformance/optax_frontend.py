@@ -1,0 +1,385 @@
+"""``arrayloss.optax`` against optax itself: every function on every backend.
+
+``python -m conformance.optax_frontend`` runs each case of ``CASES`` with optax's own
+function (``optax.losses``, on JAX with 64-bit enabled) and with the ``arrayloss.optax``
+function of the same name on every installed arrayloss backend, in float32 and float64,
+compares the per-example values and, on the autodiff backends (torch, JAX), the
+gradients of their sum with respect to the first input (``jax.grad`` of optax's), and
+prints a matrix: function x backend, cases passed/total and the largest relative error.
+tests/test_frontend_optax.py runs the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.backends import Backend, available_backends
+
+__all__ = ["CASES", "Case", "Result", "main", "matrix", "optax_reason", "run_all", "run_case"]
+
+_RNG = np.random.default_rng(20261204)
+_X = _RNG.normal(size=(4, 3))
+_Y = _RNG.uniform(size=(4, 3))
+_P = np.exp(_X) / np.exp(_X).sum(1, keepdims=True)
+_SOFT = _Y / _Y.sum(1, keepdims=True)
+_LAB = np.array([0, 2, 1, 1])
+_BIN = (_Y > 0.5).astype(np.int64)
+_SIGN = np.array([1.0, -1.0, 1.0, -1.0])[:, None] * np.ones(3)
+_ONEHOT = np.eye(3)[_LAB]
+_KEEP = np.array([[True, True, False], [True, False, True], [False, True, True], [True] * 3])
+_ROWS = np.array([True, False, True, True])
+_X3 = _RNG.normal(size=(2, 3, 4))
+_SOFT3 = _RNG.dirichlet(np.ones(12), size=2).reshape(2, 3, 4)
+_X4 = _RNG.normal(size=(1, 2, 3, 4))
+_LAB4 = np.array([[5, 11]])  # flat indices into the (3, 4) class slice
+_SEG = _RNG.normal(size=(2, 3, 2, 3))  # (B, H, W, C): classes last
+_SEG_T = np.eye(3)[_RNG.integers(0, 3, size=(2, 3, 2))]
+_SEG_P = np.exp(_SEG) / np.exp(_SEG).sum(-1, keepdims=True)
+_ZERO_T = _SOFT.copy()
+_ZERO_T[0, 1] = 0.0  # a zero target: 0 log 0 = 0
+_NEG_INF = _X.copy()
+_NEG_INF[0, 1] = _NEG_INF[2, 0] = -np.inf  # safe_softmax_cross_entropy: label 0 there
+_SAFE_T = _ONEHOT.copy()
+_SAFE_T[0] = [1.0, 0.0, 0.0]
+_SAFE_T[2] = [0.0, 0.5, 0.5]
+_CTC_LOGITS = _RNG.normal(size=(2, 6, 4))
+_CTC_PAD = np.array([[0.0] * 6, [0.0] * 5 + [1.0]])
+_CTC_LAB = np.array([[1, 2, 2], [3, 1, 0]])
+_CTC_LAB_PAD = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+_EMB = _RNG.normal(size=(6, 4))
+_EMB_LAB = np.array([0, 0, 1, 1, 2, 2])
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: ``fn(*inputs, **kwargs)``. Floating NumPy arrays (in ``kwargs`` too)
+    are cast to the case's dtype; integer and boolean ones keep theirs. ``grad``:
+    compare the gradient of the summed loss with respect to ``inputs[0]``. ``rtol``:
+    a looser relative tolerance, where a difference is documented."""
+
+    fn: str
+    inputs: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    grad: bool = True
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    rtol: float | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.fn}[{self.label}]" if self.label else self.fn
+
+
+CASES: tuple[Case, ...] = (
+    Case("sigmoid_binary_cross_entropy", (_X, _Y)),
+    Case("sigmoid_binary_cross_entropy", (_X, _BIN[0]), label="int-broadcast"),
+    Case("softmax_cross_entropy", (_X, _SOFT)),
+    Case("softmax_cross_entropy", (_X, _SOFT), {"axis": 0}, label="axis0"),
+    Case("softmax_cross_entropy", (_X3, _SOFT3), {"axis": (1, 2)}, label="axes12"),
+    Case("softmax_cross_entropy", (_X, _SOFT * _KEEP), {"where": _KEEP}, label="where"),
+    Case("softmax_cross_entropy", (_X, _SOFT), {"where": _ROWS}, label="where-rows"),
+    Case("softmax_cross_entropy_with_integer_labels", (_X, _LAB)),
+    Case("softmax_cross_entropy_with_integer_labels", (_X.T.copy(), _LAB), {"axis": 0}, "axis0"),
+    Case("softmax_cross_entropy_with_integer_labels", (_X4, _LAB4), {"axis": (2, 3)}, "axes23"),
+    Case(
+        "softmax_cross_entropy_with_integer_labels",
+        (_X, np.array([0, 2, 1, 1])),
+        {"where": _KEEP},
+        label="where",
+    ),
+    Case("softmax_cross_entropy_with_integer_labels", (_X, _LAB), {"where": _ROWS}, "where-rows"),
+    Case("safe_softmax_cross_entropy", (_X, _SOFT)),
+    Case("safe_softmax_cross_entropy", (_NEG_INF, _SAFE_T), label="-inf"),
+    Case("poly_loss_cross_entropy", (_X, _SOFT), {"epsilon": 1.5}),
+    Case("poly_loss_cross_entropy", (_X, _Y / _Y.sum(0)), {"axis": 0}, label="axis0"),
+    Case(
+        "poly_loss_cross_entropy",
+        (_X, _SOFT * _KEEP / (_SOFT * _KEEP).sum(1, keepdims=True)),
+        {"where": _KEEP},
+        label="where",
+    ),
+    Case("sigmoid_focal_loss", (_X, _BIN)),
+    Case("sigmoid_focal_loss", (_X, _Y), {"alpha": 0.25, "gamma": 1.5}, label="alpha-soft"),
+    Case("hinge_loss", (_X, _SIGN)),
+    Case("multiclass_hinge_loss", (_X, _LAB)),
+    Case("multiclass_hinge_loss", (_X - 5.0, _LAB), label="negative-scores"),
+    Case("squared_error", (_X, _Y)),
+    Case("squared_error", (_X,), label="no-targets"),
+    Case("l2_loss", (_X, _Y)),
+    Case("huber_loss", (2 * _X, _Y), {"delta": 0.5}),
+    Case("huber_loss", (2 * _X,), label="no-targets"),
+    Case("log_cosh", (_X, _Y)),
+    Case("cosine_similarity", (_X, _Y)),
+    Case("cosine_similarity", (_X, _Y), {"axis": 0}, label="axis0"),
+    Case("cosine_similarity", (_X, _Y), {"where": _KEEP}, label="where"),
+    Case("cosine_distance", (_X, _Y)),
+    Case("kl_divergence", (np.log(_P), _ZERO_T)),
+    Case("kl_divergence", (np.log(_P), _SOFT), {"axis": None}, label="axis-None"),
+    Case("kl_divergence", (np.log(_P), _SOFT), {"where": _KEEP}, label="where"),
+    Case("kl_divergence_with_log_targets", (np.log(_P), np.log(_SOFT))),
+    Case("generalized_kl_divergence", (np.log(_P), 2 * _Y)),
+    Case("generalized_kl_divergence", (np.log(_P), _Y), {"where": _KEEP}, label="where"),
+    Case("convex_kl_divergence", (np.log(_P), 2 * _Y)),
+    Case("ctc_loss", (_CTC_LOGITS, _CTC_PAD, _CTC_LAB, _CTC_LAB_PAD)),
+    Case("dice_loss", (_SEG, _SEG_T)),
+    Case(
+        "dice_loss",
+        (_SEG, _SEG_T),
+        {"class_weights": np.array([1.0, 2.0, 0.5]), "smooth": 0.5, "ignore_background": True},
+        label="weights-ignore",
+    ),
+    Case(
+        "dice_loss",
+        (_SEG_P, _SEG_T),
+        {"apply_softmax": False},
+        label="probabilities",
+        grad=False,  # optax checks the sums eagerly (jnp.allclose): no jax.jit
+    ),
+    Case("dice_loss", (_SEG[..., :1], _SEG_T[..., :1]), label="one-class-sigmoid"),
+    Case("multiclass_generalized_dice_loss", (_SEG, _SEG_T)),
+    Case("binary_dice_loss", (_X, _BIN.astype(float))),
+    Case("ntxent", (_EMB, _EMB_LAB), {"temperature": 0.5}),
+    Case("triplet_margin_loss", (_X, _Y, _P), rtol=1e-5),
+    Case("triplet_margin_loss", (_X, _Y, _P), {"axis": 0, "margin": 0.5}, "axis0", rtol=1e-5),
+    Case("smooth_labels", (_ONEHOT,), {"alpha": 0.1}),
+)
+
+
+def _cast(a: Any, dtype: str) -> Any:
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return a.astype(dtype)
+    return a
+
+
+# --- optax -------------------------------------------------------------------------------
+
+
+def optax_reason() -> str | None:
+    """None when optax imports; otherwise why not."""
+    try:
+        import optax  # noqa: F401
+    except Exception as exc:
+        return f"optax is not importable ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with convex_kl_divergence's DeprecationWarning (optax's and ours) silenced."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return fn(*args, **kwargs)
+
+    return call
+
+
+def optax_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """optax's per-example loss (and the gradient of its sum w.r.t. ``inputs[0]``)."""
+    from conformance.backends import _jax
+
+    jax = _jax()  # 64-bit enabled
+    import jax.numpy as jnp
+    import optax
+
+    fn = _quiet(getattr(optax.losses, case.fn))
+    args = [jnp.asarray(_cast(a, dtype)) if isinstance(a, np.ndarray) else a for a in case.inputs]
+    kwargs = {
+        k: jnp.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
+        for k, v in case.kwargs.items()
+    }
+    if not case.grad:
+        return np.asarray(fn(*args, **kwargs), dtype=np.float64), None
+
+    def loss(x: Any) -> tuple[Any, Any]:
+        value = fn(x, *args[1:], **kwargs)
+        return jnp.sum(value), value
+
+    # One compiled call for the value and the gradient (eager JAX is slow to dispatch).
+    (_, value), grad = jax.jit(jax.value_and_grad(loss, has_aux=True))(args[0])
+    return np.asarray(value, dtype=np.float64), np.asarray(grad, dtype=np.float64)
+
+
+# --- arrayloss ---------------------------------------------------------------------------
+
+
+def arrayloss_value(
+    case: Case, backend: Backend, dtype: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The ``arrayloss.optax`` function's loss (and gradient of its sum on torch, JAX)."""
+    import arrayloss.optax as front
+
+    fn = _quiet(getattr(front, case.fn))
+    args = [
+        backend.asarray(_cast(a, dtype)) if isinstance(a, np.ndarray) else a for a in case.inputs
+    ]
+    kwargs = {
+        k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
+        for k, v in case.kwargs.items()
+    }
+    value = backend.to_numpy(backend.call(fn, *args, **kwargs)).astype(np.float64)
+    grad = None
+    if case.grad and backend.autodiff and not backend.gpu:
+        if backend.module == "torch":
+            x = args[0].detach().requires_grad_(True)
+            fn(x, *args[1:], **kwargs).sum().backward()
+            grad = x.grad.detach().numpy().astype(np.float64)
+        else:
+            import jax
+            import jax.numpy as jnp
+
+            grad_fn = jax.grad(lambda x: jnp.sum(fn(x, *args[1:], **kwargs)))
+            if backend.jit:  # the gradient traced too, in the jax-jit column
+                grad_fn = jax.jit(grad_fn)
+            grad = np.asarray(grad_fn(args[0]), dtype=np.float64)
+    return value, grad
+
+
+# --- comparison --------------------------------------------------------------------------
+
+TOLERANCES = {"float32": (2e-5, 2e-6), "float64": (1e-10, 1e-12)}
+
+
+def _error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference, relative to max(1, the largest |expected|)."""
+    if actual.shape != expected.shape:
+        return math.inf
+    if actual.size == 0:
+        return 0.0
+    same = (np.isnan(actual) & np.isnan(expected)) | (actual == expected)
+    diff = np.where(same, 0.0, np.abs(actual - expected))
+    finite = np.where(np.isfinite(expected), np.abs(expected), 0.0)
+    return float(np.max(diff)) / max(1.0, float(np.max(finite)))
+
+
+@dataclass
+class Result:
+    case: Case
+    backend: str
+    dtype: str
+    passed: bool
+    error: float  # largest error (value and gradient), relative to max(1, |expected|)
+    message: str = ""
+
+
+_REFERENCE: dict[tuple[int, str], tuple[np.ndarray, np.ndarray | None]] = {}
+
+
+def _reference(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """optax's values, computed once per case and dtype (not once per backend)."""
+    key = (id(case), dtype)
+    if key not in _REFERENCE:
+        _REFERENCE[key] = optax_value(case, dtype)
+    return _REFERENCE[key]
+
+
+def run_case(case: Case, backend: Backend, dtype: str) -> Result:
+    """Compare one case on one backend and dtype with optax's function."""
+    expected, expected_grad = _reference(case, dtype)
+    actual, grad = arrayloss_value(case, backend, dtype)
+    rtol, atol = TOLERANCES[dtype]
+    if case.rtol is not None:
+        rtol, atol = max(rtol, case.rtol), max(atol, case.rtol)
+    msg = []
+    err = _error(actual, expected)
+    ok = actual.shape == expected.shape and np.allclose(
+        actual, expected, rtol=rtol, atol=atol, equal_nan=True
+    )
+    if not ok:
+        msg.append(f"value {actual.tolist()} != optax {expected.tolist()}")
+    if grad is not None and expected_grad is not None:
+        err = max(err, _error(grad, expected_grad))
+        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
+            ok = False
+            msg.append(f"gradient differs by {np.nanmax(np.abs(grad - expected_grad)):.3g}")
+    return Result(case, backend.name, dtype, ok, err, "; ".join(msg))
+
+
+def _cpu_backends() -> tuple[Backend, ...]:
+    return tuple(b for b in available_backends() if not b.gpu)
+
+
+def run_all(
+    backends: tuple[Backend, ...] | None = None,
+    progress: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    results = []
+    for backend in backends or _cpu_backends():
+        for case in CASES:
+            for dtype in case.dtypes:
+                if dtype not in backend.dtypes:
+                    continue
+                try:
+                    result = run_case(case, backend, dtype)
+                except Exception as exc:
+                    result = Result(
+                        case, backend.name, dtype, False, math.inf, f"{type(exc).__name__}: {exc}"
+                    )
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    return results
+
+
+def matrix(results: list[Result]) -> str:
+    """A markdown table: one row per function, one column per backend: case runs
+    passed/total and the largest error in float32; in float64 (relative to
+    max(1, |expected|))."""
+    backends = list(dict.fromkeys(r.backend for r in results))
+    fns = list(dict.fromkeys(c.fn for c in CASES))
+    lines = ["| function | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
+    for fn in fns:
+        row = []
+        for b in backends:
+            rs = [r for r in results if r.case.fn == fn and r.backend == b]
+            errs = []
+            for dtype in ("float32", "float64"):
+                es = [r.error for r in rs if r.dtype == dtype]
+                errs.append(f"{max(es):.0e}" if es else "-")
+            row.append(f"{sum(r.passed for r in rs)}/{len(rs)}; {errs[0]}; {errs[1]}")
+        lines.append(f"| {fn} | " + " | ".join(row) + " |")
+    passed = sum(r.passed for r in results)
+    lines.append("")
+    lines.append(
+        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
+        "each entry: passed/total; largest error in float32; in float64."
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.optax_frontend", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--backend", action="append", default=[], help="only these backends (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    reason = optax_reason()
+    if reason:
+        print(f"skipped: {reason}")
+        return 0
+    import optax
+
+    backends = _cpu_backends()
+    if args.backend:
+        backends = tuple(b for b in backends if b.name in args.backend)
+    results = run_all(backends)
+    print(f"arrayloss.optax vs optax {optax.__version__} (JAX, CPU)\n")
+    print(matrix(results))
+    for r in results:
+        if not r.passed:
+            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
