@@ -13,8 +13,6 @@ tests/test_frontend_keras.py runs the same cases.
 
 from __future__ import annotations
 
-import argparse
-import math
 import os
 import sys
 from collections.abc import Callable
@@ -23,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance.backends import Backend, available_backends
+from conformance import frontends
+from conformance.backends import Backend
+from conformance.frontends import Result, compare
 
 __all__ = ["CASES", "Case", "Result", "keras_reason", "main", "run_case"]
 
@@ -295,123 +295,50 @@ def arrayloss_value(
 TOLERANCES = {"float32": (2e-5, 2e-6), "float16": (4e-3, 2e-3)}
 
 
-def _error(actual: np.ndarray, expected: np.ndarray) -> float:
-    """The largest difference, relative to max(1, the largest |expected|)."""
-    if actual.shape != expected.shape:
-        return math.inf
-    if actual.size == 0:
-        return 0.0
-    both_nan = np.isnan(actual) & np.isnan(expected)
-    diff = np.where(both_nan, 0.0, np.abs(actual - expected))
-    scale = max(1.0, float(np.max(np.abs(np.where(both_nan, 0.0, expected)))))
-    return float(np.max(diff)) / scale
-
-
-@dataclass
-class Result:
-    case: Case
-    backend: str
-    dtype: str
-    passed: bool
-    error: float  # largest error (value and gradient), relative to max(1, |expected|)
-    message: str = ""
-
-
 def run_case(case: Case, backend: Backend, dtype: str) -> Result:
-    """Compare one case on one backend and dtype with Keras."""
-    expected, expected_grad = keras_value(case, dtype)
-    actual, grad = arrayloss_value(case, backend, dtype)
-    rtol, atol = TOLERANCES[dtype]
-    msg = []
-    err = _error(actual, expected)
-    ok = actual.shape == expected.shape and np.allclose(
-        actual, expected, rtol=rtol, atol=atol, equal_nan=True
+    """Compare one case on one backend and dtype with Keras's own."""
+    return compare(
+        case,
+        backend,
+        dtype,
+        keras_value(case, dtype),
+        arrayloss_value(case, backend, dtype),
+        TOLERANCES[dtype],
+        "Keras",
     )
-    if not ok:
-        msg.append(f"value {actual.tolist()} != Keras {expected.tolist()}")
-    if grad is not None and expected_grad is not None:
-        err = max(err, _error(grad, expected_grad))
-        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
-            ok = False
-            msg.append(f"gradient differs by {np.max(np.abs(grad - expected_grad)):.3g}")
-    return Result(case, backend.name, dtype, ok, err, "; ".join(msg))
 
 
-def _cpu_backends() -> tuple[Backend, ...]:
-    return tuple(b for b in available_backends() if not b.gpu)
+#: For ``python -m conformance.frontends``: why this check cannot run here, or None.
+reason = keras_reason
 
 
 def run_all(
     backends: tuple[Backend, ...] | None = None,
     progress: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    results = []
-    for backend in backends or _cpu_backends():
-        for case in CASES:
-            for dtype in case.dtypes:
-                if dtype not in backend.dtypes:
-                    continue
-                try:
-                    result = run_case(case, backend, dtype)
-                except Exception as exc:
-                    result = Result(
-                        case, backend.name, dtype, False, math.inf, f"{type(exc).__name__}: {exc}"
-                    )
-                results.append(result)
-                if progress is not None:
-                    progress(result)
-    return results
+    return frontends.run_all(CASES, run_case, backends, progress=progress)
 
 
 def matrix(results: list[Result]) -> str:
-    """A markdown table: one row per entry, one column per backend: case runs
-    passed/total and the largest error in float32; in float16 (relative to
-    max(1, |expected|))."""
-    backends = list(dict.fromkeys(r.backend for r in results))
-    names = list(dict.fromkeys(c.name for c in CASES))
-    lines = ["| entry | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
-    for name in names:
-        row = []
-        for b in backends:
-            rs = [r for r in results if r.case.name == name and r.backend == b]
-            errs = []
-            for dtype in ("float32", "float16"):
-                es = [r.error for r in rs if r.dtype == dtype]
-                errs.append(f"{max(es):.0e}" if es else "-")
-            row.append(f"{sum(r.passed for r in rs)}/{len(rs)}; {errs[0]}; {errs[1]}")
-        lines.append(f"| `{name}` | " + " | ".join(row) + " |")
-    passed = sum(r.passed for r in results)
-    lines.append("")
-    lines.append(
-        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
-        "each entry: passed/total; largest error in float32; in float16."
+    return frontends.matrix(
+        results,
+        list(dict.fromkeys(f"`{c.name}`" for c in CASES)),
+        lambda c: f"`{c.name}`",
+        ("float32", "float16"),
+        "entry",
+        None,
     )
-    return "\n".join(lines)
+
+
+def _title() -> str:
+    return f"arrayloss.keras vs Keras {_keras().__version__} (JAX backend)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.keras_frontend", description=__doc__.split("\n")[0]
+    description = (__doc__ or "").split("\n")[0]
+    return frontends.command(
+        "python -m conformance.keras_frontend", description, reason, _title, run_all, matrix, argv
     )
-    parser.add_argument(
-        "--backend", action="append", default=[], help="only these backends (repeatable)"
-    )
-    args = parser.parse_args(argv)
-    reason = keras_reason()
-    if reason:
-        print(f"skipped: {reason}")
-        return 0
-    keras = _keras()
-    backends = _cpu_backends()
-    if args.backend:
-        backends = tuple(b for b in backends if b.name in args.backend)
-    results = run_all(backends)
-    print(f"arrayloss.keras vs Keras {keras.__version__} (JAX backend)\n")
-    print(matrix(results))
-    for r in results:
-        if not r.passed:
-            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
-    return 0 if all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":

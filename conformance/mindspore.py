@@ -11,8 +11,6 @@ cell x backend, cases passed/total and the largest relative error. It needs Mind
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance.backends import Backend, available_backends
+from conformance import frontends
+from conformance.backends import Backend
+from conformance.frontends import Result, compare
 
 __all__ = ["CASES", "NO_CPU_KERNEL", "Case", "Result", "main", "run_case"]
 
@@ -259,130 +259,54 @@ def arrayloss_value(
 TOLERANCES = {"float32": (2e-5, 2e-6), "float16": (4e-3, 2e-3)}
 
 
-def _error(actual: np.ndarray, expected: np.ndarray) -> float:
-    """The largest difference, relative to max(1, the largest |expected|)."""
-    if actual.shape != expected.shape:
-        return math.inf
-    if actual.size == 0:
-        return 0.0
-    both_nan = np.isnan(actual) & np.isnan(expected)
-    diff = np.where(both_nan, 0.0, np.abs(actual - expected))
-    scale = max(1.0, float(np.max(np.abs(np.where(both_nan, 0.0, expected)))))
-    return float(np.max(diff)) / scale
-
-
-@dataclass
-class Result:
-    case: Case
-    backend: str
-    dtype: str
-    passed: bool
-    error: float  # largest error (value and gradient), relative to max(1, |expected|)
-    message: str = ""
-
-
 def run_case(case: Case, backend: Backend, dtype: str) -> Result:
-    """Compare one case on one backend and dtype with MindSpore's cell."""
-    expected, expected_grad = mindspore_value(case, dtype)
-    actual, grad = arrayloss_value(case, backend, dtype)
-    rtol, atol = TOLERANCES[dtype]
-    msg = []
-    err = _error(actual, expected)
-    ok = actual.shape == expected.shape and np.allclose(
-        actual, expected, rtol=rtol, atol=atol, equal_nan=True
+    """Compare one case on one backend and dtype with MindSpore's own."""
+    return compare(
+        case,
+        backend,
+        dtype,
+        mindspore_value(case, dtype),
+        arrayloss_value(case, backend, dtype),
+        TOLERANCES[dtype],
+        "MindSpore",
     )
-    if not ok:
-        msg.append(f"value {actual.tolist()} != MindSpore {expected.tolist()}")
-    if grad is not None and expected_grad is not None:
-        err = max(err, _error(grad, expected_grad))
-        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
-            ok = False
-            msg.append(f"gradient differs by {np.max(np.abs(grad - expected_grad)):.3g}")
-    return Result(case, backend.name, dtype, ok, err, "; ".join(msg))
 
 
-def _cpu_backends() -> tuple[Backend, ...]:
-    return tuple(b for b in available_backends() if not b.gpu)
+#: For ``python -m conformance.frontends``: why this check cannot run here, or None.
+reason = mindspore_reason
 
 
 def run_all(
     backends: tuple[Backend, ...] | None = None,
     progress: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    results = []
-    for backend in backends or _cpu_backends():
-        for case in CASES:
-            if case.cell in NO_CPU_KERNEL:
-                continue
-            for dtype in case.dtypes:
-                if dtype not in backend.dtypes:
-                    continue
-                try:
-                    result = run_case(case, backend, dtype)
-                except Exception as exc:
-                    result = Result(
-                        case, backend.name, dtype, False, math.inf, f"{type(exc).__name__}: {exc}"
-                    )
-                results.append(result)
-                if progress is not None:
-                    progress(result)
-    return results
+    return frontends.run_all(
+        CASES, run_case, backends, skip=lambda case: case.cell in NO_CPU_KERNEL, progress=progress
+    )
 
 
 def matrix(results: list[Result]) -> str:
-    """A markdown table: one row per cell, one column per backend: case runs passed/total
-    and the largest error in float32; in float16 (relative to max(1, |expected|))."""
-    backends = list(dict.fromkeys(r.backend for r in results))
-    cells = list(dict.fromkeys(c.cell for c in CASES))
-    lines = ["| cell | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
-    for cell in cells:
-        if cell in NO_CPU_KERNEL:
-            lines.append(
-                f"| {cell} | " + " | ".join("no MindSpore CPU kernel" for _ in backends) + " |"
-            )
-            continue
-        row = []
-        for b in backends:
-            rs = [r for r in results if r.case.cell == cell and r.backend == b]
-            errs = []
-            for dtype in ("float32", "float16"):
-                es = [r.error for r in rs if r.dtype == dtype]
-                errs.append(f"{max(es):.0e}" if es else "-")
-            row.append(f"{sum(r.passed for r in rs)}/{len(rs)}; {errs[0]}; {errs[1]}")
-        lines.append(f"| {cell} | " + " | ".join(row) + " |")
-    passed = sum(r.passed for r in results)
-    lines.append("")
-    lines.append(
-        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
-        "each entry: passed/total; largest error in float32; in float16."
+    return frontends.matrix(
+        results,
+        list(dict.fromkeys(c.cell for c in CASES)),
+        lambda c: c.cell,
+        ("float32", "float16"),
+        "cell",
+        dict.fromkeys(NO_CPU_KERNEL, "no MindSpore CPU kernel"),
     )
-    return "\n".join(lines)
+
+
+def _title() -> str:
+    import mindspore
+
+    return f"arrayloss.mindspore vs MindSpore {mindspore.__version__} (CPU)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.mindspore", description=__doc__.split("\n")[0]
+    description = (__doc__ or "").split("\n")[0]
+    return frontends.command(
+        "python -m conformance.mindspore", description, reason, _title, run_all, matrix, argv
     )
-    parser.add_argument(
-        "--backend", action="append", default=[], help="only these backends (repeatable)"
-    )
-    args = parser.parse_args(argv)
-    reason = mindspore_reason()
-    if reason:
-        print(f"skipped: {reason}")
-        return 0
-    import mindspore
-
-    backends = _cpu_backends()
-    if args.backend:
-        backends = tuple(b for b in backends if b.name in args.backend)
-    results = run_all(backends)
-    print(f"arrayloss.mindspore vs MindSpore {mindspore.__version__} (CPU)\n")
-    print(matrix(results))
-    for r in results:
-        if not r.passed:
-            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
-    return 0 if all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":

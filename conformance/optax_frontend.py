@@ -11,8 +11,6 @@ tests/test_frontend_optax.py runs the same cases.
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 import warnings
 from collections.abc import Callable
@@ -21,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance.backends import Backend, available_backends
+from conformance import frontends
+from conformance.backends import Backend
+from conformance.frontends import Result, compare
 
 __all__ = ["CASES", "Case", "Result", "main", "matrix", "optax_reason", "run_all", "run_case"]
 
@@ -248,28 +248,6 @@ def arrayloss_value(
 TOLERANCES = {"float32": (2e-5, 2e-6), "float64": (1e-10, 1e-12)}
 
 
-def _error(actual: np.ndarray, expected: np.ndarray) -> float:
-    """The largest difference, relative to max(1, the largest |expected|)."""
-    if actual.shape != expected.shape:
-        return math.inf
-    if actual.size == 0:
-        return 0.0
-    same = (np.isnan(actual) & np.isnan(expected)) | (actual == expected)
-    diff = np.where(same, 0.0, np.abs(actual - expected))
-    finite = np.where(np.isfinite(expected), np.abs(expected), 0.0)
-    return float(np.max(diff)) / max(1.0, float(np.max(finite)))
-
-
-@dataclass
-class Result:
-    case: Case
-    backend: str
-    dtype: str
-    passed: bool
-    error: float  # largest error (value and gradient), relative to max(1, |expected|)
-    message: str = ""
-
-
 _REFERENCE: dict[tuple[int, str], tuple[np.ndarray, np.ndarray | None]] = {}
 
 
@@ -281,104 +259,59 @@ def _reference(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
     return _REFERENCE[key]
 
 
-def run_case(case: Case, backend: Backend, dtype: str) -> Result:
-    """Compare one case on one backend and dtype with optax's function."""
-    expected, expected_grad = _reference(case, dtype)
-    actual, grad = arrayloss_value(case, backend, dtype)
+def _tolerance(case: Case, dtype: str) -> tuple[float, float]:
     rtol, atol = TOLERANCES[dtype]
     if case.rtol is not None:
         rtol, atol = max(rtol, case.rtol), max(atol, case.rtol)
-    msg = []
-    err = _error(actual, expected)
-    ok = actual.shape == expected.shape and np.allclose(
-        actual, expected, rtol=rtol, atol=atol, equal_nan=True
+    return rtol, atol
+
+
+def run_case(case: Case, backend: Backend, dtype: str) -> Result:
+    """Compare one case on one backend and dtype with optax's own."""
+    return compare(
+        case,
+        backend,
+        dtype,
+        _reference(case, dtype),
+        arrayloss_value(case, backend, dtype),
+        _tolerance(case, dtype),
+        "optax",
     )
-    if not ok:
-        msg.append(f"value {actual.tolist()} != optax {expected.tolist()}")
-    if grad is not None and expected_grad is not None:
-        err = max(err, _error(grad, expected_grad))
-        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
-            ok = False
-            msg.append(f"gradient differs by {np.nanmax(np.abs(grad - expected_grad)):.3g}")
-    return Result(case, backend.name, dtype, ok, err, "; ".join(msg))
 
 
-def _cpu_backends() -> tuple[Backend, ...]:
-    return tuple(b for b in available_backends() if not b.gpu)
+#: For ``python -m conformance.frontends``: why this check cannot run here, or None.
+reason = optax_reason
 
 
 def run_all(
     backends: tuple[Backend, ...] | None = None,
     progress: Callable[[Result], None] | None = None,
 ) -> list[Result]:
-    results = []
-    for backend in backends or _cpu_backends():
-        for case in CASES:
-            for dtype in case.dtypes:
-                if dtype not in backend.dtypes:
-                    continue
-                try:
-                    result = run_case(case, backend, dtype)
-                except Exception as exc:
-                    result = Result(
-                        case, backend.name, dtype, False, math.inf, f"{type(exc).__name__}: {exc}"
-                    )
-                results.append(result)
-                if progress is not None:
-                    progress(result)
-    return results
+    return frontends.run_all(CASES, run_case, backends, progress=progress)
 
 
 def matrix(results: list[Result]) -> str:
-    """A markdown table: one row per function, one column per backend: case runs
-    passed/total and the largest error in float32; in float64 (relative to
-    max(1, |expected|))."""
-    backends = list(dict.fromkeys(r.backend for r in results))
-    fns = list(dict.fromkeys(c.fn for c in CASES))
-    lines = ["| function | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
-    for fn in fns:
-        row = []
-        for b in backends:
-            rs = [r for r in results if r.case.fn == fn and r.backend == b]
-            errs = []
-            for dtype in ("float32", "float64"):
-                es = [r.error for r in rs if r.dtype == dtype]
-                errs.append(f"{max(es):.0e}" if es else "-")
-            row.append(f"{sum(r.passed for r in rs)}/{len(rs)}; {errs[0]}; {errs[1]}")
-        lines.append(f"| {fn} | " + " | ".join(row) + " |")
-    passed = sum(r.passed for r in results)
-    lines.append("")
-    lines.append(
-        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
-        "each entry: passed/total; largest error in float32; in float64."
+    return frontends.matrix(
+        results,
+        list(dict.fromkeys(c.fn for c in CASES)),
+        lambda c: c.fn,
+        ("float32", "float64"),
+        "function",
+        None,
     )
-    return "\n".join(lines)
+
+
+def _title() -> str:
+    import optax
+
+    return f"arrayloss.optax vs optax {optax.__version__} (JAX, CPU)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.optax_frontend", description=__doc__.split("\n")[0]
+    description = (__doc__ or "").split("\n")[0]
+    return frontends.command(
+        "python -m conformance.optax_frontend", description, reason, _title, run_all, matrix, argv
     )
-    parser.add_argument(
-        "--backend", action="append", default=[], help="only these backends (repeatable)"
-    )
-    args = parser.parse_args(argv)
-    reason = optax_reason()
-    if reason:
-        print(f"skipped: {reason}")
-        return 0
-    import optax
-
-    backends = _cpu_backends()
-    if args.backend:
-        backends = tuple(b for b in backends if b.name in args.backend)
-    results = run_all(backends)
-    print(f"arrayloss.optax vs optax {optax.__version__} (JAX, CPU)\n")
-    print(matrix(results))
-    for r in results:
-        if not r.passed:
-            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
-    return 0 if all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":

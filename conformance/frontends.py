@@ -1,0 +1,237 @@
+"""The machinery the framework front-ends' cross-checks share, and their summary.
+
+``conformance.keras_frontend``, ``conformance.optax_frontend`` and
+``conformance.mindspore`` each hold their cases and how to compute one case with the
+real framework and with the arrayloss front-end; comparing, running every case on every
+backend, the per-framework matrix and the command line live here, once.
+
+``python -m conformance.frontends`` runs the three and prints one table: a row per
+arrayloss backend, a column per real framework (Keras 3, optax, MindSpore), each entry
+the case runs passed/total; a framework that is not installed is listed with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from conformance.backends import Backend, available_backends
+
+__all__ = ["FRAMEWORKS", "Result", "compare", "cpu_backends", "main", "matrix", "run_all"]
+
+#: The front-end cross-checks: (column title, module).
+FRAMEWORKS: tuple[tuple[str, str], ...] = (
+    ("Keras 3", "conformance.keras_frontend"),
+    ("optax", "conformance.optax_frontend"),
+    ("MindSpore", "conformance.mindspore"),
+)
+
+Pair = tuple[np.ndarray, "np.ndarray | None"]  # a value, and its gradient or None
+
+
+def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference, relative to max(1, the largest finite |expected|); NaN
+    against NaN and equal infinities count as no difference, another shape as inf."""
+    if actual.shape != expected.shape:
+        return math.inf
+    if actual.size == 0:
+        return 0.0
+    same = (np.isnan(actual) & np.isnan(expected)) | (actual == expected)
+    diff = np.where(same, 0.0, np.abs(actual - expected))
+    finite = np.where(np.isfinite(expected), np.abs(expected), 0.0)
+    return float(np.max(diff)) / max(1.0, float(np.max(finite)))
+
+
+@dataclass
+class Result:
+    case: Any
+    backend: str
+    dtype: str
+    passed: bool
+    error: float  # largest error (value and gradient), relative to max(1, |expected|)
+    message: str = ""
+
+
+def compare(
+    case: Any,
+    backend: Backend,
+    dtype: str,
+    reference: Pair,
+    candidate: Pair,
+    tolerance: tuple[float, float],
+    framework: str,
+) -> Result:
+    """Judge the front-end's (value, gradient) against the framework's: values within
+    ``tolerance`` (rtol, atol), gradients within ten times it, NaN where NaN."""
+    (expected, expected_grad), (actual, grad) = reference, candidate
+    rtol, atol = tolerance
+    messages = []
+    error = relative_error(actual, expected)
+    passed = actual.shape == expected.shape and bool(
+        np.allclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    )
+    if not passed:
+        messages.append(f"value {actual.tolist()} != {framework} {expected.tolist()}")
+    if grad is not None and expected_grad is not None:
+        error = max(error, relative_error(grad, expected_grad))
+        if not np.allclose(grad, expected_grad, rtol=10 * rtol, atol=10 * atol, equal_nan=True):
+            passed = False
+            messages.append(f"gradient differs by {np.nanmax(np.abs(grad - expected_grad)):.3g}")
+    return Result(case, backend.name, dtype, passed, error, "; ".join(messages))
+
+
+def cpu_backends() -> tuple[Backend, ...]:
+    return tuple(b for b in available_backends() if not b.gpu)
+
+
+def run_all(
+    cases: Sequence[Any],
+    run_case: Callable[[Any, Backend, str], Result],
+    backends: tuple[Backend, ...] | None = None,
+    skip: Callable[[Any], bool] = lambda case: False,
+    progress: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """Every case (``case.dtypes``) on every backend that has the dtype; an exception
+    is a failed result carrying it."""
+    results = []
+    for backend in backends or cpu_backends():
+        for case in cases:
+            if skip(case):
+                continue
+            for dtype in case.dtypes:
+                if dtype not in backend.dtypes:
+                    continue
+                try:
+                    result = run_case(case, backend, dtype)
+                except Exception as exc:
+                    message = f"{type(exc).__name__}: {exc}"
+                    result = Result(case, backend.name, dtype, False, math.inf, message)
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    return results
+
+
+def matrix(
+    results: list[Result],
+    rows: Sequence[str],
+    row_of: Callable[[Any], str],
+    dtypes: tuple[str, str],
+    title: str = "entry",
+    not_run: dict[str, str] | None = None,
+) -> str:
+    """A markdown table: a row per entry (``row_of(case)``), a column per backend: case
+    runs passed/total and the largest error in each of ``dtypes`` (relative to
+    max(1, |expected|)); rows in ``not_run`` show its reason instead."""
+    backends = list(dict.fromkeys(r.backend for r in results))
+    lines = [f"| {title} | " + " | ".join(backends) + " |", "|---|" + "---|" * len(backends)]
+    for name in rows:
+        if not_run and name in not_run:
+            lines.append(f"| {name} | " + " | ".join(not_run[name] for _ in backends) + " |")
+            continue
+        entries = []
+        for b in backends:
+            runs = [r for r in results if row_of(r.case) == name and r.backend == b]
+            errors = []
+            for dtype in dtypes:
+                es = [r.error for r in runs if r.dtype == dtype]
+                errors.append(f"{max(es):.0e}" if es else "-")
+            entries.append(f"{sum(r.passed for r in runs)}/{len(runs)}; " + "; ".join(errors))
+        lines.append(f"| {name} | " + " | ".join(entries) + " |")
+    passed = sum(r.passed for r in results)
+    lines.append("")
+    lines.append(
+        f"{passed}/{len(results)} case runs passed (values, and gradients on torch and JAX); "
+        f"each entry: passed/total; largest error in {dtypes[0]}; in {dtypes[1]}."
+    )
+    return "\n".join(lines)
+
+
+def command(
+    prog: str,
+    description: str,
+    reason: Callable[[], str | None],
+    title: Callable[[], str],
+    run: Callable[[tuple[Backend, ...]], list[Result]],
+    table: Callable[[list[Result]], str],
+    argv: list[str] | None = None,
+) -> int:
+    """The command line of one front-end's cross-check: ``--backend`` (repeatable),
+    the matrix, then each failure; exit status 1 if any failed, 0 when skipped."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(
+        "--backend", action="append", default=[], help="only these backends (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    why = reason()
+    if why:
+        print(f"skipped: {why}")
+        return 0
+    backends = cpu_backends()
+    if args.backend:
+        backends = tuple(b for b in backends if b.name in args.backend)
+    results = run(backends)
+    print(f"{title()}\n")
+    print(table(results))
+    for r in results:
+        if not r.passed:
+            print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+def summary(outcomes: dict[str, list[Result] | str]) -> str:
+    """One table: a row per arrayloss backend, a column per framework (passed/total),
+    or the framework's reason for not running."""
+    backends = list(
+        dict.fromkeys(r.backend for rs in outcomes.values() if isinstance(rs, list) for r in rs)
+    )
+    names = list(outcomes)
+    lines = ["| backend | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for b in backends:
+        entries = []
+        for name in names:
+            outcome = outcomes[name]
+            if isinstance(outcome, str):
+                entries.append("not run")
+                continue
+            runs = [r for r in outcome if r.backend == b]
+            entries.append(f"{sum(r.passed for r in runs)}/{len(runs)}")
+        lines.append(f"| {b} | " + " | ".join(entries) + " |")
+    for name, outcome in outcomes.items():
+        if isinstance(outcome, str):
+            lines.append(f"\n{name} not run: {outcome}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.frontends", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--backend", action="append", default=[], help="only these backends (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    backends = cpu_backends()
+    if args.backend:
+        backends = tuple(b for b in backends if b.name in args.backend)
+    outcomes: dict[str, list[Result] | str] = {}
+    for name, module_name in FRAMEWORKS:
+        module = importlib.import_module(module_name)
+        why = module.reason()
+        outcomes[name] = why if why else module.run_all(backends)
+    print(summary(outcomes))
+    failed = [r for rs in outcomes.values() if isinstance(rs, list) for r in rs if not r.passed]
+    for r in failed:
+        print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
