@@ -33,6 +33,7 @@ from ._keras_family import (
     mean_squared_logarithmic_error,
     squared_hinge,
 )
+from ._linear import linear_cross_entropy
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
@@ -137,6 +138,7 @@ __all__ = [
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "linear_cross_entropy",
     "log_cosh",
     "margin_ranking_loss",
     "mean_absolute_percentage_error",
