@@ -597,7 +597,9 @@ def _value_cell(backend: Backend, case: Case, dtype: str, ref: Reference) -> Cel
         cell.status, cell.message = _judge_error(ref.error, exc)
         return cell
     if ref.error is not None:
-        source = "PyTorch" if loss_info(case.loss).reference is None else loss_info(case.loss).source
+        source = (
+            "PyTorch" if loss_info(case.loss).reference is None else loss_info(case.loss).source
+        )
         cell.message = f"{source} raised, arrayloss did not: {_describe_error(ref.error)}"
         return cell
     cell.message = _check_array(backend, result, dtype, ref)
