@@ -15,7 +15,8 @@ A contender whose estimated peak exceeds 70% of the memory available is skipped 
 estimate (the unfused forms need 2 to 4 (N, V) float32 arrays: 8 to 17 GB at N = 8192,
 V = 128,000), so the run never drives a shared machine into the OOM killer; a smaller
 batch (N = 1024 by default) is then measured in the same run, where every contender
-fits, for same-run ratios. Results: benchmarks/results/linear_ce.json and .md.
+fits, for same-run ratios. Results: benchmarks/results/linear_ce.json and .md
+(``--name`` changes the stem).
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "the 256 blocks of N = 8192 takes minutes on 2 cores",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--name", default="linear_ce", help="the result files' stem")
     args = parser.parse_args(argv)
     sizes = args.n or [8192, 1024]
     # torch-fused (PyTorch's own chunked path) is opt-in: on this CPU it took 13 s for
@@ -239,8 +241,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     data["meta"]["seconds"] = time.time() - start
     data["meta"]["contenders"] = {k: CONTENDERS[k][0] for k in contenders}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "linear_ce.json").write_text(json.dumps(data, indent=1) + "\n")
-    (args.out / "linear_ce.md").write_text(_markdown(data))
+    (args.out / f"{args.name}.json").write_text(json.dumps(data, indent=1) + "\n")
+    (args.out / f"{args.name}.md").write_text(_markdown(data))
     return data
 
 

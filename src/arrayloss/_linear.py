@@ -96,13 +96,18 @@ def _block_terms(
     smoothing: bool,
 ) -> tuple[Any, Any, Any]:
     """For one block of rows ``x`` (nB, D): the log-sum-exp over the classes, the
-    target term and the smoothing term, each (nB, S), streaming over blocks of classes.
+    probability term and the smoothing term, each (nB, S), streaming over blocks of
+    classes.
 
-    ``w2`` is the weight as (C * S, D), class-major; ``bias`` (C, S) or None. The target
-    term is the target logit ``z[t]`` (class indices; ``target`` (nB, S), already safe:
-    0 where not counted) or ``sum_c w_c t_c z_c`` (probabilities: ``target`` (nB, C, S),
-    already smoothed and weighted). The smoothing term is ``sum_c w_c z_c`` (None unless
+    ``w2`` is the weight as (C * S, D), class-major; ``bias`` (C, S) or None. The
+    probability term is ``sum_c w_c t_c z_c`` (``target`` (nB, C, S), already smoothed
+    and weighted; None for class indices, whose target logit is computed apart, by
+    :func:`_target_logits`). The smoothing term is ``sum_c w_c z_c`` (None unless
     ``smoothing``).
+
+    Memory under autodiff: each block's exponentials are kept for the backward (one
+    (nB, C, S) array in all); nothing here keeps ``z`` itself (a gather from ``z``
+    would: PyTorch's ``gather`` saves its whole input for the backward).
     """
     xp = ctx.xp
     n_rows = int(x.shape[0])
@@ -119,7 +124,7 @@ def _block_terms(
             z = z + xp.expand_dims(bias[c0:c1, :], axis=0)
         # Online log-sum-exp: rescale the running sum to the new maximum. The maximum is
         # a constant for autodiff (its derivative cancels exactly in m + log s).
-        mc = stop_gradient(ctx, xp.max(z, axis=1))
+        mc = xp.max(stop_gradient(ctx, z), axis=1)
         m_new = mc if m is None else xp.maximum(m, mc)
         # A row whose maximum is not finite (all -inf, or +inf, NaN) is shifted by 0, so
         # that it gives -inf, inf or NaN as log_softmax does, not inf - inf in the shift.
@@ -130,22 +135,31 @@ def _block_terms(
         if probabilities:
             term = xp.sum(z * target[:, c0:c1, :], axis=1)
             picked = term if picked is None else picked + term
-        else:
-            inside = (target >= c0) & (target < c1)
-            local = xp.where(inside, target - c0, xp.zeros_like(target))
-            value = xp.squeeze(
-                ctx.take_along_axis(z, xp.expand_dims(local, axis=1), axis=1), axis=1
-            )
-            if picked is None:
-                picked = xp.where(inside, value, xp.zeros_like(value))
-            else:
-                picked = xp.where(inside, value, picked)
         if smoothing:
             zw = z if class_weight is None else z * xp.reshape(class_weight[c0:c1], (1, -1, 1))
             term = xp.sum(zw, axis=1)
             smooth = term if smooth is None else smooth + term
     lse = m + xp.log(s)
     return lse, picked, smooth
+
+
+def _target_logits(
+    ctx: ArrayContext, x: Any, w2: Any, bias: Any, safe: Any, n_classes: int, spatial: int
+) -> Any:
+    """``z[n, t[n, s], s] = x_n . W[t, s] + b[t, s]`` (nB, S) from the target's rows of
+    the weight (a gather of nB x S rows of D), not from the blocks of logits."""
+    xp = ctx.xp
+    n_rows = int(x.shape[0])
+    index = safe * spatial
+    if spatial > 1:
+        index = index + xp.arange(spatial, dtype=safe.dtype, device=ctx.device)
+    flat = xp.reshape(index, (-1,))
+    rows = xp.reshape(xp.take(w2, flat, axis=0), (n_rows, spatial, -1))
+    picked = xp.sum(xp.expand_dims(x, axis=1) * rows, axis=2)
+    if bias is not None:
+        b = xp.take(xp.reshape(bias, (n_classes * spatial,)), flat, axis=0)
+        picked = picked + xp.reshape(b, (n_rows, spatial))
+    return picked
 
 
 def _index_rows(
@@ -165,9 +179,10 @@ def _index_rows(
     xp = ctx.xp
     counted = (target >= 0) & (target < n_classes) & (target != ignore_index)
     safe = xp.where(counted, target, xp.zeros_like(target))
-    lse, picked, smooth = _block_terms(
-        ctx, x, w2, bias, safe, class_weight, n_classes, spatial, vocab_chunk, False, eps > 0.0
+    lse, _, smooth = _block_terms(
+        ctx, x, w2, bias, None, class_weight, n_classes, spatial, vocab_chunk, False, eps > 0.0
     )
+    picked = _target_logits(ctx, x, w2, bias, safe, n_classes, spatial)
     zero = xp.zeros_like(lse)
     nll = lse - picked
     if class_weight is None:
