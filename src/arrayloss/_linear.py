@@ -261,11 +261,13 @@ def linear_cross_entropy(
     online log-sum-exp), gives up the target logits it holds (a gather) and is dropped.
     The forward pass holds one block of logits at a time: memory O(N D + C D +
     rows x classes), never O(N C). Autodiff (PyTorch's autograd, ``jax.grad``) records
-    the loop as written and keeps, per block, the exponentials it needs for the
-    backward: the forward-and-backward peak is still about one (N, C) array of
-    exponentials (plus a boolean for the online maximum on JAX), against three or four
-    (N, C) arrays for the unfused ``cross_entropy(input @ linear_weight.T)``
-    (docs/performance.md, "linear_cross_entropy memory"). No recomputation.
+    the loop as written and keeps each block's exponentials for the backward: the
+    forward-and-backward peak is about one (N, C) array (measured on torch at N = 8192,
+    C = 128,000, D = 256, float32: 65 MiB forward, 1.07x the logits' bytes forward and
+    backward, against about 2x and 3x for the unfused ``cross_entropy(input @
+    linear_weight.T)``; docs/performance.md, "linear_cross_entropy memory"). Nothing is
+    recomputed. Under ``jax.jit`` XLA compiles the unrolled loop whole and may merge the
+    blocks' matmuls: its forward peak was about one (N, C) array.
 
     Parameters
     ----------
