@@ -15,7 +15,7 @@ A contender whose estimated peak exceeds 70% of the memory available is skipped 
 estimate (the unfused forms need 2 to 4 (N, V) float32 arrays: 8 to 17 GB at N = 8192,
 V = 128,000), so the run never drives a shared machine into the OOM killer; a smaller
 batch (N = 1024 by default) is then measured in the same run, where every contender
-fits, for same-run ratios. Results: benchmarks/results/linear_ce.json and .md
+fits, for same-run ratios. Results: benchmarks/results/linear_ce/linear_ce.json and .md
 (``--name`` changes the stem).
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = ROOT / "benchmarks" / "results" / "linear_ce"
 
 #: name -> (description, (N, V) float32 arrays alive at the forward peak, at fwd+bwd).
 CONTENDERS: dict[str, tuple[str, float, float]] = {
