@@ -94,7 +94,8 @@ def _block_terms(
     vocab_chunk: int,
     probabilities: bool,
     smoothing: bool,
-) -> tuple[Any, Any, Any]:
+    narrow: Any = None,
+) -> tuple[Any, Any, Any, Any]:
     """For one block of rows ``x`` (nB, D): the log-sum-exp over the classes, the
     probability term and the smoothing term, each (nB, S), streaming over blocks of
     classes.
@@ -103,7 +104,8 @@ def _block_terms(
     probability term is ``sum_c w_c t_c z_c`` (``target`` (nB, C, S), already smoothed
     and weighted; None for class indices, whose target logit is computed apart, by
     :func:`_target_logits`). The smoothing term is ``sum_c w_c z_c`` (None unless
-    ``smoothing``).
+    ``smoothing``). Last, the dtype the library's matmul returned (narrower than ``x``'s
+    under ``torch.autocast``).
 
     Memory under autodiff: each block's exponentials are kept for the backward (one
     (nB, C, S) array in all); nothing here keeps ``z`` itself (a gather from ``z``
@@ -111,6 +113,10 @@ def _block_terms(
     """
     xp = ctx.xp
     n_rows = int(x.shape[0])
+    matmul_dtype: Any = None
+    x_ones = None
+    if narrow is not None and bias is not None:
+        x_ones = xp.concat([x, xp.ones((n_rows, 1), dtype=x.dtype, device=ctx.device)], axis=1)
     m: Any = None  # running maximum (a constant for autodiff), finite
     s: Any = None  # running sum of exp(z - m)
     picked: Any = None
@@ -118,9 +124,21 @@ def _block_terms(
     for c0 in range(0, n_classes, vocab_chunk):
         c1 = min(c0 + vocab_chunk, n_classes)
         wc = w2[c0 * spatial : c1 * spatial, :]
-        z = xp.matmul(x, xp.permute_dims(wc, (1, 0)))
+        fold_bias = bias is not None and x_ones is not None
+        if fold_bias:
+            # Under torch.autocast the bias goes into the narrow matmul, as PyTorch's
+            # addmm (one rounding of x W + b, not two).
+            b_col = xp.reshape(bias[c0:c1, :], (-1, 1))
+            z = xp.matmul(x_ones, xp.permute_dims(xp.concat([wc, b_col], axis=1), (1, 0)))
+        else:
+            z = xp.matmul(x, xp.permute_dims(wc, (1, 0)))
+        matmul_dtype = z.dtype
+        if z.dtype != x.dtype:
+            # The library computed the matmul narrower (torch.autocast runs linear in its
+            # half dtype, as PyTorch's linear_cross_entropy there); the loss is float32.
+            z = xp.astype(z, x.dtype)
         z = xp.reshape(z, (n_rows, c1 - c0, spatial))
-        if bias is not None:
+        if bias is not None and not fold_bias:
             z = z + xp.expand_dims(bias[c0:c1, :], axis=0)
         # Online log-sum-exp: rescale the running sum to the new maximum. The maximum is
         # a constant for autodiff (its derivative cancels exactly in m + log s).
@@ -140,25 +158,45 @@ def _block_terms(
             term = xp.sum(zw, axis=1)
             smooth = term if smooth is None else smooth + term
     lse = m + xp.log(s)
-    return lse, picked, smooth
+    return lse, picked, smooth, matmul_dtype
 
 
 def _target_logits(
-    ctx: ArrayContext, x: Any, w2: Any, bias: Any, safe: Any, n_classes: int, spatial: int
+    ctx: ArrayContext,
+    x: Any,
+    w2: Any,
+    bias: Any,
+    safe: Any,
+    n_classes: int,
+    spatial: int,
+    matmul_dtype: Any,
 ) -> Any:
     """``z[n, t[n, s], s] = x_n . W[t, s] + b[t, s]`` (nB, S) from the target's rows of
-    the weight (a gather of nB x S rows of D), not from the blocks of logits."""
+    the weight (a gather of nB x S rows of D), not from the blocks of logits.
+
+    Where the blocks' matmul ran narrower (``matmul_dtype``, under ``torch.autocast``),
+    the operands and the dot product are rounded through that dtype as the matmul's
+    were, so that the target logit is the one the log-sum-exp saw.
+    """
     xp = ctx.xp
+    narrow = matmul_dtype is not None and matmul_dtype != x.dtype
     n_rows = int(x.shape[0])
     index = safe * spatial
     if spatial > 1:
         index = index + xp.arange(spatial, dtype=safe.dtype, device=ctx.device)
     flat = xp.reshape(index, (-1,))
     rows = xp.reshape(xp.take(w2, flat, axis=0), (n_rows, spatial, -1))
+    if narrow:
+        x = xp.astype(xp.astype(x, matmul_dtype), rows.dtype)
+        rows = xp.astype(xp.astype(rows, matmul_dtype), x.dtype)
     picked = xp.sum(xp.expand_dims(x, axis=1) * rows, axis=2)
     if bias is not None:
         b = xp.take(xp.reshape(bias, (n_classes * spatial,)), flat, axis=0)
+        if narrow:
+            b = xp.astype(xp.astype(b, matmul_dtype), x.dtype)
         picked = picked + xp.reshape(b, (n_rows, spatial))
+    if narrow:
+        picked = xp.astype(xp.astype(picked, matmul_dtype), x.dtype)
     return picked
 
 
@@ -174,15 +212,27 @@ def _index_rows(
     vocab_chunk: int,
     ignore_index: int,
     eps: float,
+    narrow: Any,
 ) -> tuple[Any, Any]:
     """(loss, normalizer) of one block of rows, class-index targets (nB, S)."""
     xp = ctx.xp
     counted = (target >= 0) & (target < n_classes) & (target != ignore_index)
     safe = xp.where(counted, target, xp.zeros_like(target))
-    lse, _, smooth = _block_terms(
-        ctx, x, w2, bias, None, class_weight, n_classes, spatial, vocab_chunk, False, eps > 0.0
+    lse, _, smooth, matmul_dtype = _block_terms(
+        ctx,
+        x,
+        w2,
+        bias,
+        None,
+        class_weight,
+        n_classes,
+        spatial,
+        vocab_chunk,
+        False,
+        eps > 0.0,
+        narrow,
     )
-    picked = _target_logits(ctx, x, w2, bias, safe, n_classes, spatial)
+    picked = _target_logits(ctx, x, w2, bias, safe, n_classes, spatial, matmul_dtype)
     zero = xp.zeros_like(lse)
     nll = lse - picked
     if class_weight is None:
@@ -210,6 +260,7 @@ def _prob_rows(
     spatial: int,
     vocab_chunk: int,
     eps: float,
+    narrow: Any,
 ) -> Any:
     """The loss of one block of rows, class-probability targets (nB, C, S)."""
     xp = ctx.xp
@@ -217,8 +268,8 @@ def _prob_rows(
         target = target * (1.0 - eps) + eps / n_classes
     if class_weight is not None:
         target = target * xp.reshape(class_weight, (1, -1, 1))
-    lse, picked, _ = _block_terms(
-        ctx, x, w2, bias, target, None, n_classes, spatial, vocab_chunk, True, False
+    lse, picked, _, _ = _block_terms(
+        ctx, x, w2, bias, target, None, n_classes, spatial, vocab_chunk, True, False, narrow
     )
     # -sum_c w_c t_c (z_c - lse) = lse sum_c w_c t_c - sum_c w_c t_c z_c
     return lse * xp.sum(target, axis=1) - picked
@@ -477,6 +528,11 @@ def _linear_cross_entropy(
             t = xp.astype(xp.reshape(target, (n_rows, n_classes, spatial)), work, copy=False)
         else:
             t = xp.reshape(target, (n_rows, spatial))
+        # The dtype the library's matmul computes in, when narrower than the loss's: under
+        # torch.autocast, linear runs in its half dtype (as in PyTorch's definition), the
+        # rest in float32. A 1 x 1 product tells it.
+        probe = xp.matmul(x[:1, :1], xp.permute_dims(w2[:1, :1], (1, 0)))
+        narrow = probe.dtype if probe.dtype != x.dtype else None
         v_chunk = min(vocab_chunk or VOCAB_CHUNK, n_classes)
         r_chunk = batch_chunk or max(1, BLOCK_ELEMENTS // (v_chunk * spatial))
         losses, norms = [], []
@@ -485,7 +541,17 @@ def _linear_cross_entropy(
             if probabilities:
                 losses.append(
                     _prob_rows(
-                        ctx, x[r0:r1, :], w2, b, t[r0:r1, ...], cw, n_classes, spatial, v_chunk, eps
+                        ctx,
+                        x[r0:r1, :],
+                        w2,
+                        b,
+                        t[r0:r1, ...],
+                        cw,
+                        n_classes,
+                        spatial,
+                        v_chunk,
+                        eps,
+                        narrow,
                     )
                 )
             else:
@@ -501,6 +567,7 @@ def _linear_cross_entropy(
                     v_chunk,
                     ignore,
                     eps,
+                    narrow,
                 )
                 losses.append(loss)
                 norms.append(norm)
