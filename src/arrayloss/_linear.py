@@ -278,6 +278,7 @@ def _prob_rows(
 # --- the public loss -----------------------------------------------------------------------
 
 
+@jax_auto_jit
 def linear_cross_entropy(
     input: Any,
     linear_weight: Any,
