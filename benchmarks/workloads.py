@@ -202,6 +202,17 @@ def _np_cross_entropy(x: np.ndarray, t: np.ndarray) -> Any:
     return np.mean(lse - x[np.arange(x.shape[0]), t])
 
 
+def _make_linear_ce(rng: np.random.Generator, shape: tuple[int, ...]) -> Case:
+    # (B, D) features, a (1000, D) linear head and class indices: the logits are (B, 1000).
+    b, d = shape
+    w = _f32(rng.normal(size=(1000, d)) / np.sqrt(d))
+    return Case((_normal(rng, shape), w, rng.integers(0, 1000, size=b, dtype=np.int64)))
+
+
+def _np_linear_ce(x: np.ndarray, w: np.ndarray, t: np.ndarray) -> Any:
+    return _np_cross_entropy(x @ w.T, t)
+
+
 def _np_multi_margin(x: np.ndarray, t: np.ndarray) -> Any:
     rows = np.arange(x.shape[0])
     m = np.maximum(1 - x[rows, t][:, None] + x, 0)
@@ -411,6 +422,13 @@ _W = [
         "elementwise",
         _two(_normal, _signs),
         numpy=lambda x, y: np.mean(np.where(y == 1, x, np.maximum(1 - x, 0))),
+    ),
+    Workload(
+        "linear_cross_entropy",
+        "embedding",
+        _make_linear_ce,
+        numpy=_np_linear_ce,
+        max_size=1_000_000,
     ),
     Workload("cosine_embedding_loss", "embedding", _make_cosine, numpy=_np_cosine),
     Workload(

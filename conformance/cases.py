@@ -1557,6 +1557,91 @@ def _ctc_cases() -> Iterator[Case]:
         yield _case(loss, f"error-{name}", args, dtypes=wide, **options)
 
 
+#: linear_cross_entropy's classes and its layouts: unbatched (D,), (N, D), a
+#: K-dimensional weight (C, d1, D) and an empty batch, each as (input, linear_weight,
+#: class-index target, linear_bias); probabilities take the logits' shape.
+LINEAR_CLASSES = 5
+LINEAR_SHAPES: tuple[tuple[Shape, Shape, Shape, Shape], ...] = (
+    ((4,), (5, 4), (), (5,)),
+    ((6, 4), (5, 4), (6,), (5,)),
+    ((3, 4), (5, 2, 4), (3, 2), (5, 2)),
+    ((0, 4), (5, 4), (0,), (5,)),
+)
+
+
+def _linear_cross_entropy_cases() -> Iterator[Case]:
+    loss = "linear_cross_entropy"
+
+    def args_for(x: Shape, w: Shape, t: Shape, target: str) -> dict[str, Arg]:
+        if target == "soft":
+            logits = (w[0],) if len(x) == 1 else (x[0], *w[:-1])
+            t_arg = Arg("soft", logits)
+        else:
+            t_arg = Arg(target, t, float(LINEAR_CLASSES))
+        return {"input": Arg("logits", x), "linear_weight": Arg("logits", w), "target": t_arg}
+
+    for x, w, t, b in LINEAR_SHAPES:
+        for reduction in REDUCTIONS:
+            name = f"{_shape_str(x)}x{_shape_str(w)}-{reduction}"
+            args = {
+                **args_for(x, w, t, "class_index_ignored"),
+                "linear_bias": Arg("logits", b),
+                "weight": Arg("positive", (LINEAR_CLASSES,)),
+            }
+            yield _case(
+                loss,
+                f"{name}-class_index_ignored-bias-weight-smoothing",
+                args,
+                reduction=reduction,
+                label_smoothing=0.25,
+            )
+            yield _case(
+                loss, f"{name}-class_index", args_for(x, w, t, "class_index"), reduction=reduction
+            )
+            yield _case(loss, f"{name}-soft", args_for(x, w, t, "soft"), reduction=reduction)
+    x, w, t, b = LINEAR_SHAPES[1]
+    for reduction in REDUCTIONS:
+        args = {**args_for(x, w, t, "soft"), "weight": Arg("positive", (LINEAR_CLASSES,))}
+        yield _case(
+            loss,
+            f"soft-weight-smoothing-{reduction}",
+            args,
+            reduction=reduction,
+            label_smoothing=0.25,
+        )
+        yield _case(
+            loss,
+            f"ignore_index_1-smoothing-{reduction}",
+            args_for(x, w, t, "class_index"),
+            reduction=reduction,
+            ignore_index=1,
+            label_smoothing=0.2,
+        )
+        yield _case(
+            loss,
+            f"all_ignored-{reduction}",
+            args_for(x, w, t, "all_ignored"),
+            reduction=reduction,
+        )
+    # Errors.
+    yield _case(
+        loss,
+        "error-target_out_of_range",
+        args_for(x, w, t, "class_index_out_of_range"),
+        value_check=True,
+    )
+    yield _case(loss, "error-target_shape", args_for(x, w, (5,), "class_index"))
+    yield _case(loss, "error-weight_features", args_for(x, (5, 3), t, "class_index"))
+    yield _case(
+        loss, "error-label_smoothing", args_for(x, w, t, "class_index"), label_smoothing=1.5
+    )
+    args = {**args_for(x, w, t, "class_index"), "weight": Arg("positive", (4,))}
+    yield _case(loss, "error-weight_shape", args)
+    args = {**args_for(x, w, t, "class_index"), "linear_bias": Arg("logits", (4,))}
+    yield _case(loss, "error-bias_shape", args)
+    yield _case(loss, "error-reduction", args_for(x, w, t, "class_index"), reduction="avg")
+
+
 def _ctc_exact_grad(case: Case, arrays: Mapping[str, np.ndarray], grad: np.ndarray) -> np.ndarray:
     """PyTorch's ctc_loss gradient minus its exp(log_probs) term: the exact derivative.
 
@@ -1605,6 +1690,11 @@ LOSSES: dict[str, LossInfo] = {
         LossInfo("binary_cross_entropy_with_logits", _bce_logits_cases),
         LossInfo("cross_entropy", _cross_entropy_cases),
         LossInfo("nll_loss", _nll_cases),
+        LossInfo(
+            "linear_cross_entropy",
+            _linear_cross_entropy_cases,
+            positional=("input", "linear_weight", "target"),
+        ),
         LossInfo("kl_div", _kl_div_cases),
         LossInfo("soft_margin_loss", _soft_margin_cases),
         LossInfo("multilabel_soft_margin_loss", _multilabel_soft_margin_cases),

@@ -15,6 +15,11 @@ import pytest
 
 from conformance.backends import BACKENDS, Backend
 
+# Keras 3 (the reference of several losses PyTorch lacks, and of arrayloss.keras) runs
+# on JAX here: its default backend, TensorFlow, is not installed, and without this any
+# test that imports keras first would fail to import it (and skip).
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 
 def _register_hypothesis_profiles() -> None:
     """Hypothesis profiles (tests/test_properties.py), chosen by HYPOTHESIS_PROFILE: "ci"

@@ -89,6 +89,16 @@ def _specs() -> list[Spec]:
             {"label_smoothing": 0.1},
         ),
         Spec(
+            "linear_cross_entropy",
+            {
+                "input": (x[:, :4].copy(), b),
+                "linear_weight": (y[:C, :4].copy(), None),
+                "target": (ignored, b),
+            },
+            {"linear_bias": (w[::-1].copy(), None), "weight": (w, None)},
+            {"label_smoothing": 0.1},
+        ),
+        Spec(
             "nll_loss",
             {"input": (_log_softmax(x), b), "target": (ignored, b)},
             {"weight": (w, None)},

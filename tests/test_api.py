@@ -28,6 +28,7 @@ FUNCTIONS = [
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "linear_cross_entropy",
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
@@ -111,6 +112,11 @@ OTHER_CLASSES = {
     "GaussianNLLLoss": "gaussian_nll_loss",
     "TripletMarginWithDistanceLoss": "triplet_margin_with_distance_loss",
 }
+
+#: Classes whose PyTorch twin owns parameters (torch.nn.LinearCrossEntropyLoss holds the
+#: linear layer): arrayloss creates no arrays, so the call takes them and the constructor
+#: takes only the function's keyword options (documented in the class).
+STATELESS_CLASSES = {"LinearCrossEntropyLoss": "linear_cross_entropy"}
 
 
 #: arrayloss's options that PyTorch lacks (issue 10, part 2), per function: each is
@@ -241,7 +247,13 @@ def test_every_public_loss_is_listed_here() -> None:
     public = loss_functions()
     assert public == set(FUNCTIONS) | set(BEYOND_FUNCTIONS)
     classes = {n for n in arrayloss.__all__ if n[0].isupper() and not n.startswith("ArrayLoss")}
-    assert classes == {*CLASSES, *INDEX_CLASSES, *OTHER_CLASSES, *BEYOND_CLASSES}
+    assert classes == {
+        *CLASSES,
+        *INDEX_CLASSES,
+        *OTHER_CLASSES,
+        *BEYOND_CLASSES,
+        *STATELESS_CLASSES,
+    }
 
 
 @pytest.mark.parametrize("name", list(BEYOND_FUNCTIONS))
@@ -264,3 +276,18 @@ def test_beyond_class_forward_takes_the_functions_arrays(name: str) -> None:
     assert {p[0] for p in parameters(cls.__init__)} == {p[0] for p in fn_params[len(forward) :]}
     for p_name, _, default in parameters(cls.__init__):
         assert default == {n: d for n, _, d in fn_params}[p_name], p_name
+
+
+@pytest.mark.parametrize("name", list(STATELESS_CLASSES))
+def test_stateless_class_takes_the_functions_options_and_arrays(name: str) -> None:
+    fn = getattr(arrayloss, STATELESS_CLASSES[name])
+    cls = getattr(arrayloss, name)
+    fn_params = {p[0]: p for p in parameters(fn)}
+    theirs = {p[0]: p for p in parameters(getattr(torch.nn, name).__init__)}
+    init = parameters(cls.__init__)
+    # The constructor: the function's keyword-only options, with torch.nn's defaults.
+    for p_name, kind, default in init:
+        assert (p_name, kind, default) == fn_params[p_name] == theirs[p_name], p_name
+    # The call: the function's arrays, in its order.
+    forward = [p[0] for p in parameters(cls.forward)]
+    assert forward == [p for p in fn_params if p not in {q[0] for q in init}]

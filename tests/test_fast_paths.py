@@ -47,6 +47,7 @@ CALLS: dict[str, tuple[tuple[np.ndarray, ...], dict[str, Any]]] = {
     "binary_cross_entropy_with_logits": ((LOGITS, BINARY), {"reduction": "sum"}),
     "cross_entropy": ((LOGITS, CLASSES), {"label_smoothing": 0.1}),
     "nll_loss": ((np.log(PROBS), CLASSES), {"reduction": "none"}),
+    "linear_cross_entropy": ((LOGITS, OTHER[:4], CLASSES[:6] % 4), {"label_smoothing": 0.1}),
     "kl_div": ((np.log(PROBS), PROBS[::-1]), {"reduction": "batchmean"}),
     "multi_margin_loss": ((LOGITS, CLASSES), {"p": 2}),
     "soft_margin_loss": ((LOGITS, np.sign(OTHER)), {}),

@@ -46,6 +46,7 @@ REPRESENTATIVE: dict[str, str] = {
     "binary_cross_entropy_with_logits": "(4,3)-mean-weight_full(4,3)-pos_weight_C(3)-soft",
     "cross_entropy": "(2,3,4)-none-class_index_ignored-weight-smoothing",
     "nll_loss": "(2,3,4)-none-class_index_ignored-weight",
+    "linear_cross_entropy": "(3,4)x(5,2,4)-none-class_index_ignored-bias-weight-smoothing",
     "kl_div": "(4,3)-batchmean-log_target_True",
     "soft_margin_loss": "(4,3)-none",
     "multilabel_soft_margin_loss": "(4,3)-none-soft-weight",
@@ -86,7 +87,7 @@ def test_every_loss_is_represented() -> None:
 
     functions = loss_functions() - set(BEYOND)
     assert set(REPRESENTATIVE) == set(LOSSES) == functions
-    assert len(functions) == 21
+    assert len(functions) == 22
     for case_id in CASE_IDS:
         case_by_name(case_id)  # raises if a case was renamed
 
@@ -384,6 +385,7 @@ VALUE_CHECK_CASES = [
     "binary_cross_entropy/error-input_outside_unit",
     "cross_entropy/error-target_out_of_range",
     "nll_loss/error-target_out_of_range",
+    "linear_cross_entropy/error-target_out_of_range",
     "multi_margin_loss/index_out_of_range",
     "multilabel_margin_loss/index_out_of_range",
     "gaussian_nll_loss/error-var_negative",
@@ -401,6 +403,7 @@ def test_value_check_cases_cover_every_value_check() -> None:
             "binary_cross_entropy",
             "cross_entropy",
             "nll_loss",
+            "linear_cross_entropy",
             "multi_margin_loss",
             "multilabel_margin_loss",
             "gaussian_nll_loss",

@@ -92,6 +92,18 @@ EXAMPLES: tuple[Example, ...] = (
         (Arr("input", [[-0.2, -1.8, -3.0], [-1.5, -0.4, -2.1]]), Arr("target", [0, 1], "int")),
     ),
     Example(
+        "linear_cross_entropy",
+        "LinearCrossEntropyLoss",
+        "cross_entropy.md",
+        (
+            Arr("input", [[0.5, -1.0], [1.5, 0.2]]),
+            Arr("linear_weight", [[1.0, 0.3], [-0.4, 0.8], [0.2, -0.5]]),
+            Arr("target", [0, 2], "int"),
+        ),
+        (Arr("linear_bias", [0.1, 0.0, -0.1]),),
+        kwargs={"label_smoothing": 0.1},
+    ),
+    Example(
         "kl_div",
         "KLDivLoss",
         "kl_div.md",

@@ -35,6 +35,7 @@ from ._keras_family import (
     squared_hinge,
 )
 from ._labels import smooth_labels
+from ._linear import linear_cross_entropy
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._modules import (
     BCELoss,
@@ -47,6 +48,7 @@ from ._modules import (
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    LinearCrossEntropyLoss,
     MarginRankingLoss,
     MSELoss,
     MultiLabelMarginLoss,
@@ -105,6 +107,7 @@ __all__ = [
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
+    "LinearCrossEntropyLoss",
     "LogCosh",
     "MSELoss",
     "MarginRankingLoss",
@@ -145,6 +148,7 @@ __all__ = [
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "linear_cross_entropy",
     "log_cosh",
     "margin_ranking_loss",
     "mean_absolute_percentage_error",

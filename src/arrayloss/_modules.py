@@ -33,6 +33,7 @@ from ._embedding import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from ._linear import _chunk_sizes, linear_cross_entropy
 from ._margin import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from ._probabilistic import gaussian_nll_loss, poisson_nll_loss, probabilistic_reduction
 from ._reduction import REDUCTIONS, legacy_reduction, validate_empty, validate_reduction
@@ -50,6 +51,7 @@ __all__ = [
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
+    "LinearCrossEntropyLoss",
     "MSELoss",
     "MarginRankingLoss",
     "MultiLabelMarginLoss",
@@ -364,6 +366,73 @@ class CrossEntropyLoss(_WeightedLoss):
             options["empty"] = repr(self.empty)
         if self.ignore_probability_rows:
             options["ignore_probability_rows"] = "True"
+        return options
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """Cross entropy of a linear layer's logits, fused and chunked; see
+    :func:`arrayloss.linear_cross_entropy`.
+
+    Mirrors :class:`torch.nn.LinearCrossEntropyLoss`, with one deliberate difference:
+    PyTorch's class owns the linear layer (its constructor takes ``in_features``,
+    ``num_classes``, ``out_features``, ``bias``, ``device`` and ``dtype`` and creates the
+    parameters), while arrayloss creates no arrays (it does not know your library): the
+    layer's ``linear_weight`` and ``linear_bias`` belong to your model and are passed to
+    each call, ``loss_fn(input, linear_weight, target, linear_bias=None)``. The options
+    (``weight``, ``reduction``, ``ignore_index``, ``label_smoothing``, ``options``) are
+    PyTorch's, keyword-only as there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import arrayloss
+    >>> loss_fn = arrayloss.LinearCrossEntropyLoss(options={"vocab_chunk_size": 2})
+    >>> x, w = np.zeros((3, 2)), np.ones((4, 2))
+    >>> float(loss_fn(x, w, np.array([0, 1, 3])))  # log 4
+    1.3862943611198906
+    """
+
+    def __init__(
+        self,
+        *,
+        weight: Any | None = None,
+        reduction: str = "mean",
+        ignore_index: int | None = None,
+        label_smoothing: float = 0.0,
+        options: Any = None,
+    ) -> None:
+        super().__init__(weight, None, None, reduction)
+        check_options_not_arrays(
+            type(self).__name__, ignore_index=ignore_index, label_smoothing=label_smoothing
+        )
+        _chunk_sizes(options)  # checked now, as the other options
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.options = options
+
+    def forward(
+        self, input: Any, linear_weight: Any, target: Any, linear_bias: Any | None = None
+    ) -> Any:
+        return linear_cross_entropy(
+            input,
+            linear_weight,
+            target,
+            linear_bias=linear_bias,
+            weight=self.weight,
+            reduction=self.reduction,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+            options=self.options,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        options = super()._options()
+        if self.ignore_index is not None:
+            options["ignore_index"] = repr(self.ignore_index)
+        if self.label_smoothing != 0.0:
+            options["label_smoothing"] = repr(self.label_smoothing)
+        if self.options is not None:
+            options["options"] = repr(self.options)
         return options
 
 
