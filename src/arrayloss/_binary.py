@@ -138,6 +138,7 @@ def binary_cross_entropy(
     label_smoothing: float = 0.0,
     ignore_index: int | None = None,
     empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Binary cross entropy between probabilities ``input`` and ``target``.
 
@@ -176,6 +177,12 @@ def binary_cross_entropy(
     empty : {'nan', 'zero'}, default 'nan'
         Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
         ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -263,6 +270,7 @@ def binary_cross_entropy_with_logits(
     ignore_index: int | None = None,
     inf_logits: str = "nan",
     empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Binary cross entropy between logits ``input`` and ``target``, computed stably.
 
@@ -307,6 +315,12 @@ def binary_cross_entropy_with_logits(
     empty : {'nan', 'zero'}, default 'nan'
         Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
         ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

@@ -275,6 +275,7 @@ def nll_loss(
     reduction: str = "mean",
     *,
     empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Negative log likelihood of class indices ``target`` under log-probabilities ``input``.
 
@@ -310,6 +311,12 @@ def nll_loss(
         counts (an empty batch, every target ignored, or the weights of the kept
         targets summing to 0): NaN as PyTorch (0 / 0), or 0 with 'zero', whose gradient
         is 0 as well. 'none' and 'sum' are unaffected.
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -380,6 +387,7 @@ def cross_entropy(
     *,
     empty: str = "nan",
     ignore_probability_rows: bool = False,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Cross entropy between logits ``input`` and class indices or probabilities ``target``.
 
@@ -436,6 +444,12 @@ def cross_entropy(
         'sum', nor in the 'mean' normalizer (the number of positions kept), with a
         gradient of 0. ``ignore_index`` may then be any int (0 ignores all-zero rows).
         No effect on class-index targets, where ``ignore_index`` always applies.
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -604,6 +618,8 @@ def multi_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-class margin (hinge) loss between scores ``input`` and class indices.
 
@@ -634,6 +650,12 @@ def multi_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

@@ -22,7 +22,14 @@ def _check_temperature(temperature: object) -> float:
 
 
 @jax_auto_jit
-def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07, reduction: str = "mean") -> Any:
+def ntxent(
+    embeddings: Any,
+    labels: Any,
+    temperature: float = 0.07,
+    reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
+) -> Any:
     r"""The normalized temperature-scaled cross entropy (NT-Xent) of SimCLR.
 
     Mirrors :func:`optax.losses.ntxent` (optax 0.2; its names and default
@@ -47,6 +54,12 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07, reduction: s
         Samples with equal labels are positive pairs.
     temperature : float > 0, default 0.07
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

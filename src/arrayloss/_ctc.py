@@ -260,6 +260,8 @@ def ctc_loss(
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The connectionist temporal classification loss.
 
@@ -302,6 +304,12 @@ def ctc_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     zero_infinity : bool, default False
         Give impossible alignments a loss (and gradient) of 0.
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

@@ -42,6 +42,8 @@ def kl_div(
     reduce: bool | None = None,
     reduction: str = "mean",
     log_target: bool = False,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Kullback-Leibler divergence of ``target`` from the log-probabilities ``input``.
 
@@ -73,6 +75,12 @@ def kl_div(
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'mean'
     log_target : bool, default False
         Whether ``target`` holds log-probabilities.
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

@@ -87,6 +87,8 @@ def sigmoid_focal_loss(
     alpha: float = 0.25,
     gamma: float = 2,
     reduction: str = "none",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The focal loss of RetinaNet on logits, one binary classifier per element.
 
@@ -121,6 +123,12 @@ def sigmoid_focal_loss(
         Exponent of the modulating factor :math:`(1 - p_t)`; 0 gives the (alpha-weighted)
         binary cross entropy.
     reduction : {'none', 'mean', 'sum'}, default 'none'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -195,6 +203,8 @@ def softmax_focal_loss(
     gamma: float = 2.0,
     ignore_index: int = -100,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The focal loss over a softmax of logits, with class indices or probabilities.
 
@@ -237,6 +247,12 @@ def softmax_focal_loss(
         Class-index targets only: samples with this target are left out of the sum
         and of the mean's count.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -362,6 +378,8 @@ def poly1_cross_entropy(
     epsilon: float = 2.0,
     ignore_index: int = -100,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Poly-1 loss: cross entropy plus :math:`\epsilon (1 - p_t)`.
 
@@ -393,6 +411,12 @@ def poly1_cross_entropy(
     ignore_index : int, default -100
         Class-index targets only.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

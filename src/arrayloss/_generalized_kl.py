@@ -19,7 +19,9 @@ __all__ = ["convex_kl_divergence", "generalized_kl_divergence"]
 
 
 @jax_auto_jit
-def generalized_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") -> Any:
+def generalized_kl_divergence(
+    input: Any, target: Any, reduction: str = "batchmean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The generalized (unnormalized) KL divergence from log-predictions to targets.
 
     Mirrors :func:`optax.losses.generalized_kl_divergence` (optax 0.2), elementwise and
@@ -42,6 +44,12 @@ def generalized_kl_divergence(input: Any, target: Any, reduction: str = "batchme
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Non-negative targets.
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -90,7 +98,9 @@ def generalized_kl_divergence(input: Any, target: Any, reduction: str = "batchme
 
 
 @jax_auto_jit
-def convex_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") -> Any:
+def convex_kl_divergence(
+    input: Any, target: Any, reduction: str = "batchmean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The generalized KL divergence under optax's older name.
 
     Mirrors :func:`optax.losses.convex_kl_divergence`, which optax 0.2 keeps as a
@@ -108,6 +118,12 @@ def convex_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") 
         Log-predictions.
     target : array broadcastable with ``input``
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

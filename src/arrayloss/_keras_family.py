@@ -73,7 +73,9 @@ def _hinge_labels(xp: Any, t: Any) -> Any:
 
 
 @jax_auto_jit
-def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+def hinge(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The hinge loss, elementwise.
 
     .. math::
@@ -92,6 +94,12 @@ def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array of ``input``'s shape, real floating or integer (promoted)
         Labels in {-1, 1} or in {0, 1}.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -118,7 +126,9 @@ def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @jax_auto_jit
-def squared_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+def squared_hinge(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The squared hinge loss, elementwise.
 
     .. math::
@@ -134,6 +144,12 @@ def squared_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array of ``input``'s shape, real floating or integer (promoted)
         Labels in {-1, 1} or in {0, 1}.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -156,7 +172,9 @@ def squared_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @jax_auto_jit
-def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+def categorical_hinge(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The categorical (Crammer-Singer-like) hinge loss of scores over classes.
 
     Mirrors :func:`keras.losses.categorical_hinge` /
@@ -178,6 +196,12 @@ def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array of ``input``'s shape, real floating or integer (promoted)
         One-hot targets.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -210,7 +234,9 @@ def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @jax_auto_jit
-def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
+def log_cosh(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The logarithm of the hyperbolic cosine of the error, elementwise.
 
     Mirrors :func:`keras.losses.log_cosh` / :class:`keras.losses.LogCosh` (Keras 3) and
@@ -230,6 +256,12 @@ def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
         Predictions.
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -253,7 +285,9 @@ def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 @jax_auto_jit
-def mean_absolute_percentage_error(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mean_absolute_percentage_error(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The absolute percentage error, elementwise.
 
     Mirrors :func:`keras.losses.mean_absolute_percentage_error` /
@@ -271,6 +305,12 @@ def mean_absolute_percentage_error(input: Any, target: Any, reduction: str = "me
         Predictions.
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -293,7 +333,9 @@ def mean_absolute_percentage_error(input: Any, target: Any, reduction: str = "me
 
 
 @jax_auto_jit
-def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mean_squared_logarithmic_error(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The squared logarithmic error, elementwise.
 
     Mirrors :func:`keras.losses.mean_squared_logarithmic_error` /
@@ -312,6 +354,12 @@ def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "me
         Predictions (negative ones count as :math:`\epsilon`).
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -353,7 +401,14 @@ def _unit(xp: Any, v: Any, axis: int, eps_squared: Any) -> Any:
 
 
 @jax_auto_jit
-def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: str = "mean") -> Any:
+def cosine_similarity_loss(
+    input: Any,
+    target: Any,
+    dim: int = -1,
+    reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
+) -> Any:
     r"""The negative cosine similarity of ``input`` and ``target`` along ``dim``.
 
     Mirrors :func:`keras.losses.cosine_similarity` /
@@ -393,6 +448,12 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
     dim : int, default -1
         The axis of the vectors (Keras's ``axis``), in ``[-input.ndim, input.ndim)``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

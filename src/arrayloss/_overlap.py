@@ -90,6 +90,8 @@ def dice_loss(
     squared: bool = False,
     batch: bool = False,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Dice loss between probabilities ``input`` and targets, per sample.
 
@@ -121,6 +123,12 @@ def dice_loss(
         One ratio over the whole batch (Keras's ``axis=None``, MindSpore) instead of one
         per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -166,6 +174,8 @@ def tversky_loss(
     smooth_dr: float = 1e-7,
     batch: bool = False,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Tversky loss between probabilities ``input`` and targets, per sample.
 
@@ -197,6 +207,12 @@ def tversky_loss(
     batch : bool, default False
         One ratio over the whole batch instead of one per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -247,6 +263,8 @@ def multiclass_dice_loss(
     squared: bool = False,
     batch: bool = False,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Dice loss of each class (axis 1), averaged over the classes, per sample.
 
@@ -285,6 +303,12 @@ def multiclass_dice_loss(
     batch : bool, default False
         Each class's ratio over the whole batch (MindSpore) instead of per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

@@ -92,6 +92,8 @@ def poisson_nll_loss(
     eps: float = 1e-8,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative log-likelihood of ``target`` under a Poisson distribution.
 
@@ -130,6 +132,12 @@ def poisson_nll_loss(
         Added to the rate inside the log when ``log_input=False``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -276,6 +284,8 @@ def gaussian_nll_loss(
     full: bool = False,
     eps: float = 1e-6,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative log-likelihood of ``target`` under Gaussians of mean ``input``
     and variance ``var``.
@@ -309,6 +319,12 @@ def gaussian_nll_loss(
         The smallest variance used.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------

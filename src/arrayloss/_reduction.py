@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ._dispatch import ArrayContext, array_size
+from ._errors import ArrayLossValueError
 from ._validation import warn_at_caller
 
 __all__ = [
     "Empty",
     "Reduction",
     "apply_reduction",
+    "check_sample_weight",
     "legacy_reduction",
     "mean_of",
     "validate_empty",
@@ -107,8 +109,62 @@ def legacy_reduction(
     return result
 
 
+def check_sample_weight(ctx: ArrayContext, sample_weight: Any, shape: tuple[int, ...]) -> None:
+    """``sample_weight`` must be an array of the loss's library, of a bool, integer or
+    real floating dtype, that broadcasts to ``shape`` (the shape of the loss's
+    ``reduction='none'`` output) without enlarging it.
+
+    Its values are not checked (no device synchronisation): negative weights are
+    accepted, as in Keras and optax, and enter the weighted sum and the normalizer as
+    they are.
+    """
+    xp = ctx.xp
+    if not hasattr(sample_weight, "shape") or not hasattr(sample_weight, "dtype"):
+        raise TypeError(
+            f"`sample_weight` must be an array or None; got {type(sample_weight).__name__}"
+        )
+    dtype = sample_weight.dtype
+    if not (
+        dtype == xp.bool or xp.isdtype(dtype, "integral") or xp.isdtype(dtype, "real floating")
+    ):
+        raise TypeError(
+            f"`sample_weight` must have a bool, integer or real floating dtype; got {dtype}"
+        )
+    got = tuple(sample_weight.shape)
+    fits = len(got) <= len(shape) and all(
+        n == m or n == 1 for n, m in zip(reversed(got), reversed(shape), strict=False)
+    )
+    if not fits:
+        raise ArrayLossValueError(
+            "`sample_weight` must broadcast to the shape of the loss's reduction='none' "
+            f"output, {tuple(shape)}; got shape {got}"
+        )
+
+
+def _weigh(ctx: ArrayContext, loss: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    """``(loss * w, w, kept)`` with ``w`` broadcast to ``loss`` in its dtype and
+    ``kept = w != 0``: exactly 0 where the weight is 0, whatever the loss holds there
+    (NaN, inf), through a ``where`` (whose gradient there is 0)."""
+    xp = ctx.xp
+    check_sample_weight(ctx, sample_weight, tuple(loss.shape))
+    w = sample_weight
+    if tuple(w.shape) != tuple(loss.shape):
+        w = xp.broadcast_to(w, tuple(loss.shape))
+    kept = w if w.dtype == xp.bool else w != 0
+    if w.dtype != loss.dtype:
+        w = xp.astype(w, loss.dtype, copy=False)
+    zero = xp.zeros_like(loss)
+    return xp.where(kept, loss * w, zero), w, kept
+
+
 def apply_reduction(
-    ctx: ArrayContext, loss: Any, reduction: str, dtype: Any = None, empty: str = "nan"
+    ctx: ArrayContext,
+    loss: Any,
+    reduction: str,
+    dtype: Any = None,
+    empty: str = "nan",
+    sample_weight: Any = None,
+    count: Any = None,
 ) -> Any:
     """Reduce an elementwise loss: 'none' keeps it, 'sum' and 'mean' give a 0-d array.
 
@@ -117,14 +173,35 @@ def apply_reduction(
     ``dtype``, if given, is the dtype of the result;
     the reduction itself runs in the dtype of ``loss`` (float32 for half-precision inputs,
     which the losses upcast, as PyTorch accumulates them in float32).
+
+    ``count``, if given, is the loss's own normalizer per element (of ``loss``'s shape:
+    the class weight of each target, a mask of the counted elements): 'mean' is then
+    ``sum(loss) / sum(count)``.
+
+    ``sample_weight`` (the losses' keyword of that name; validated by
+    :func:`check_sample_weight` against ``loss``'s shape): 'none' gives ``loss * w``,
+    'sum' ``sum(w * loss)`` and 'mean' the weighted mean ``sum(w * loss) / sum(w *
+    count)`` (``count`` 1 without one); where ``w`` is 0 the weighted loss is exactly 0,
+    also where ``loss`` is NaN or inf, and so is its gradient. A bool mask gives the
+    mean over the selected elements (optax's ``where``). This is the one place where
+    sample weights are applied.
     """
     xp = ctx.xp
+    if sample_weight is not None:
+        loss, w, kept = _weigh(ctx, loss, sample_weight)
+        count = w if count is None else xp.where(kept, count * w, xp.zeros_like(loss))
     if reduction == "none":
         result = loss
     elif reduction == "sum":
         result = xp.sum(loss)
     elif reduction == "mean":
-        result = mean_of(ctx, xp.sum(loss), array_size(loss), empty)
+        total = xp.sum(loss)
+        if count is None:
+            result = mean_of(ctx, total, array_size(loss), empty)
+        else:
+            if count.dtype != total.dtype:
+                count = xp.astype(count, total.dtype, copy=False)
+            result = mean_of(ctx, total, xp.sum(count), empty)
     else:  # pragma: no cover - callers validate first
         raise AssertionError(reduction)
     if dtype is not None and result.dtype != dtype:

@@ -34,7 +34,9 @@ def validate_rmse_reduction(reduction: object) -> str:
 
 
 @jax_auto_jit
-def rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
+def rmse(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The root mean squared error.
 
     Mirrors :class:`mindspore.nn.RMSELoss` and the value of
@@ -70,6 +72,12 @@ def rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Targets (MindSpore's ``labels``, Keras's ``y_true``).
     reduction : {'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
