@@ -15,8 +15,10 @@ __all__ = [
     "check_sample_weight",
     "legacy_reduction",
     "mean_of",
+    "sample_weight_kept",
     "validate_empty",
     "validate_reduction",
+    "zero_where_unweighted",
 ]
 
 Reduction = Literal["none", "mean", "sum"]
@@ -139,6 +141,41 @@ def check_sample_weight(ctx: ArrayContext, sample_weight: Any, shape: tuple[int,
             "`sample_weight` must broadcast to the shape of the loss's reduction='none' "
             f"output, {tuple(shape)}; got shape {got}"
         )
+
+
+def sample_weight_kept(ctx: ArrayContext, sample_weight: Any, shape: tuple[int, ...]) -> Any:
+    """None without a ``sample_weight``; else (validated against ``shape``, the 'none'
+    output's) the bool mask, of that shape, of the elements whose weight is not 0.
+
+    A loss computes its masked-out elements at a placeholder (:func:`zero_where_unweighted`)
+    so that a NaN or inf there reaches neither the loss nor its gradient (the gradient of
+    ``where`` is 0 at the unselected branch; ``0 * nan`` would not be).
+    """
+    if sample_weight is None:
+        return None
+    xp = ctx.xp
+    check_sample_weight(ctx, sample_weight, shape)
+    kept = sample_weight if sample_weight.dtype == xp.bool else sample_weight != 0
+    if tuple(kept.shape) != tuple(shape):
+        kept = xp.broadcast_to(kept, tuple(shape))
+    return kept
+
+
+def zero_where_unweighted(
+    ctx: ArrayContext, x: Any, kept: Any, fill: float = 0.0, axis: int | None = None
+) -> Any:
+    """``x`` with ``fill`` where ``kept`` (:func:`sample_weight_kept`) is False; ``x``
+    itself when ``kept`` is None. ``kept`` is the 'none' output's shape, a prefix of
+    ``x``'s (a per-sample loss of an (N, C) input); ``axis`` inserts the axis the loss
+    reduces over (cross_entropy's class axis 1)."""
+    if kept is None or x is None:
+        return x
+    xp = ctx.xp
+    if axis is not None and kept.ndim < x.ndim:
+        kept = xp.expand_dims(kept, axis=axis)
+    if kept.ndim < x.ndim:
+        kept = xp.reshape(kept, tuple(kept.shape) + (1,) * (x.ndim - kept.ndim))
+    return xp.where(kept, x, xp.asarray(fill, dtype=x.dtype, device=ctx.device))
 
 
 def _weigh(ctx: ArrayContext, loss: Any, sample_weight: Any) -> tuple[Any, Any, Any]:

@@ -29,8 +29,15 @@ from typing import Any
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, legacy_reduction, validate_reduction
+from ._reduction import (
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import (
+    broadcast_shape,
     check_array,
     check_broadcastable,
     check_floating,
@@ -166,8 +173,15 @@ def _finish(
     def work(a: Any) -> Any:
         return a if a.dtype == work_dtype else xp.astype(a, work_dtype, copy=False)
 
+    x, y = work(input), work(target)
+    if sample_weight is not None:
+        # Elements of weight 0 computed at x = y = 0: their gradient is 0, not NaN.
+        shape = broadcast_shape(input=x, target=y)
+        kept = sample_weight_kept(ctx, sample_weight, shape)
+        x = zero_where_unweighted(ctx, xp.broadcast_to(x, shape), kept)
+        y = zero_where_unweighted(ctx, xp.broadcast_to(y, shape), kept)
     with ctx.quiet_floating_point():
-        loss = kernel(xp, work(input), work(target))
+        loss = kernel(xp, x, y)
         if weight is None:
             return apply_reduction(
                 ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
@@ -212,9 +226,7 @@ def _l1_or_mse(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
-    return _finish(
-        ctx, kernel, input, target, weight, reduction, True, (name, {}), sample_weight
-    )
+    return _finish(ctx, kernel, input, target, weight, reduction, True, (name, {}), sample_weight)
 
 
 @jax_auto_jit
@@ -286,7 +298,15 @@ def l1_loss(
     1.25
     """
     return _l1_or_mse(
-        "l1_loss", _l1_unreduced, input, target, weight, size_average, reduce, reduction, sample_weight
+        "l1_loss",
+        _l1_unreduced,
+        input,
+        target,
+        weight,
+        size_average,
+        reduce,
+        reduction,
+        sample_weight,
     )
 
 
@@ -358,7 +378,15 @@ def mse_loss(
     1.75
     """
     return _l1_or_mse(
-        "mse_loss", _mse_unreduced, input, target, weight, size_average, reduce, reduction, sample_weight
+        "mse_loss",
+        _mse_unreduced,
+        input,
+        target,
+        weight,
+        size_average,
+        reduce,
+        reduction,
+        sample_weight,
     )
 
 
