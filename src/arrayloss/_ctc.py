@@ -336,7 +336,7 @@ def ctc_loss(
     >>> bool(np.isclose(loss, -np.log(0.75)))
     True
     """
-    ctx = namespace_of(log_probs=log_probs)
+    ctx = namespace_of(log_probs=log_probs, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     (log_probs,) = ctx.autocast("ctc_loss", log_probs)
     xp = ctx.xp
@@ -412,4 +412,8 @@ def ctc_loss(
             loss = loss / divisor
         elif reduction == "none" and not batched:
             loss = xp.reshape(loss, ())
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        # With sample_weight, 'mean' is sum(w l / len) / sum(w): the weighted mean of
+        # the losses divided by their target lengths.
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )

@@ -10,7 +10,7 @@ from typing import Any
 
 from ._dispatch import jax_auto_jit, namespace_of
 from ._numerics import compute_dtype, xlogy
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._reduction import REDUCTIONS, apply_batchmean, apply_reduction, legacy_reduction
 from ._validation import check_broadcastable, check_floating, warn_at_caller
 
 __all__ = ["kl_div"]
@@ -107,7 +107,7 @@ def kl_div(
     >>> bool(np.isclose(kl, np.sum(y * np.log(y / q))))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("kl_div", input, target)
     xp = ctx.xp
@@ -131,11 +131,10 @@ def kl_div(
         if reduction == "batchmean":
             # PyTorch: the sum divided by the batch size (not divided for 0-d input).
             batch = input.shape[0] if input.ndim else 1
-            result = xp.sum(loss) / batch
-            if result.dtype != result_dtype:
-                result = xp.astype(result, result_dtype, copy=False)
-            return ctx.as_array(result)
-        result = apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight)
+        result = apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
         if legacy_batchmean and input.ndim:
             # PyTorch divides by the batch size whenever reduction='batchmean' is passed,
             # also after size_average/reduce chose another reduction (found by the

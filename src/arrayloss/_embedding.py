@@ -162,7 +162,7 @@ def margin_ranking_loss(
     >>> float(loss)
     2.0
     """
-    ctx = namespace_of(input1=input1, input2=input2, target=target)
+    ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("margin_ranking_loss", input1, input2, target)
     xp = ctx.xp
@@ -187,7 +187,9 @@ def margin_ranking_loss(
             xp.astype(target, work_dtype, copy=False),
             margin,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- hinge_embedding_loss ----------------------------------------------------------------
@@ -259,7 +261,7 @@ def hinge_embedding_loss(
     >>> bool(np.isclose(loss, 0.9))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("hinge_embedding_loss", input, target)
     xp = ctx.xp
@@ -273,7 +275,7 @@ def hinge_embedding_loss(
         loss = _hinge_embedding_unreduced(
             xp, xp.astype(input, work_dtype, copy=False), _labels(xp, target, work_dtype), margin
         )
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)
 
 
 # --- cosine_embedding_loss ---------------------------------------------------------------
@@ -370,7 +372,7 @@ def cosine_embedding_loss(
     >>> bool(np.allclose(loss, [0.0, 0.0], rtol=0.0, atol=1e-11))
     True
     """
-    ctx = namespace_of(input1=input1, input2=input2, target=target)
+    ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("cosine_embedding_loss", input1, input2, target)
     xp = ctx.xp
@@ -406,7 +408,9 @@ def cosine_embedding_loss(
             _labels(xp, target, work_dtype),
             margin,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- pairwise distance and the triplet losses --------------------------------------------
@@ -568,7 +572,9 @@ def triplet_margin_loss(
     >>> float(arrayloss.triplet_margin_loss(a, a, n, margin=6.0, eps=0.0))
     1.0
     """
-    ctx = namespace_of(anchor=anchor, positive=positive, negative=negative)
+    ctx = namespace_of(
+        anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
+    )
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     anchor, positive, negative = ctx.autocast("triplet_margin_loss", anchor, positive, negative)
     xp = ctx.xp
@@ -595,7 +601,9 @@ def triplet_margin_loss(
         dist_neg = _pairwise_distance(xp, a, neg, p, eps)
         dist_swap = _pairwise_distance(xp, pos, neg, p, eps) if swap else None
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -671,7 +679,9 @@ def triplet_margin_with_distance_loss(
     >>> float(arrayloss.triplet_margin_with_distance_loss(a, p, n, distance_function=l1))
     1.0
     """
-    ctx = namespace_of(anchor=anchor, positive=positive, negative=negative)
+    ctx = namespace_of(
+        anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
+    )
     xp = ctx.xp
     if not (isinstance(reduction, str) and reduction in REDUCTIONS):
         options = ", ".join(repr(r) for r in REDUCTIONS)
@@ -722,4 +732,6 @@ def triplet_margin_with_distance_loss(
             if dist_swap is not None:
                 dist_swap = xp.astype(dist_swap, work_dtype, copy=False)
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )

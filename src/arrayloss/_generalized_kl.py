@@ -12,7 +12,7 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._divergence import KL_DIV_REDUCTIONS, _kl_div_unreduced
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import apply_batchmean, apply_reduction, validate_reduction
 from ._validation import check_array, check_broadcastable, check_floating, promote_integers
 
 __all__ = ["convex_kl_divergence", "generalized_kl_divergence"]
@@ -76,7 +76,7 @@ def generalized_kl_divergence(
     """
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_reduction(reduction, KL_DIV_REDUCTIONS)
@@ -90,11 +90,12 @@ def generalized_kl_divergence(
     with ctx.quiet_floating_point():
         loss = _kl_div_unreduced(xp, x, t, False) + (xp.exp(x) - t)
         if reduction != "batchmean":
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_reduction(
+                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            )
         # As kl_div: the sum divided by the batch size (not divided for a 0-d loss).
         batch = loss.shape[0] if loss.ndim else 1
-        result = xp.sum(loss) / batch
-        return ctx.as_array(xp.astype(result, result_dtype, copy=False))
+        return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight)
 
 
 @jax_auto_jit
@@ -138,4 +139,6 @@ def convex_kl_divergence(
     >>> float(arrayloss.convex_kl_divergence(x, t))  # equal distributions
     0.0
     """
-    return generalized_kl_divergence(input, target, reduction=reduction)
+    return generalized_kl_divergence(
+        input, target, reduction=reduction, sample_weight=sample_weight
+    )

@@ -18,7 +18,12 @@ from ._classification import _check_input_shape, _class_axis
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import (
+    apply_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import (
     check_array,
     check_dims,
@@ -41,12 +46,15 @@ __all__ = [
 KERAS_EPSILON = 1e-7
 
 
-def _front(input: Any, target: Any, reduction: str) -> tuple[ArrayContext, Any, Any, Any, str]:
+def _front(
+    input: Any, target: Any, reduction: str, sample_weight: Any = None, pointwise: bool = True
+) -> tuple[ArrayContext, Any, Any, Any, str]:
     """Checks shared by the pointwise losses: the context, the work arrays (float32 for
-    half inputs), the result dtype and the reduction."""
+    half inputs), the result dtype and the reduction. For a ``pointwise`` loss, the
+    elements of ``sample_weight`` 0 are computed at x = t = 0 (a zero gradient there)."""
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_reduction(reduction)
@@ -57,6 +65,9 @@ def _front(input: Any, target: Any, reduction: str) -> tuple[ArrayContext, Any, 
     work = compute_dtype(xp, result_dtype)
     x = xp.astype(input, work, copy=False)
     t = xp.astype(target, work, copy=False)
+    if pointwise and sample_weight is not None:
+        kept = sample_weight_kept(ctx, sample_weight, tuple(x.shape))
+        x, t = zero_where_unweighted(ctx, x, kept), zero_where_unweighted(ctx, t, kept)
     return ctx, x, t, result_dtype, reduction
 
 
@@ -117,12 +128,14 @@ def hinge(
     >>> arrayloss.hinge(np.array([0.3, 2.0]), np.array([0.0, 1.0]), reduction="none")
     array([1.3, 0. ])
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         h = 1.0 - _hinge_labels(xp, t) * x
         loss = xp.maximum(h, _zero(ctx, h))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -163,12 +176,14 @@ def squared_hinge(
     >>> arrayloss.squared_hinge(np.array([0.5, -1.0]), np.array([1.0, -1.0]), reduction="sum")
     array(0.25)
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         h = 1.0 - _hinge_labels(xp, t) * x
         h = xp.maximum(h, _zero(ctx, h))
-        return apply_reduction(ctx, h * h, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, h * h, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -218,7 +233,9 @@ def categorical_hinge(
     >>> float(arrayloss.categorical_hinge(np.array([[2.0, 0.5, -1.0]]), np.array([[0.0, 1.0, 0.0]])))
     2.5
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(
+        input, target, reduction, sample_weight, pointwise=False
+    )
     xp = ctx.xp
     _check_input_shape(x)
     axis = _class_axis(x)
@@ -230,7 +247,9 @@ def categorical_hinge(
         neg = xp.zeros_like(pos) if empty else xp.max((1.0 - t) * x, axis=axis)
         h = neg - pos + 1.0
         loss = xp.maximum(h, _zero(ctx, h))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -276,12 +295,14 @@ def log_cosh(
     >>> bool(np.allclose(loss, [np.log(np.cosh(1.0)), 800.0 - np.log(2.0)]))
     True
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         e = x - t
         loss = e - log_sigmoid(xp, 2.0 * e) - math.log(2.0)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -324,12 +345,14 @@ def mean_absolute_percentage_error(
     >>> arrayloss.mean_absolute_percentage_error(np.array([1.1, 1.5]), np.array([1.0, 2.0]))
     array(17.5)
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     eps = xp.asarray(KERAS_EPSILON, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         loss = 100.0 * xp.abs((t - x) / xp.maximum(xp.abs(t), eps))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -374,12 +397,14 @@ def mean_squared_logarithmic_error(
     >>> bool(np.isclose(loss, 1.0))  # (log e - log 1)^2, up to eps
     True
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     eps = xp.asarray(KERAS_EPSILON, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         d = xp.log1p(xp.maximum(x, eps)) - xp.log1p(xp.maximum(t, eps))
-        return apply_reduction(ctx, d * d, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, d * d, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 def check_int_dim(dim: object) -> int:
@@ -473,7 +498,9 @@ def cosine_similarity_loss(
     >>> arrayloss.cosine_similarity_loss(y_pred, y_true, reduction="none").round(6)
     array([-0., -1.,  1.])
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(
+        input, target, reduction, sample_weight, pointwise=False
+    )
     xp = ctx.xp
     check_int_dim(dim)
     if x.ndim < 1:
@@ -484,4 +511,6 @@ def cosine_similarity_loss(
     eps_squared = xp.asarray(KERAS_EPSILON**2, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         loss = -xp.sum(_unit(xp, x, axis, eps_squared) * _unit(xp, t, axis, eps_squared), axis=axis)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )

@@ -87,7 +87,7 @@ def soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0) + np.log1p(np.exp(2.0))))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("soft_margin_loss", input, target)
     xp = ctx.xp
@@ -107,7 +107,9 @@ def soft_margin_loss(
         loss = _soft_margin_unreduced(
             xp, xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 def _multilabel_soft_margin_unreduced(xp: Any, x: Any, y: Any, weight: Any) -> Any:
@@ -175,7 +177,7 @@ def multilabel_soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0)))
     True
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     # An integer target or weight beside a floating input is promoted, as in PyTorch
     # (which refuses an integer input: "log_sigmoid_cpu" not implemented for 'Long').
@@ -200,7 +202,9 @@ def multilabel_soft_margin_loss(
 
     with ctx.quiet_floating_point():
         loss = _multilabel_soft_margin_unreduced(xp, work(input), work(target), work(weight))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- multilabel_margin_loss --------------------------------------------------------------
@@ -439,7 +443,7 @@ def multilabel_margin_loss(
     >>> bool(np.isclose(arrayloss.multilabel_margin_loss(x, y), 0.85))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("multilabel_margin_loss", input, target)
     xp = ctx.xp
@@ -463,4 +467,4 @@ def multilabel_margin_loss(
         loss = _multilabel_margin_unreduced(ctx, x, t)
         if input.ndim < 2:
             loss = xp.reshape(loss, ())
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)

@@ -52,13 +52,13 @@ def _dice(xp: Any, p: Any, t: Any, axes: tuple[int, ...], nr: float, dr: float, 
 
 
 def _binary_front(
-    name: str, input: Any, target: Any, reduction: str
+    name: str, input: Any, target: Any, reduction: str, sample_weight: Any = None
 ) -> tuple[ArrayContext, Any, Any, Any, str]:
     """Shared checks of dice_loss and tversky_loss: the context, the work arrays, the
     result dtype and the reduction."""
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_reduction(reduction)
@@ -158,10 +158,14 @@ def dice_loss(
     """
     nr, dr = _check_real("smooth_nr", smooth_nr), _check_real("smooth_dr", smooth_dr)
     sq, whole = _check_flag("squared", squared), _check_flag("batch", batch)
-    ctx, p, t, result_dtype, reduction = _binary_front("dice_loss", input, target, reduction)
+    ctx, p, t, result_dtype, reduction = _binary_front(
+        "dice_loss", input, target, reduction, sample_weight
+    )
     with ctx.quiet_floating_point():
         loss = _dice(ctx.xp, p, t, _axes(p.ndim, whole), nr, dr, sq)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -243,12 +247,16 @@ def tversky_loss(
     a, b = _check_real("alpha", alpha), _check_real("beta", beta)
     nr, dr = _check_real("smooth_nr", smooth_nr), _check_real("smooth_dr", smooth_dr)
     whole = _check_flag("batch", batch)
-    ctx, p, t, result_dtype, reduction = _binary_front("tversky_loss", input, target, reduction)
+    ctx, p, t, result_dtype, reduction = _binary_front(
+        "tversky_loss", input, target, reduction, sample_weight
+    )
     xp = ctx.xp
     with ctx.quiet_floating_point():
         tp, p_sum, t_sum = _sums(xp, p, t, _axes(p.ndim, whole), False)
         loss = 1.0 - (tp + nr) / (tp + a * (p_sum - tp) + b * (t_sum - tp) + dr)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -356,7 +364,7 @@ def multiclass_dice_loss(
         isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
     ):
         raise TypeError(f"`ignore_index` must be an int or None; got {type(ignore_index).__name__}")
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
     if input.ndim < 2:
@@ -401,4 +409,4 @@ def multiclass_dice_loss(
             kept = kept * xp.astype(weight, work, copy=False)
         # The class axis is last here: the (C,) weights broadcast onto it.
         loss = xp.sum(loss * kept, axis=-1) / xp.sum(xp.astype(counted, work, copy=False))
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)

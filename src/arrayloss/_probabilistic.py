@@ -158,7 +158,7 @@ def poisson_nll_loss(
     >>> bool(np.isclose(loss, 2.0 - 3.0 * np.log(2.0 + 1e-8)))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("poisson_nll_loss", input, target)
     xp = ctx.xp
@@ -190,7 +190,9 @@ def poisson_nll_loss(
             full,
             eps,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- gaussian_nll_loss ---------------------------------------------------------------------
@@ -352,7 +354,12 @@ def gaussian_nll_loss(
     True
     """
     scalar = _scalar_var(var)
-    ctx = namespace_of(input=input, target=target, var=None if scalar is not None else var)
+    ctx = namespace_of(
+        input=input,
+        target=target,
+        var=None if scalar is not None else var,
+        sample_weight=sample_weight,
+    )
     xp = ctx.xp
     # An integer input or target beside a floating one (or a floating `var`) is
     # promoted, as in PyTorch; an integer `var` is refused there and here.
@@ -381,7 +388,9 @@ def gaussian_nll_loss(
             loss = _gaussian_nll_unreduced(xp, x, y, v, full)
         else:
             loss = _gaussian_nll_scalar_var(x, y, max(scalar, eps), full)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 def _gaussian_nll_scalar_var(x: Any, y: Any, var: float, full: bool) -> Any:

@@ -11,6 +11,7 @@ from ._validation import warn_at_caller
 __all__ = [
     "Empty",
     "Reduction",
+    "apply_batchmean",
     "apply_reduction",
     "check_sample_weight",
     "legacy_reduction",
@@ -241,6 +242,28 @@ def apply_reduction(
             result = mean_of(ctx, total, xp.sum(count), empty)
     else:  # pragma: no cover - callers validate first
         raise AssertionError(reduction)
+    if dtype is not None and result.dtype != dtype:
+        result = xp.astype(result, dtype, copy=False)
+    return ctx.as_array(result)
+
+
+def apply_batchmean(
+    ctx: ArrayContext, loss: Any, batch: int, dtype: Any = None, sample_weight: Any = None
+) -> Any:
+    """kl_div's 'batchmean': ``sum(loss) / batch`` (PyTorch's).
+
+    With ``sample_weight``, the weighted mean of :func:`apply_reduction` times the
+    number of elements per sample, ``sum(w l) / sum(w) * (loss.size / batch)``: with
+    weights of 1 exactly the unweighted 'batchmean', and with a weight per sample
+    (shape (N, 1, ..., 1)), or a mask of whole samples, the sum over the selected
+    samples divided by their (weighted) number.
+    """
+    xp = ctx.xp
+    if sample_weight is None:
+        result = xp.sum(loss) / batch
+    else:
+        mean = apply_reduction(ctx, loss, "mean", sample_weight=sample_weight)
+        result = mean * (array_size(loss) / batch) if batch else mean
     if dtype is not None and result.dtype != dtype:
         result = xp.astype(result, dtype, copy=False)
     return ctx.as_array(result)

@@ -96,7 +96,7 @@ def rmse(
     """
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_rmse_reduction(reduction)
@@ -107,7 +107,8 @@ def rmse(
     t = xp.astype(target, work, copy=False)
     with ctx.quiet_floating_point():
         d = x - t
-        s = apply_reduction(ctx, d * d, reduction)
+        # With sample_weight: the root of the weighted mean (or sum) of squared errors.
+        s = apply_reduction(ctx, d * d, reduction, sample_weight=sample_weight)
         # sqrt(s), with the derivative 0 where s = 0 (not sqrt's infinite one times the
         # 0 of d s / d x): the root of a placeholder 1 there, and s itself (0) taken.
         # NaN (an empty mean) stays NaN.
