@@ -75,8 +75,11 @@ def _call(loss: str, arrays: dict[str, Any], options: dict[str, Any], **kw: Any)
 @functools.cache
 def _case(loss: str) -> tuple[Case, int]:
     """The first usable case of ``loss`` and its batch size N (the 'none' output's
-    leading dimension; rmse: the squared error's)."""
-    for case in _info(loss).generate():
+    leading dimension; rmse: the squared error's); one with a ``weight`` if any, so
+    that the weighted mean is composed with the class weights' normalizer."""
+    cases = list(_info(loss).generate())
+    cases.sort(key=lambda c: "weight" not in c.kwargs and "weight" not in c.args)
+    for case in cases:
         if case.value_check or (case.dtypes and "float64" not in case.dtypes):
             continue
         if {"size_average", "reduce"} & set(case.kwargs):
@@ -169,13 +172,17 @@ def test_weights_of_one_equal_no_weight(backend: Backend, loss: str) -> None:
 # --- (b) a bool mask is the loss of the selected samples -----------------------------------
 
 
-def _subset(loss: str, arrays: dict[str, np.ndarray], index: np.ndarray, n: int) -> dict:
+#: Losses whose ``weight`` is one per class (never sliced by sample).
+CLASS_WEIGHTED = {"cross_entropy", "nll_loss", "multi_margin_loss", "multilabel_soft_margin_loss"}
+
+
+def _subset(loss: str, arrays: dict[str, Any], index: Any, n: int) -> dict[str, Any]:
     """The arrays of the samples ``index`` (taken along each array's batch axis)."""
     out = {}
     for name, a in arrays.items():
         if loss == "ctc_loss" and name == "log_probs":
             out[name] = a[:, index]
-        elif name in {"weight", "pos_weight"} and a.ndim <= 1:
+        elif name == "pos_weight" or (name == "weight" and loss in CLASS_WEIGHTED):
             out[name] = a  # a weight per class
         elif a.ndim >= 1 and a.shape[0] == n:
             out[name] = a[index]
@@ -416,7 +423,7 @@ def test_wrong_shape_names_sample_weight_and_both_shapes(loss: str) -> None:
 
 def test_wrong_type_dtype_and_library_are_named() -> None:
     x, y = np.zeros(3), np.ones(3)
-    with pytest.raises(TypeError, match="`sample_weight` must be an array or None; got list"):
+    with pytest.raises(TypeError, match="`sample_weight` must be an array .*; got list"):
         arrayloss.mse_loss(x, y, sample_weight=[1.0, 1.0, 1.0])
     with pytest.raises(TypeError, match="`sample_weight` must have a bool, integer or real"):
         arrayloss.mse_loss(x, y, sample_weight=np.ones(3, dtype=complex))
@@ -434,7 +441,10 @@ def test_message_states_the_expected_and_the_got_shape() -> None:
 # --- (f) gradients -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", sorted(set(LOSSES)))
+#: PyTorch's ctc_loss backward is not the derivative of its forward (the conformance
+#: suite maps it, ``LossInfo.exact_grad``); ctc_loss's gradient is checked against
+#: jax.grad below.
+@pytest.mark.parametrize("loss", sorted(set(LOSSES) - {"ctc_loss"}))
 def test_torch_gradient_equals_pytorchs_on_the_selected_samples(loss: str) -> None:
     torch = pytest.importorskip("torch")
     import torch.nn.functional as F
@@ -462,17 +472,7 @@ def test_torch_gradient_equals_pytorchs_on_the_selected_samples(loss: str) -> No
     theirs = tensors(arrays)
     index = np.flatnonzero(mask)
     # PyTorch's function on the selected samples, differentiated through the slice.
-    sliced = {}
-    for name, t in theirs.items():
-        if loss == "ctc_loss" and name == "log_probs":
-            sliced[name] = t[:, index]
-        elif name in {"weight", "pos_weight"} and t.ndim <= 1:
-            sliced[name] = t
-        elif t.ndim >= 1 and t.shape[0] == n:
-            sliced[name] = t[index]
-        else:
-            sliced[name] = t
-    positional, keywords = _split(loss, sliced)
+    positional, keywords = _split(loss, _subset(loss, theirs, torch.tensor(index), n))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         getattr(F, loss)(*positional, **keywords, **options).backward()
@@ -523,8 +523,9 @@ def test_gradient_with_respect_to_the_weight_is_the_closed_form() -> None:
     out = arrayloss.mse_loss(x, y, sample_weight=w)
     out.backward()
     l = (x - y) ** 2
-    mean = float((w * l).sum() / w.sum())
-    np.testing.assert_allclose(w.grad.numpy(), ((l - mean) / w.sum()).detach().numpy())
+    wd = w.detach()
+    mean = (wd * l).sum() / wd.sum()
+    np.testing.assert_allclose(w.grad.numpy(), ((l - mean) / wd.sum()).numpy())
 
 
 # --- fast paths, jax_auto_jit, Dask --------------------------------------------------------
@@ -578,9 +579,12 @@ def test_jax_cached_kernel_takes_the_weight_as_a_traced_argument() -> None:
     x = jnp.asarray([[1.0, 2.0, 0.5], [0.1, -1.0, 2.0]])
     t = jnp.asarray([0, 2])
     w = jnp.asarray([2.0, 0.0])
-    before = len(_dispatch._jit_cache)
     eager = arrayloss.cross_entropy(x, t, sample_weight=w)
-    assert len(_dispatch._jit_cache) >= min(before + 1, _dispatch._JIT_CACHE_SIZE)
+    # A cached kernel keyed on cross_entropy with a sample_weight array argument.
+    assert any(
+        key[0].__name__ == "cross_entropy" and "sample_weight" in key[2]
+        for key in _dispatch._jit_cache
+    )
     # PyTorch on the selected sample (weight 0 drops the second).
     expected = float(jax.nn.logsumexp(x[0]) - x[0, 0])
     np.testing.assert_allclose(float(eager), expected, rtol=1e-12)
