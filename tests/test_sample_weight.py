@@ -610,3 +610,26 @@ def test_dask_stays_lazy_with_a_sample_weight() -> None:
     w = dask_backend.asarray(np.array([1.0, 0.0, 2.0]), "float64")
     out = dask_backend.call(arrayloss.cross_entropy, x, t, sample_weight=w)
     assert type(out).__module__.startswith("dask")
+
+
+# --- classes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls_name", "fn_name"),
+    [
+        ("CrossEntropyLoss", "cross_entropy"),
+        ("SoftMarginLoss", "soft_margin_loss"),
+        ("DiceLoss", "dice_loss"),
+    ],
+)
+def test_classes_take_sample_weight_at_call(backend: Backend, cls_name: str, fn_name: str) -> None:
+    case, n = _case(fn_name)
+    arrays = _to(backend, case.arrays())
+    sw = backend.asarray(_per_sample(_mask(n), fn_name), "bool")
+    options = _options(case)
+    positional, keywords = _split(fn_name, arrays)
+    instance = getattr(arrayloss, cls_name)(**keywords, **options)
+    got = backend.call(instance, *positional, sample_weight=sw)
+    expected = _run(backend, fn_name, arrays, {**options, "sample_weight": sw})
+    np.testing.assert_allclose(backend.to_numpy(got), expected, rtol=1e-12)

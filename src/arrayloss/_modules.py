@@ -157,7 +157,7 @@ class BCELoss(_WeightedLoss):
         super().__init__(weight, size_average, reduce, reduction)
         _init_binary_options(self, label_smoothing, ignore_index, empty)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return binary_cross_entropy(
             input,
             target,
@@ -166,6 +166,7 @@ class BCELoss(_WeightedLoss):
             label_smoothing=self.label_smoothing,
             ignore_index=self.ignore_index,
             empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -211,7 +212,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
         _check_inf_logits(inf_logits)
         self.inf_logits = inf_logits
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return binary_cross_entropy_with_logits(
             input,
             target,
@@ -222,6 +223,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             inf_logits=self.inf_logits,
             empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -287,7 +289,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
         self.empty = validate_empty(empty)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return nll_loss(
             input,
             target,
@@ -295,6 +297,7 @@ class NLLLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -342,7 +345,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.empty = validate_empty(empty)
         self.ignore_probability_rows = _check_ignore_probability_rows(ignore_probability_rows)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return cross_entropy(
             input,
             target,
@@ -352,6 +355,7 @@ class CrossEntropyLoss(_WeightedLoss):
             label_smoothing=self.label_smoothing,
             empty=self.empty,
             ignore_probability_rows=self.ignore_probability_rows,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -394,8 +398,14 @@ class KLDivLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return kl_div(
+            input,
+            target,
+            reduction=self.reduction,
+            log_target=self.log_target,
+            sample_weight=sample_weight,
+        )
 
     def _options(self) -> dict[str, Any]:
         options = super()._options()
@@ -418,8 +428,10 @@ class SoftMarginLoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return soft_margin_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return soft_margin_loss(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class MultiLabelMarginLoss(_Loss):
@@ -437,8 +449,10 @@ class MultiLabelMarginLoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return multilabel_margin_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return multilabel_margin_loss(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
@@ -457,9 +471,9 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multilabel_soft_margin_loss(
-            input, target, weight=self.weight, reduction=self.reduction
+            input, target, weight=self.weight, reduction=self.reduction, sample_weight=sample_weight
         )
 
 
@@ -486,7 +500,7 @@ class MultiMarginLoss(_Loss):
         self.margin = margin
         self.weight = weight
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multi_margin_loss(
             input,
             target,
@@ -494,6 +508,7 @@ class MultiMarginLoss(_Loss):
             margin=self.margin,
             weight=self.weight,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -527,8 +542,8 @@ class L1Loss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return l1_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return l1_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
 
 
 class MSELoss(_Loss):
@@ -545,8 +560,8 @@ class MSELoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return mse_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return mse_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
 
 
 class HuberLoss(_Loss):
@@ -560,8 +575,10 @@ class HuberLoss(_Loss):
         self.reduction = validate_reduction(reduction)
         self.delta = _check_threshold("delta", delta, allow_zero=False)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return huber_loss(
+            input, target, reduction=self.reduction, delta=self.delta, sample_weight=sample_weight
+        )
 
     def _options(self) -> dict[str, Any]:
         return {**super()._options(), "delta": repr(self.delta)}
@@ -584,8 +601,10 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = _check_threshold("beta", beta, allow_zero=True)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return smooth_l1_loss(
+            input, target, reduction=self.reduction, beta=self.beta, sample_weight=sample_weight
+        )
 
     def _options(self) -> dict[str, Any]:
         return {**super()._options(), "beta": repr(self.beta)}
@@ -628,7 +647,7 @@ class PoissonNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, log_input: Any, target: Any) -> Any:
+    def forward(self, log_input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return poisson_nll_loss(
             log_input,
             target,
@@ -636,6 +655,7 @@ class PoissonNLLLoss(_Loss):
             full=self.full,
             eps=self.eps,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -671,9 +691,17 @@ class GaussianNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, input: Any, target: Any, var: Any) -> Any:
+    def forward(
+        self, input: Any, target: Any, var: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return gaussian_nll_loss(
-            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+            input,
+            target,
+            var,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -731,9 +759,16 @@ class MarginRankingLoss(_MarginLoss):
     ) -> None:
         super().__init__(margin, size_average, reduce, reduction)
 
-    def forward(self, input1: Any, input2: Any, target: Any) -> Any:
+    def forward(
+        self, input1: Any, input2: Any, target: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return margin_ranking_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
+            input1,
+            input2,
+            target,
+            margin=self.margin,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
 
@@ -752,8 +787,10 @@ class HingeEmbeddingLoss(_MarginLoss):
     ) -> None:
         super().__init__(margin, size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return hinge_embedding_loss(
+            input, target, margin=self.margin, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class CosineEmbeddingLoss(_MarginLoss):
@@ -771,9 +808,16 @@ class CosineEmbeddingLoss(_MarginLoss):
     ) -> None:
         super().__init__(margin, size_average, reduce, reduction)
 
-    def forward(self, input1: Any, input2: Any, target: Any) -> Any:
+    def forward(
+        self, input1: Any, input2: Any, target: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return cosine_embedding_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
+            input1,
+            input2,
+            target,
+            margin=self.margin,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
 
@@ -802,7 +846,9 @@ class TripletMarginLoss(_Loss):
         self.eps = eps
         self.swap = swap
 
-    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:
+    def forward(
+        self, anchor: Any, positive: Any, negative: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return triplet_margin_loss(
             anchor,
             positive,
@@ -812,6 +858,7 @@ class TripletMarginLoss(_Loss):
             eps=self.eps,
             swap=self.swap,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -853,7 +900,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         self.margin = margin
         self.swap = swap
 
-    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:
+    def forward(
+        self, anchor: Any, positive: Any, negative: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return triplet_margin_with_distance_loss(
             anchor,
             positive,
@@ -862,6 +911,7 @@ class TripletMarginWithDistanceLoss(_Loss):
             margin=self.margin,
             swap=self.swap,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -902,7 +952,15 @@ class CTCLoss(_Loss):
         self.blank = _check_blank(blank)
         self.zero_infinity = zero_infinity
 
-    def forward(self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any) -> Any:
+    def forward(
+        self,
+        log_probs: Any,
+        targets: Any,
+        input_lengths: Any,
+        target_lengths: Any,
+        *,
+        sample_weight: Any | None = None,
+    ) -> Any:
         return ctc_loss(
             log_probs,
             targets,
@@ -911,6 +969,7 @@ class CTCLoss(_Loss):
             blank=self.blank,
             reduction=self.reduction,
             zero_infinity=self.zero_infinity,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
