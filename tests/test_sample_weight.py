@@ -114,7 +114,7 @@ def _reductions(loss: str) -> tuple[str, ...]:
 
 
 def _none_shape(loss: str) -> tuple[int, ...]:
-    case, n = _case(loss)
+    case, _ = _case(loss)
     arrays = case.arrays()
     if loss in NO_NONE:
         return tuple(np.broadcast_shapes(*(a.shape for a in arrays.values())))
@@ -423,7 +423,7 @@ def test_wrong_shape_names_sample_weight_and_both_shapes(loss: str) -> None:
 
 def test_wrong_type_dtype_and_library_are_named() -> None:
     x, y = np.zeros(3), np.ones(3)
-    with pytest.raises(TypeError, match="`sample_weight` must be an array .*; got list"):
+    with pytest.raises(TypeError, match=r"`sample_weight` must be an array .*; got list"):
         arrayloss.mse_loss(x, y, sample_weight=[1.0, 1.0, 1.0])
     with pytest.raises(TypeError, match="`sample_weight` must have a bool, integer or real"):
         arrayloss.mse_loss(x, y, sample_weight=np.ones(3, dtype=complex))
@@ -522,10 +522,10 @@ def test_gradient_with_respect_to_the_weight_is_the_closed_form() -> None:
     w = torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64, requires_grad=True)
     out = arrayloss.mse_loss(x, y, sample_weight=w)
     out.backward()
-    l = (x - y) ** 2
+    elementwise = (x - y) ** 2
     wd = w.detach()
-    mean = (wd * l).sum() / wd.sum()
-    np.testing.assert_allclose(w.grad.numpy(), ((l - mean) / wd.sum()).numpy())
+    mean = (wd * elementwise).sum() / wd.sum()
+    np.testing.assert_allclose(w.grad.numpy(), ((elementwise - mean) / wd.sum()).numpy())
 
 
 # --- fast paths, jax_auto_jit, Dask --------------------------------------------------------

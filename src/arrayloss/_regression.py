@@ -557,7 +557,7 @@ def smooth_l1_loss(
     _check_pair(ctx, input, target)
     if threshold == 0:
         # PyTorch computes l1_loss for beta = 0; so does arrayloss (no division by 0).
-        native = ("l1_loss", {})
+        native: tuple[str, dict[str, float]] = ("l1_loss", {})
         return _finish(
             ctx, _l1_unreduced, input, target, None, reduction, True, native, sample_weight
         )
