@@ -51,6 +51,9 @@ SANITIZED = {
     "mean_squared_logarithmic_error",
     "softmax_focal_loss",
     "poly1_cross_entropy",
+    "sigmoid_focal_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
 }
 
 

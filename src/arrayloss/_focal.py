@@ -178,10 +178,13 @@ def sigmoid_focal_loss(
     check_same_shape("targets", targets, "inputs", inputs)
     result_dtype = xp.result_type(inputs, targets)
     work_dtype = compute_dtype(xp, result_dtype)
+    x = xp.astype(inputs, work_dtype, copy=False)
+    # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+    x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, tuple(x.shape)))
     with ctx.quiet_floating_point():
         loss = _sigmoid_focal_unreduced(
             xp,
-            xp.astype(inputs, work_dtype, copy=False),
+            x,
             xp.astype(targets, work_dtype, copy=False),
             a,
             g,

@@ -13,7 +13,12 @@ from ._classification import _check_indices_in_range
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, legacy_reduction
+from ._reduction import (
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    zero_where_unweighted,
+)
 from ._validation import (
     check_array,
     check_broadcastable,
@@ -103,10 +108,11 @@ def soft_margin_loss(
     check_broadcasts_to("target", target, tuple(input.shape))
     result_dtype = xp.result_type(input, target)
     work_dtype = compute_dtype(xp, result_dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+    x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, tuple(x.shape)))
     with ctx.quiet_floating_point():
-        loss = _soft_margin_unreduced(
-            xp, xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
-        )
+        loss = _soft_margin_unreduced(xp, x, xp.astype(target, work_dtype, copy=False))
         return apply_reduction(
             ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
         )
@@ -200,8 +206,13 @@ def multilabel_soft_margin_loss(
     def work(a: Any) -> Any:
         return None if a is None else xp.astype(a, work_dtype, copy=False)
 
+    x = work(input)
+    if tuple(x.shape) == tuple(shape):
+        # Samples of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        kept = sample_weight_kept(ctx, sample_weight, tuple(shape[:-1]))
+        x = zero_where_unweighted(ctx, x, kept)
     with ctx.quiet_floating_point():
-        loss = _multilabel_soft_margin_unreduced(xp, work(input), work(target), work(weight))
+        loss = _multilabel_soft_margin_unreduced(xp, x, work(target), work(weight))
         return apply_reduction(
             ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
         )
