@@ -54,6 +54,10 @@ SANITIZED = {
     "sigmoid_focal_loss",
     "soft_margin_loss",
     "multilabel_soft_margin_loss",
+    "kl_div",
+    "generalized_kl_divergence",
+    "convex_kl_divergence",
+    "hinge_embedding_loss",
 }
 
 

@@ -10,7 +10,14 @@ from typing import Any
 
 from ._dispatch import jax_auto_jit, namespace_of
 from ._numerics import compute_dtype, xlogy
-from ._reduction import REDUCTIONS, apply_batchmean, apply_reduction, legacy_reduction
+from ._reduction import (
+    REDUCTIONS,
+    apply_batchmean,
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    zero_where_unweighted,
+)
 from ._validation import check_broadcastable, check_floating, warn_at_caller
 
 __all__ = ["kl_div"]
@@ -117,14 +124,18 @@ def kl_div(
         warn_at_caller(_MEAN_WARNING, UserWarning)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
-    check_broadcastable("target", target, "input", input)
+    shape = check_broadcastable("target", target, "input", input)
 
     result_dtype = xp.result_type(input, target)
     work_dtype = compute_dtype(xp, result_dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    if tuple(x.shape) == tuple(shape):
+        # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
         loss = _kl_div_unreduced(
             xp,
-            xp.astype(input, work_dtype, copy=False),
+            x,
             xp.astype(target, work_dtype, copy=False),
             log_target,
         )

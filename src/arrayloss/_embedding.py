@@ -17,7 +17,13 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._reduction import (
+    REDUCTIONS,
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    zero_where_unweighted,
+)
 from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = [
@@ -269,12 +275,14 @@ def hinge_embedding_loss(
     margin = _check_number("margin", margin)
     check_floating(xp, "input", input)
     _check_target_dtype(xp, "target", target)
-    broadcast_shape(input=input, target=target)
+    shape = broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, input.dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    if tuple(x.shape) == tuple(shape):
+        # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
-        loss = _hinge_embedding_unreduced(
-            xp, xp.astype(input, work_dtype, copy=False), _labels(xp, target, work_dtype), margin
-        )
+        loss = _hinge_embedding_unreduced(xp, x, _labels(xp, target, work_dtype), margin)
         return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)
 
 

@@ -12,7 +12,13 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._divergence import KL_DIV_REDUCTIONS, _kl_div_unreduced
 from ._numerics import compute_dtype
-from ._reduction import apply_batchmean, apply_reduction, validate_reduction
+from ._reduction import (
+    apply_batchmean,
+    apply_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import check_array, check_broadcastable, check_floating, promote_integers
 
 __all__ = ["convex_kl_divergence", "generalized_kl_divergence"]
@@ -82,11 +88,14 @@ def generalized_kl_divergence(
     reduction = validate_reduction(reduction, KL_DIV_REDUCTIONS)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
-    check_broadcastable("target", target, "input", input)
+    shape = check_broadcastable("target", target, "input", input)
     result_dtype = xp.result_type(input, target)
     work = compute_dtype(xp, result_dtype)
     x = xp.astype(input, work, copy=False)
     t = xp.astype(target, work, copy=False)
+    if tuple(x.shape) == tuple(shape):
+        # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
         loss = _kl_div_unreduced(xp, x, t, False) + (xp.exp(x) - t)
         if reduction != "batchmean":
