@@ -22,6 +22,7 @@ from ._reduction import (
     apply_reduction,
     legacy_reduction,
     sample_weight_kept,
+    zero_unweighted_samples,
     zero_where_unweighted,
 )
 from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
@@ -408,11 +409,19 @@ def cosine_embedding_loss(
     broadcast_shape(samples=shape[:-1], target=target)
     result_dtype = xp.result_type(input1, input2)
     work_dtype = compute_dtype(xp, result_dtype)
+    # Samples of weight 0 computed at zero vectors: their gradient is 0, not NaN.
+    x1, x2 = zero_unweighted_samples(
+        ctx,
+        sample_weight,
+        shape[:-1],
+        xp.astype(input1, work_dtype, copy=False),
+        xp.astype(input2, work_dtype, copy=False),
+    )
     with ctx.quiet_floating_point():
         loss = _cosine_embedding_unreduced(
             xp,
-            xp.astype(input1, work_dtype, copy=False),
-            xp.astype(input2, work_dtype, copy=False),
+            x1,
+            x2,
             _labels(xp, target, work_dtype),
             margin,
         )
@@ -600,10 +609,12 @@ def triplet_margin_loss(
     check_floating(xp, "positive", positive)
     check_floating(xp, "negative", negative)
     _check_triplet_ndim(anchor, positive, negative)
-    broadcast_shape(anchor=anchor, positive=positive, negative=negative)
+    shape = broadcast_shape(anchor=anchor, positive=positive, negative=negative)
     result_dtype = xp.result_type(anchor, positive, negative)
     work_dtype = compute_dtype(xp, result_dtype)
     a, pos, neg = (xp.astype(v, work_dtype, copy=False) for v in (anchor, positive, negative))
+    # Samples of weight 0 computed at zero vectors: their gradient is 0, not NaN.
+    a, pos, neg = zero_unweighted_samples(ctx, sample_weight, shape[:-1], a, pos, neg)
     with ctx.quiet_floating_point():
         dist_pos = _pairwise_distance(xp, a, pos, p, eps)
         dist_neg = _pairwise_distance(xp, a, neg, p, eps)
@@ -713,12 +724,15 @@ def triplet_margin_with_distance_loss(
             check_floating(xp, "anchor", anchor)
             check_floating(xp, "positive", positive)
             check_floating(xp, "negative", negative)
-            broadcast_shape(anchor=anchor, positive=positive, negative=negative)
+            shape = broadcast_shape(anchor=anchor, positive=positive, negative=negative)
             result_dtype = xp.result_type(anchor, positive, negative)
             work_dtype = compute_dtype(xp, result_dtype)
             a, pos, neg = (
                 xp.astype(v, work_dtype, copy=False) for v in (anchor, positive, negative)
             )
+            # Samples of weight 0 computed at zero vectors (a distance_function gets the
+            # arrays as they are).
+            a, pos, neg = zero_unweighted_samples(ctx, sample_weight, shape[:-1], a, pos, neg)
             dist_pos = _pairwise_distance(xp, a, pos, 2.0, 1e-6)
             dist_neg = _pairwise_distance(xp, a, neg, 2.0, 1e-6)
             dist_swap = _pairwise_distance(xp, pos, neg, 2.0, 1e-6) if swap else None

@@ -239,6 +239,10 @@ def categorical_hinge(
     xp = ctx.xp
     _check_input_shape(x)
     axis = _class_axis(x)
+    # Samples of weight 0 computed at zeros: their gradient is 0, not NaN.
+    out_shape = tuple(n for i, n in enumerate(x.shape) if i != axis)
+    kept = sample_weight_kept(ctx, sample_weight, out_shape)
+    x, t = (zero_where_unweighted(ctx, a, kept, axis=axis) for a in (x, t))
     with ctx.quiet_floating_point():
         pos = xp.sum(t * x, axis=axis)
         # No maximum of an empty array (Dask's chunks raise for one, even along the
@@ -508,6 +512,10 @@ def cosine_similarity_loss(
             "`input` must have at least 1 dimension (vectors along `dim`); got shape ()"
         )
     (axis,) = check_dims(dim, x.ndim, "input")
+    # Vectors of weight 0 computed at zeros: their gradient is 0, not NaN.
+    out_shape = tuple(n for i, n in enumerate(x.shape) if i != axis)
+    kept = sample_weight_kept(ctx, sample_weight, out_shape)
+    x, t = (zero_where_unweighted(ctx, a, kept, axis=axis) for a in (x, t))
     eps_squared = xp.asarray(KERAS_EPSILON**2, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         loss = -xp.sum(_unit(xp, x, axis, eps_squared) * _unit(xp, t, axis, eps_squared), axis=axis)

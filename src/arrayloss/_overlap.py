@@ -19,7 +19,7 @@ from ._classification import _check_indices_in_range, _check_weight, _hits
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import apply_reduction, validate_reduction, zero_unweighted_samples
 from ._validation import check_array, check_floating, check_same_shape, promote_integers
 
 __all__ = ["dice_loss", "multiclass_dice_loss", "tversky_loss"]
@@ -161,6 +161,8 @@ def dice_loss(
     ctx, p, t, result_dtype, reduction = _binary_front(
         "dice_loss", input, target, reduction, sample_weight
     )
+    if not whole:  # one value per sample: samples of weight 0 computed at zeros
+        p, t = zero_unweighted_samples(ctx, sample_weight, tuple(p.shape[:1]), p, t)
     with ctx.quiet_floating_point():
         loss = _dice(ctx.xp, p, t, _axes(p.ndim, whole), nr, dr, sq)
         return apply_reduction(
@@ -251,6 +253,8 @@ def tversky_loss(
         "tversky_loss", input, target, reduction, sample_weight
     )
     xp = ctx.xp
+    if not whole:  # one value per sample: samples of weight 0 computed at zeros
+        p, t = zero_unweighted_samples(ctx, sample_weight, tuple(p.shape[:1]), p, t)
     with ctx.quiet_floating_point():
         tp, p_sum, t_sum = _sums(xp, p, t, _axes(p.ndim, whole), False)
         loss = 1.0 - (tp + nr) / (tp + a * (p_sum - tp) + b * (t_sum - tp) + dr)
@@ -396,6 +400,8 @@ def multiclass_dice_loss(
         _check_indices_in_range(ctx, target, n_classes, None)
         hits = _hits(xp, target, n_classes, input.ndim, 1, None, ctx.device)
         t = xp.astype(hits, work, copy=False)
+    if not whole:  # one value per sample: samples of weight 0 computed at zeros
+        x, t = zero_unweighted_samples(ctx, sample_weight, tuple(x.shape[:1]), x, t)
     with ctx.quiet_floating_point():
         p = xp.exp(log_softmax(xp, x, 1)) if use_softmax else x
         spatial = tuple(range(2, x.ndim))

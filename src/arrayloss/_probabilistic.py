@@ -20,7 +20,7 @@ from ._dispatch import (
 )
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction, zero_unweighted_samples
 from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
@@ -179,13 +179,21 @@ def poisson_nll_loss(
             "`target` must have a real floating-point or integer dtype; "
             f"got {dtype_name(target.dtype)}"
         )
-    broadcast_shape(input=input, target=target)
+    shape = broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, result_dtype)
+    # Elements of weight 0 computed at 0 (those of an array of the loss's shape).
+    x, y = zero_unweighted_samples(
+        ctx,
+        sample_weight,
+        shape,
+        xp.astype(input, work_dtype, copy=False),
+        xp.astype(target, work_dtype, copy=False),
+    )
     with ctx.quiet_floating_point():
         loss = _poisson_nll_unreduced(
             xp,
-            xp.astype(input, work_dtype, copy=False),
-            xp.astype(target, work_dtype, copy=False),
+            x,
+            y,
             log_input,
             full,
             eps,
@@ -381,8 +389,11 @@ def gaussian_nll_loss(
         result_dtype = xp.result_type(input, target)
     reduction = probabilistic_reduction(None, None, reduction)
     work_dtype = compute_dtype(xp, result_dtype)
+    x, y = xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
+    # Elements of weight 0 computed at x = y = 0 (where x and y have the loss's shape).
+    shape = tuple(xp.broadcast_arrays(x, y)[0].shape)
+    x, y = zero_unweighted_samples(ctx, sample_weight, shape, x, y)
     with ctx.quiet_floating_point():
-        x, y = xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
         if scalar is None:
             v = _clamp_variance(ctx, xp.astype(var, work_dtype, copy=False), eps)
             loss = _gaussian_nll_unreduced(xp, x, y, v, full)

@@ -19,6 +19,7 @@ __all__ = [
     "sample_weight_kept",
     "validate_empty",
     "validate_reduction",
+    "zero_unweighted_samples",
     "zero_where_unweighted",
 ]
 
@@ -177,6 +178,25 @@ def zero_where_unweighted(
     if kept.ndim < x.ndim:
         kept = xp.reshape(kept, tuple(kept.shape) + (1,) * (x.ndim - kept.ndim))
     return xp.where(kept, x, xp.asarray(fill, dtype=x.dtype, device=ctx.device))
+
+
+def zero_unweighted_samples(
+    ctx: ArrayContext, sample_weight: Any, shape: tuple[int, ...], *arrays: Any
+) -> tuple[Any, ...]:
+    """``arrays`` with 0 at the elements whose ``sample_weight`` is 0, for a loss whose
+    'none' output has ``shape``: each array whose leading dimensions are ``shape`` (an
+    (N, D) embedding of an (N,) loss) is masked along them; the others (broadcast ones)
+    are returned as they are. Without a ``sample_weight``, ``arrays`` unchanged."""
+    if sample_weight is None:
+        return arrays
+    kept = sample_weight_kept(ctx, sample_weight, shape)
+    n = len(shape)
+    return tuple(
+        zero_where_unweighted(ctx, a, kept)
+        if a is not None and tuple(a.shape[:n]) == tuple(shape)
+        else a
+        for a in arrays
+    )
 
 
 def _weigh(ctx: ArrayContext, loss: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
