@@ -191,7 +191,7 @@ def binary_cross_entropy(
     empty : {'nan', 'zero'}, default 'nan'
         Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
         ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -331,7 +331,7 @@ def binary_cross_entropy_with_logits(
     empty : {'nan', 'zero'}, default 'nan'
         Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
         ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

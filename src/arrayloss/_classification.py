@@ -318,7 +318,7 @@ def nll_loss(
         counts (an empty batch, every target ignored, or the weights of the kept
         targets summing to 0): NaN as PyTorch (0 / 0), or 0 with 'zero', whose gradient
         is 0 as well. 'none' and 'sum' are unaffected.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -455,7 +455,7 @@ def cross_entropy(
         'sum', nor in the 'mean' normalizer (the number of positions kept), with a
         gradient of 0. ``ignore_index`` may then be any int (0 ignores all-zero rows).
         No effect on class-index targets, where ``ignore_index`` always applies.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -668,7 +668,7 @@ def multi_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

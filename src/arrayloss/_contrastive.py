@@ -54,7 +54,7 @@ def ntxent(
         Samples with equal labels are positive pairs.
     temperature : float > 0, default 0.07
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

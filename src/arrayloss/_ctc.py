@@ -304,7 +304,7 @@ def ctc_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     zero_infinity : bool, default False
         Give impossible alignments a loss (and gradient) of 0.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

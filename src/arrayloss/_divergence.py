@@ -82,7 +82,7 @@ def kl_div(
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'mean'
     log_target : bool, default False
         Whether ``target`` holds log-probabilities.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

@@ -137,7 +137,7 @@ def margin_ranking_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -244,7 +244,7 @@ def hinge_embedding_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -347,7 +347,7 @@ def cosine_embedding_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -556,7 +556,7 @@ def triplet_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -664,7 +664,7 @@ def triplet_margin_with_distance_loss(
     swap : bool, default False
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         No legacy ``size_average``/``reduce`` and no 'elementwise_mean', as in PyTorch.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

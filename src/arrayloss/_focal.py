@@ -128,7 +128,7 @@ def sigmoid_focal_loss(
         Exponent of the modulating factor :math:`(1 - p_t)`; 0 gives the (alpha-weighted)
         binary cross entropy.
     reduction : {'none', 'mean', 'sum'}, default 'none'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -257,7 +257,7 @@ def softmax_focal_loss(
         Class-index targets only: samples with this target are left out of the sum
         and of the mean's count.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -426,7 +426,7 @@ def poly1_cross_entropy(
     ignore_index : int, default -100
         Class-index targets only.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

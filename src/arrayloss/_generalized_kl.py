@@ -50,7 +50,7 @@ def generalized_kl_divergence(
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Non-negative targets.
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -128,7 +128,7 @@ def convex_kl_divergence(
         Log-predictions.
     target : array broadcastable with ``input``
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

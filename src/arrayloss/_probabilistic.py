@@ -132,7 +132,7 @@ def poisson_nll_loss(
         Added to the rate inside the log when ``log_input=False``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -329,7 +329,7 @@ def gaussian_nll_loss(
         The smallest variance used.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

@@ -264,7 +264,7 @@ def l1_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -344,7 +344,7 @@ def mse_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -428,7 +428,7 @@ def huber_loss(
         Where the loss turns from squared to linear; must be positive.
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
@@ -516,7 +516,7 @@ def smooth_l1_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     beta : float, default 1.0
         Where the loss turns from squared to linear; must be non-negative.
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN

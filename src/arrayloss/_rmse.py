@@ -72,7 +72,7 @@ def rmse(
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Targets (MindSpore's ``labels``, Keras's ``y_true``).
     reduction : {'mean', 'sum'}, default 'mean'
-    sample_weight : array, bool or real floating, optional
+    sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
         the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
