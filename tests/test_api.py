@@ -133,6 +133,9 @@ EXTRA_OPTIONS: dict[str, dict[str, Any]] = {
     "cross_entropy": {"empty": "nan", "ignore_probability_rows": False},
     "nll_loss": {"empty": "nan"},
 }
+#: arrayloss's per-call options, on every loss function (after its EXTRA_OPTIONS) and
+#: every class's ``forward`` (after PyTorch's arrays): keyword-only, with these defaults.
+CALL_OPTIONS: dict[str, Any] = {"sample_weight": None}
 ALL_CLASSES = {**CLASSES, **INDEX_CLASSES, **OTHER_CLASSES}
 
 
@@ -149,7 +152,7 @@ def test_function_signature_equals_torch(name: str) -> None:
     import torch.nn.functional as F
 
     assert_torch_signature_then_extras(
-        getattr(arrayloss, name), getattr(F, name), EXTRA_OPTIONS.get(name, {})
+        getattr(arrayloss, name), getattr(F, name), {**EXTRA_OPTIONS.get(name, {}), **CALL_OPTIONS}
     )
 
 
@@ -158,7 +161,7 @@ def test_class_signatures_equal_torch(name: str) -> None:
     ours, theirs = getattr(arrayloss, name), getattr(torch.nn, name)
     extras = EXTRA_OPTIONS.get(ALL_CLASSES[name], {})
     assert_torch_signature_then_extras(ours.__init__, theirs.__init__, extras)
-    assert parameters(ours.forward) == parameters(theirs.forward)
+    assert_torch_signature_then_extras(ours.forward, theirs.forward, CALL_OPTIONS)
 
 
 def assert_torch_signature_then_extras(ours: Any, theirs: Any, extras: dict[str, Any]) -> None:
@@ -272,6 +275,10 @@ def test_beyond_class_forward_takes_the_functions_arrays(name: str) -> None:
     cls = getattr(arrayloss, name)
     fn_params = parameters(fn)
     forward = parameters(cls.forward)
+    # The per-call options last, keyword-only, in both.
+    calls = [(p, inspect.Parameter.KEYWORD_ONLY, d) for p, d in CALL_OPTIONS.items()]
+    assert forward[-len(calls) :] == calls == fn_params[-len(calls) :]
+    forward, fn_params = forward[: -len(calls)], fn_params[: -len(calls)]
     assert forward == fn_params[: len(forward)]
     assert {p[0] for p in parameters(cls.__init__)} == {p[0] for p in fn_params[len(forward) :]}
     for p_name, _, default in parameters(cls.__init__):

@@ -12,7 +12,7 @@ from ._classification import _check_ignore_index, _check_label_smoothing
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
 from ._errors import ArrayLossValueError
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, legacy_reduction, mean_of, validate_empty
+from ._reduction import apply_reduction, legacy_reduction, sample_weight_kept, validate_empty
 from ._validation import (
     check_array,
     check_broadcasts_to,
@@ -60,21 +60,35 @@ def _smoothed(t: Any, eps: float) -> Any:
     return t if eps == 0.0 else t * (1.0 - eps) + eps / 2.0
 
 
-def _reduce(ctx: ArrayContext, loss: Any, keep: Any, reduction: str, dtype: Any, empty: str) -> Any:
+def _reduce(
+    ctx: ArrayContext,
+    loss: Any,
+    keep: Any,
+    reduction: str,
+    dtype: Any,
+    empty: str,
+    sample_weight: Any = None,
+) -> Any:
     """PyTorch's reduction; with ``keep``, 0 at the ignored elements and 'mean' the sum
-    over the kept elements divided by their number (``empty`` when there are none)."""
+    over the kept elements divided by their number (``empty`` when there are none); with
+    ``sample_weight``, the weighted sum over the kept elements by the sum of their
+    weights."""
     if keep is None:
-        return apply_reduction(ctx, loss, reduction, dtype=dtype, empty=empty)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=dtype, empty=empty, sample_weight=sample_weight
+        )
     xp = ctx.xp
     # where, not keep * loss: +0.0 at an ignored element, whatever its loss was.
     loss = xp.where(keep, loss, xp.zeros_like(loss))
-    if reduction != "mean":
-        return apply_reduction(ctx, loss, reduction, dtype=dtype)
-    count = xp.sum(xp.astype(keep, loss.dtype))
-    result = mean_of(ctx, xp.sum(loss), count, empty)
-    if result.dtype != dtype:
-        result = xp.astype(result, dtype, copy=False)
-    return ctx.as_array(result)
+    count = xp.astype(keep, loss.dtype)
+    return apply_reduction(ctx, loss, reduction, dtype, empty, sample_weight, count)
+
+
+def _both(keep: Any, kept: Any) -> Any:
+    """The elements both ignore_index's ``keep`` and sample_weight's ``kept`` count."""
+    if keep is None:
+        return kept
+    return keep if kept is None else keep & kept
 
 
 def _bce_unreduced(xp: Any, p: Any, t: Any, weight: Any) -> Any:
@@ -138,6 +152,7 @@ def binary_cross_entropy(
     label_smoothing: float = 0.0,
     ignore_index: int | None = None,
     empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Binary cross entropy between probabilities ``input`` and ``target``.
 
@@ -176,6 +191,12 @@ def binary_cross_entropy(
     empty : {'nan', 'zero'}, default 'nan'
         Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
         ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -217,7 +238,7 @@ def binary_cross_entropy(
     >>> bool(np.isclose(loss, -(np.log(0.9) + np.log(0.8) + np.log(0.6)) / 3))
     True
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     check_array("input", input)
     check_array("target", target)
@@ -233,20 +254,22 @@ def binary_cross_entropy(
         check_floating(xp, "weight", weight)
         check_broadcasts_to("weight", weight, tuple(input.shape))
     keep = _kept(target, ignore_index)
-    check_in_unit_interval(ctx, "input", input, where=keep)
-    check_in_unit_interval(ctx, "target", target, where=keep)
+    # Elements of weight 0 are computed at the placeholders of ignored ones.
+    used = _both(keep, sample_weight_kept(ctx, sample_weight, tuple(input.shape)))
+    check_in_unit_interval(ctx, "input", input, where=used)
+    check_in_unit_interval(ctx, "target", target, where=used)
 
     work_dtype = compute_dtype(xp, input.dtype)
     with ctx.quiet_floating_point():
-        p = _masked(xp, xp.astype(input, work_dtype, copy=False), keep, 0.5)
-        t = _masked(xp, xp.astype(target, work_dtype, copy=False), keep, 0.0)
+        p = _masked(xp, xp.astype(input, work_dtype, copy=False), used, 0.5)
+        t = _masked(xp, xp.astype(target, work_dtype, copy=False), used, 0.0)
         loss = _bce_unreduced(
             xp,
             p,
             _smoothed(t, eps),
             None if weight is None else xp.astype(weight, work_dtype, copy=False),
         )
-        return _reduce(ctx, loss, keep, reduction, input.dtype, empty)
+        return _reduce(ctx, loss, keep, reduction, input.dtype, empty, sample_weight)
 
 
 @jax_auto_jit
@@ -263,6 +286,7 @@ def binary_cross_entropy_with_logits(
     ignore_index: int | None = None,
     inf_logits: str = "nan",
     empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Binary cross entropy between logits ``input`` and ``target``, computed stably.
 
@@ -307,6 +331,12 @@ def binary_cross_entropy_with_logits(
     empty : {'nan', 'zero'}, default 'nan'
         Keyword-only; not in PyTorch. What 'mean' over no element gives (an empty
         ``input``, or every target ignored): PyTorch's NaN, or 0 with a gradient of 0.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -352,7 +382,13 @@ def binary_cross_entropy_with_logits(
     >>> bool(np.isclose(loss, np.log1p(np.exp(-1.5))))
     True
     """
-    ctx = namespace_of(input=input, target=target, weight=weight, pos_weight=pos_weight)
+    ctx = namespace_of(
+        input=input,
+        target=target,
+        weight=weight,
+        pos_weight=pos_weight,
+        sample_weight=sample_weight,
+    )
     xp = ctx.xp
     check_array("input", input)
     check_array("target", target)
@@ -375,7 +411,13 @@ def binary_cross_entropy_with_logits(
             check_broadcasts_to(name, extra, shape)
 
     # PyTorch's kernel knows none of the options it lacks: with any of them, generic.
-    plain = eps == 0.0 and ignore_index is None and inf_logits == "nan" and empty == "nan"
+    plain = (
+        eps == 0.0
+        and ignore_index is None
+        and inf_logits == "nan"
+        and empty == "nan"
+        and sample_weight is None
+    )
     native = native_kernel(ctx, "binary_cross_entropy_with_logits", input.dtype, weight, pos_weight)
     if (
         plain
@@ -389,13 +431,14 @@ def binary_cross_entropy_with_logits(
         return None if x is None else xp.astype(x, work_dtype, copy=False)
 
     keep = _kept(target, ignore_index)
+    used = _both(keep, sample_weight_kept(ctx, sample_weight, tuple(input.shape)))
     kernel = _bce_with_logits_limit if inf_logits == "limit" else _bce_with_logits_unreduced
     with ctx.quiet_floating_point():
         loss = kernel(
             xp,
-            _masked(xp, work(input), keep, 0.0),
-            _smoothed(_masked(xp, work(target), keep, 0.0), eps),
+            _masked(xp, work(input), used, 0.0),
+            _smoothed(_masked(xp, work(target), used, 0.0), eps),
             work(weight),
             work(pos_weight),
         )
-        return _reduce(ctx, loss, keep, reduction, target.dtype, empty)
+        return _reduce(ctx, loss, keep, reduction, target.dtype, empty, sample_weight)

@@ -25,7 +25,13 @@ from ._dispatch import (
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
-from ._reduction import apply_reduction, legacy_reduction, mean_of, validate_empty
+from ._reduction import (
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    validate_empty,
+    zero_where_unweighted,
+)
 from ._validation import check_array, check_floating, check_integer, dtype_name
 
 __all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
@@ -213,18 +219,19 @@ def _prob_target_unreduced(
 
 
 def _reduce_weighted(
-    ctx: ArrayContext, loss: Any, norm: Any, reduction: str, dtype: Any, empty: str = "nan"
+    ctx: ArrayContext,
+    loss: Any,
+    norm: Any,
+    reduction: str,
+    dtype: Any,
+    empty: str = "nan",
+    sample_weight: Any = None,
 ) -> Any:
     """'mean' is ``sum(loss) / sum(norm)``: where ``sum(norm)`` is 0 (every sample
     ignored, or their weights summing to 0) NaN, or 0 with ``empty='zero'``
-    (:func:`~arrayloss._reduction.mean_of`, whose gradient is then 0 too)."""
-    if reduction != "mean":
-        return apply_reduction(ctx, loss, reduction, dtype=dtype)
-    xp = ctx.xp
-    result = mean_of(ctx, xp.sum(loss), xp.sum(norm), empty)
-    if result.dtype != dtype:
-        result = xp.astype(result, dtype, copy=False)
-    return ctx.as_array(result)
+    (:func:`~arrayloss._reduction.mean_of`, whose gradient is then 0 too). With
+    ``sample_weight`` ``s``: ``sum(s loss) / sum(s norm)``."""
+    return apply_reduction(ctx, loss, reduction, dtype, empty, sample_weight, count=norm)
 
 
 def _index_front(
@@ -275,6 +282,7 @@ def nll_loss(
     reduction: str = "mean",
     *,
     empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Negative log likelihood of class indices ``target`` under log-probabilities ``input``.
 
@@ -310,6 +318,12 @@ def nll_loss(
         counts (an empty batch, every target ignored, or the weights of the kept
         targets summing to 0): NaN as PyTorch (0 / 0), or 0 with 'zero', whose gradient
         is 0 as well. 'none' and 'sum' are unaffected.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -343,15 +357,19 @@ def nll_loss(
     check_array("weight", weight, optional=True)
     reduction = legacy_reduction(size_average, reduce, reduction)
     empty = validate_empty(empty)
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("nll_loss", input, target, weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
     _check_input_shape(input)
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    # Samples of weight 0 read log-probabilities of 0: no NaN in their gradient.
+    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
+    x = zero_where_unweighted(ctx, x, kept, axis=_class_axis(input))
     # ATen's kernel knows none of arrayloss's own options: only with their defaults.
-    native = native_kernel(ctx, "nll_loss", input.dtype, weight) if empty == "nan" else None
+    fits = empty == "nan" and sample_weight is None
+    native = native_kernel(ctx, "nll_loss", input.dtype, weight) if fits else None
     if native is not None:
         return native(
             input,
@@ -364,7 +382,7 @@ def nll_loss(
         )
     with ctx.quiet_floating_point():
         loss, norm = _nll_unreduced(ctx, x, t, w, _class_axis(input), ignore)
-        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty)
+        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty, sample_weight)
 
 
 @jax_auto_jit
@@ -380,6 +398,7 @@ def cross_entropy(
     *,
     empty: str = "nan",
     ignore_probability_rows: bool = False,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Cross entropy between logits ``input`` and class indices or probabilities ``target``.
 
@@ -436,6 +455,12 @@ def cross_entropy(
         'sum', nor in the 'mean' normalizer (the number of positions kept), with a
         gradient of 0. ``ignore_index`` may then be any int (0 ignores all-zero rows).
         No effect on class-index targets, where ``ignore_index`` always applies.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -479,8 +504,8 @@ def cross_entropy(
     empty = validate_empty(empty)
     ignore_rows = _check_ignore_probability_rows(ignore_probability_rows)
     # ATen's kernel knows none of arrayloss's own options: only with their defaults.
-    native_fits = empty == "nan" and not ignore_rows
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    native_fits = empty == "nan" and not ignore_rows and sample_weight is None
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("cross_entropy", input, target, weight)
     xp = ctx.xp
@@ -522,12 +547,15 @@ def cross_entropy(
         result_dtype = xp.result_type(input, target)
         work_dtype = compute_dtype(xp, result_dtype)
         w = None if weight is None else xp.astype(weight, work_dtype, copy=False)
+        # Samples of weight 0 computed at logits and probabilities of 0.
+        out_shape = tuple(n for i, n in enumerate(input.shape) if i != axis)
+        sample_kept = sample_weight_kept(ctx, sample_weight, out_shape)
         with ctx.quiet_floating_point():
-            logp = log_softmax(
-                xp, xp.astype(input, compute_dtype(xp, input.dtype), copy=False), axis
-            )
-            logp = xp.astype(logp, work_dtype, copy=False)
+            x = xp.astype(input, compute_dtype(xp, input.dtype), copy=False)
+            x = zero_where_unweighted(ctx, x, sample_kept, axis=axis)
+            logp = xp.astype(log_softmax(xp, x, axis), work_dtype, copy=False)
             t = xp.astype(target, work_dtype, copy=False)
+            t = zero_where_unweighted(ctx, t, sample_kept, axis=axis)
             if ignore_rows:
                 # A position is ignored where every class of its target is ignore_index
                 # (with C = 0 classes, every position). Its target is zeroed first, so
@@ -537,15 +565,19 @@ def cross_entropy(
                 loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
                 loss = xp.where(kept, loss, xp.zeros_like(loss))
                 norm = xp.astype(kept, work_dtype, copy=False)
-                return _reduce_weighted(ctx, loss, norm, reduction, result_dtype, empty)
+                return _reduce_weighted(
+                    ctx, loss, norm, reduction, result_dtype, empty, sample_weight
+                )
             loss = _prob_target_unreduced(xp, logp, t, w, axis, eps)
             if reduction == "mean" and array_size(input) == 0 and empty == "nan":
                 # LossNLL.cpp: 'mean' of an empty input is NaN, also where samples
                 # remain (C = 0: the sum over no classes), not the mean of their zeros.
                 loss = loss * xp.nan
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype, empty=empty)
+            return apply_reduction(ctx, loss, reduction, result_dtype, empty, sample_weight)
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
+    x = zero_where_unweighted(ctx, x, kept, axis=axis)
     native = native_kernel(ctx, "cross_entropy", input.dtype, weight) if native_fits else None
     if native is not None:
         return native(
@@ -571,7 +603,7 @@ def cross_entropy(
                 # the sum / 0 alone would be +-inf. A constant NaN: no gradient path.
                 nothing = xp.sum(norm) == 0
                 loss = xp.where(nothing, xp.full_like(loss, xp.nan), loss)
-        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty)
+        return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty, sample_weight)
 
 
 def _multi_margin_unreduced(
@@ -604,6 +636,8 @@ def multi_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-class margin (hinge) loss between scores ``input`` and class indices.
 
@@ -634,6 +668,12 @@ def multi_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -661,7 +701,7 @@ def multi_margin_loss(
     >>> bool(np.isclose(arrayloss.multi_margin_loss(x, np.array([3])), 0.325))
     True
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("multi_margin_loss", input, target, weight)
     xp = ctx.xp
@@ -684,12 +724,15 @@ def multi_margin_loss(
     x, t, w, _ = _index_front(
         ctx, xp.reshape(input, matrix), xp.reshape(target, matrix[:1]), weight, None
     )
+    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
+    if kept is not None:
+        x = zero_where_unweighted(ctx, x, xp.reshape(kept, matrix[:1]))
     with ctx.quiet_floating_point():
         hits = _hits(xp, t, x.shape[1], 2, 1, None, ctx.device)
         loss = _multi_margin_unreduced(xp, x, hits, p, float(margin), w, 1)
         # One value per target element: shape (N,), or () for a 0-d target.
         loss = xp.reshape(loss, tuple(target.shape))
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, input.dtype, sample_weight=sample_weight)
 
 
 def _multi_margin_shapes(xp: Any, input: Any, target: Any) -> tuple[int, int]:

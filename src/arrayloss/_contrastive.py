@@ -7,7 +7,7 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
-from ._reduction import validate_reduction
+from ._reduction import apply_reduction, validate_reduction
 from ._validation import check_array, check_floating, check_integer
 
 __all__ = ["ntxent"]
@@ -22,7 +22,14 @@ def _check_temperature(temperature: object) -> float:
 
 
 @jax_auto_jit
-def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07, reduction: str = "mean") -> Any:
+def ntxent(
+    embeddings: Any,
+    labels: Any,
+    temperature: float = 0.07,
+    reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
+) -> Any:
     r"""The normalized temperature-scaled cross entropy (NT-Xent) of SimCLR.
 
     Mirrors :func:`optax.losses.ntxent` (optax 0.2; its names and default
@@ -47,6 +54,12 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07, reduction: s
         Samples with equal labels are positive pairs.
     temperature : float > 0, default 0.07
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -77,7 +90,7 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07, reduction: s
     check_array("labels", labels)
     reduction = validate_reduction(reduction)
     tau = _check_temperature(temperature)
-    ctx = namespace_of(embeddings=embeddings, labels=labels)
+    ctx = namespace_of(embeddings=embeddings, labels=labels, sample_weight=sample_weight)
     xp = ctx.xp
     check_floating(xp, "embeddings", embeddings)
     check_integer(xp, "labels", labels)
@@ -110,12 +123,6 @@ def ntxent(embeddings: Any, labels: Any, temperature: float = 0.07, reduction: s
         lse = xp.where(has_negative, xp.log(safe) + top, xp.full_like(total, -xp.inf))
         pair = -log_sigmoid(xp, s - lse)
         loss = xp.where(positive, pair, xp.zeros_like(pair))
-        if reduction == "none":
-            result = loss
-        elif reduction == "sum":
-            result = xp.sum(loss)
-        else:
-            result = xp.sum(loss) / xp.sum(xp.astype(positive, work, copy=False))
-        if result.dtype != embeddings.dtype:
-            result = xp.astype(result, embeddings.dtype, copy=False)
-        return ctx.as_array(result)
+        # 'mean' over the positive pairs (weighted: sum(w l) / sum(w [positive])).
+        count = xp.astype(positive, work, copy=False)
+        return apply_reduction(ctx, loss, reduction, embeddings.dtype, "nan", sample_weight, count)

@@ -260,6 +260,8 @@ def ctc_loss(
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The connectionist temporal classification loss.
 
@@ -302,6 +304,12 @@ def ctc_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     zero_infinity : bool, default False
         Give impossible alignments a loss (and gradient) of 0.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -328,7 +336,7 @@ def ctc_loss(
     >>> bool(np.isclose(loss, -np.log(0.75)))
     True
     """
-    ctx = namespace_of(log_probs=log_probs)
+    ctx = namespace_of(log_probs=log_probs, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     (log_probs,) = ctx.autocast("ctc_loss", log_probs)
     xp = ctx.xp
@@ -404,4 +412,8 @@ def ctc_loss(
             loss = loss / divisor
         elif reduction == "none" and not batched:
             loss = xp.reshape(loss, ())
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        # With sample_weight, 'mean' is sum(w l / len) / sum(w): the weighted mean of
+        # the losses divided by their target lengths.
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )

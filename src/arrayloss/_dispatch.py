@@ -685,7 +685,10 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(loss)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         jax = sys.modules.get("jax")
-        if jax is None or not _fast_paths_enabled:
+        if jax is None or not _fast_paths_enabled or _recording.frames:
+            # Inside another auto-jitted loss's trace (a loss calling a loss), run inline:
+            # its value checks and warnings then record in that trace's frame; a nested
+            # kernel would keep its flag to itself and the outer call would not raise.
             return loss(*args, **kwargs)
         plan = _jit_plan(jax, args, kwargs)
         if plan is None:

@@ -10,7 +10,14 @@ from typing import Any
 
 from ._dispatch import jax_auto_jit, namespace_of
 from ._numerics import compute_dtype, xlogy
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._reduction import (
+    REDUCTIONS,
+    apply_batchmean,
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    zero_where_unweighted,
+)
 from ._validation import check_broadcastable, check_floating, warn_at_caller
 
 __all__ = ["kl_div"]
@@ -42,6 +49,8 @@ def kl_div(
     reduce: bool | None = None,
     reduction: str = "mean",
     log_target: bool = False,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Kullback-Leibler divergence of ``target`` from the log-probabilities ``input``.
 
@@ -73,6 +82,12 @@ def kl_div(
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'mean'
     log_target : bool, default False
         Whether ``target`` holds log-probabilities.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -99,7 +114,7 @@ def kl_div(
     >>> bool(np.isclose(kl, np.sum(y * np.log(y / q))))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("kl_div", input, target)
     xp = ctx.xp
@@ -109,25 +124,28 @@ def kl_div(
         warn_at_caller(_MEAN_WARNING, UserWarning)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
-    check_broadcastable("target", target, "input", input)
+    shape = check_broadcastable("target", target, "input", input)
 
     result_dtype = xp.result_type(input, target)
     work_dtype = compute_dtype(xp, result_dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    if tuple(x.shape) == tuple(shape):
+        # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
         loss = _kl_div_unreduced(
             xp,
-            xp.astype(input, work_dtype, copy=False),
+            x,
             xp.astype(target, work_dtype, copy=False),
             log_target,
         )
         if reduction == "batchmean":
             # PyTorch: the sum divided by the batch size (not divided for 0-d input).
             batch = input.shape[0] if input.ndim else 1
-            result = xp.sum(loss) / batch
-            if result.dtype != result_dtype:
-                result = xp.astype(result, result_dtype, copy=False)
-            return ctx.as_array(result)
-        result = apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight)
+        result = apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
         if legacy_batchmean and input.ndim:
             # PyTorch divides by the batch size whenever reduction='batchmean' is passed,
             # also after size_average/reduce chose another reduction (found by the

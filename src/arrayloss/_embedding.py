@@ -17,7 +17,14 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._reduction import (
+    REDUCTIONS,
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    zero_unweighted_samples,
+    zero_where_unweighted,
+)
 from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = [
@@ -106,6 +113,8 @@ def margin_ranking_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The ranking hinge between two scores and a label of 1 (``input1`` should rank
     higher) or -1 (``input2`` should).
@@ -128,6 +137,12 @@ def margin_ranking_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -154,7 +169,7 @@ def margin_ranking_loss(
     >>> float(loss)
     2.0
     """
-    ctx = namespace_of(input1=input1, input2=input2, target=target)
+    ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("margin_ranking_loss", input1, input2, target)
     xp = ctx.xp
@@ -179,7 +194,9 @@ def margin_ranking_loss(
             xp.astype(target, work_dtype, copy=False),
             margin,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- hinge_embedding_loss ----------------------------------------------------------------
@@ -202,6 +219,8 @@ def hinge_embedding_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The hinge embedding loss of distances ``input`` and labels of 1 (similar) or -1
     (dissimilar).
@@ -225,6 +244,12 @@ def hinge_embedding_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -243,7 +268,7 @@ def hinge_embedding_loss(
     >>> bool(np.isclose(loss, 0.9))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("hinge_embedding_loss", input, target)
     xp = ctx.xp
@@ -251,13 +276,15 @@ def hinge_embedding_loss(
     margin = _check_number("margin", margin)
     check_floating(xp, "input", input)
     _check_target_dtype(xp, "target", target)
-    broadcast_shape(input=input, target=target)
+    shape = broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, input.dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    if tuple(x.shape) == tuple(shape):
+        # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
-        loss = _hinge_embedding_unreduced(
-            xp, xp.astype(input, work_dtype, copy=False), _labels(xp, target, work_dtype), margin
-        )
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        loss = _hinge_embedding_unreduced(xp, x, _labels(xp, target, work_dtype), margin)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)
 
 
 # --- cosine_embedding_loss ---------------------------------------------------------------
@@ -286,6 +313,8 @@ def cosine_embedding_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The cosine embedding loss of two batches of vectors and labels of 1 (similar) or
     -1 (dissimilar).
@@ -318,6 +347,12 @@ def cosine_embedding_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -346,7 +381,7 @@ def cosine_embedding_loss(
     >>> bool(np.allclose(loss, [0.0, 0.0], rtol=0.0, atol=1e-11))
     True
     """
-    ctx = namespace_of(input1=input1, input2=input2, target=target)
+    ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("cosine_embedding_loss", input1, input2, target)
     xp = ctx.xp
@@ -374,15 +409,25 @@ def cosine_embedding_loss(
     broadcast_shape(samples=shape[:-1], target=target)
     result_dtype = xp.result_type(input1, input2)
     work_dtype = compute_dtype(xp, result_dtype)
+    # Samples of weight 0 computed at zero vectors: their gradient is 0, not NaN.
+    x1, x2 = zero_unweighted_samples(
+        ctx,
+        sample_weight,
+        shape[:-1],
+        xp.astype(input1, work_dtype, copy=False),
+        xp.astype(input2, work_dtype, copy=False),
+    )
     with ctx.quiet_floating_point():
         loss = _cosine_embedding_unreduced(
             xp,
-            xp.astype(input1, work_dtype, copy=False),
-            xp.astype(input2, work_dtype, copy=False),
+            x1,
+            x2,
             _labels(xp, target, work_dtype),
             margin,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- pairwise distance and the triplet losses --------------------------------------------
@@ -479,6 +524,8 @@ def triplet_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The triplet margin loss: the anchor should be nearer the positive than the
     negative by ``margin``.
@@ -509,6 +556,12 @@ def triplet_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -536,7 +589,9 @@ def triplet_margin_loss(
     >>> float(arrayloss.triplet_margin_loss(a, a, n, margin=6.0, eps=0.0))
     1.0
     """
-    ctx = namespace_of(anchor=anchor, positive=positive, negative=negative)
+    ctx = namespace_of(
+        anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
+    )
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     anchor, positive, negative = ctx.autocast("triplet_margin_loss", anchor, positive, negative)
     xp = ctx.xp
@@ -554,16 +609,20 @@ def triplet_margin_loss(
     check_floating(xp, "positive", positive)
     check_floating(xp, "negative", negative)
     _check_triplet_ndim(anchor, positive, negative)
-    broadcast_shape(anchor=anchor, positive=positive, negative=negative)
+    shape = broadcast_shape(anchor=anchor, positive=positive, negative=negative)
     result_dtype = xp.result_type(anchor, positive, negative)
     work_dtype = compute_dtype(xp, result_dtype)
     a, pos, neg = (xp.astype(v, work_dtype, copy=False) for v in (anchor, positive, negative))
+    # Samples of weight 0 computed at zero vectors: their gradient is 0, not NaN.
+    a, pos, neg = zero_unweighted_samples(ctx, sample_weight, shape[:-1], a, pos, neg)
     with ctx.quiet_floating_point():
         dist_pos = _pairwise_distance(xp, a, pos, p, eps)
         dist_neg = _pairwise_distance(xp, a, neg, p, eps)
         dist_swap = _pairwise_distance(xp, pos, neg, p, eps) if swap else None
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -576,6 +635,7 @@ def triplet_margin_with_distance_loss(
     margin: float = 1.0,
     swap: bool = False,
     reduction: str = "mean",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The triplet margin loss with a distance of your choice.
 
@@ -604,6 +664,12 @@ def triplet_margin_with_distance_loss(
     swap : bool, default False
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         No legacy ``size_average``/``reduce`` and no 'elementwise_mean', as in PyTorch.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -632,7 +698,9 @@ def triplet_margin_with_distance_loss(
     >>> float(arrayloss.triplet_margin_with_distance_loss(a, p, n, distance_function=l1))
     1.0
     """
-    ctx = namespace_of(anchor=anchor, positive=positive, negative=negative)
+    ctx = namespace_of(
+        anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
+    )
     xp = ctx.xp
     if not (isinstance(reduction, str) and reduction in REDUCTIONS):
         options = ", ".join(repr(r) for r in REDUCTIONS)
@@ -656,12 +724,15 @@ def triplet_margin_with_distance_loss(
             check_floating(xp, "anchor", anchor)
             check_floating(xp, "positive", positive)
             check_floating(xp, "negative", negative)
-            broadcast_shape(anchor=anchor, positive=positive, negative=negative)
+            shape = broadcast_shape(anchor=anchor, positive=positive, negative=negative)
             result_dtype = xp.result_type(anchor, positive, negative)
             work_dtype = compute_dtype(xp, result_dtype)
             a, pos, neg = (
                 xp.astype(v, work_dtype, copy=False) for v in (anchor, positive, negative)
             )
+            # Samples of weight 0 computed at zero vectors (a distance_function gets the
+            # arrays as they are).
+            a, pos, neg = zero_unweighted_samples(ctx, sample_weight, shape[:-1], a, pos, neg)
             dist_pos = _pairwise_distance(xp, a, pos, 2.0, 1e-6)
             dist_neg = _pairwise_distance(xp, a, neg, 2.0, 1e-6)
             dist_swap = _pairwise_distance(xp, pos, neg, 2.0, 1e-6) if swap else None
@@ -683,4 +754,6 @@ def triplet_margin_with_distance_loss(
             if dist_swap is not None:
                 dist_swap = xp.astype(dist_swap, work_dtype, copy=False)
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )

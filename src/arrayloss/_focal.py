@@ -27,7 +27,12 @@ from ._classification import (
 from ._dispatch import array_size, jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype, log_sigmoid, log_softmax
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import (
+    apply_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import (
     check_array,
     check_floating,
@@ -87,6 +92,8 @@ def sigmoid_focal_loss(
     alpha: float = 0.25,
     gamma: float = 2,
     reduction: str = "none",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The focal loss of RetinaNet on logits, one binary classifier per element.
 
@@ -121,6 +128,12 @@ def sigmoid_focal_loss(
         Exponent of the modulating factor :math:`(1 - p_t)`; 0 gives the (alpha-weighted)
         binary cross entropy.
     reduction : {'none', 'mean', 'sum'}, default 'none'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -154,7 +167,7 @@ def sigmoid_focal_loss(
     """
     check_array("inputs", inputs)
     check_array("targets", targets)
-    ctx = namespace_of(inputs=inputs, targets=targets)
+    ctx = namespace_of(inputs=inputs, targets=targets, sample_weight=sample_weight)
     xp = ctx.xp
     (targets,) = promote_integers(xp, (inputs,), targets=targets)
     reduction = validate_reduction(reduction)
@@ -165,15 +178,20 @@ def sigmoid_focal_loss(
     check_same_shape("targets", targets, "inputs", inputs)
     result_dtype = xp.result_type(inputs, targets)
     work_dtype = compute_dtype(xp, result_dtype)
+    x = xp.astype(inputs, work_dtype, copy=False)
+    # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+    x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, tuple(x.shape)))
     with ctx.quiet_floating_point():
         loss = _sigmoid_focal_unreduced(
             xp,
-            xp.astype(inputs, work_dtype, copy=False),
+            x,
             xp.astype(targets, work_dtype, copy=False),
             a,
             g,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- softmax_focal_loss ------------------------------------------------------------------
@@ -195,6 +213,8 @@ def softmax_focal_loss(
     gamma: float = 2.0,
     ignore_index: int = -100,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The focal loss over a softmax of logits, with class indices or probabilities.
 
@@ -237,6 +257,12 @@ def softmax_focal_loss(
         Class-index targets only: samples with this target are left out of the sum
         and of the mean's count.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -288,6 +314,7 @@ def softmax_focal_loss(
         ignore_index,
         reduction,
         lambda xp, logp: _focal_log_probabilities(xp, logp, a, g),
+        sample_weight,
     )
 
 
@@ -298,6 +325,7 @@ def _softmax_front(
     ignore_index: int,
     reduction: str,
     term_of: Callable[[Any, Any], Any],
+    sample_weight: Any = None,
 ) -> Any:
     """The front and kernel of the softmax losses: ``term_of(xp, log p)`` per class (the
     focal or Poly-1 term, a log-probability for the plain cross entropy), gathered at the
@@ -307,7 +335,7 @@ def _softmax_front(
     check_array("target", target)
     check_array("weight", weight, optional=True)
     reduction = validate_reduction(reduction)
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
     _check_input_shape(input)
@@ -336,20 +364,23 @@ def _softmax_front(
             loss = -xp.sum(term, axis=axis)
             if reduction == "mean" and array_size(input) == 0:
                 loss = loss * xp.nan  # as cross_entropy: the mean of an empty input
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_reduction(
+                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            )
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
+    # Samples of weight 0 computed at logits 0: their gradient is 0, not NaN.
+    kept = sample_weight_kept(ctx, sample_weight, tuple(t.shape))
+    x = zero_where_unweighted(ctx, x, kept, axis=axis)
     with ctx.quiet_floating_point():
         term = term_of(xp, log_softmax(xp, x, axis))
         # -w[t] term[t], 0 where ignored (or, traced or lazy, out of range).
         loss, _ = _nll_unreduced(ctx, term, t, w, axis, ignore)
-        if reduction != "mean":
-            return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
         counted = (t >= 0) & (t < n_classes)
         if ignore is not None:
             counted = counted & (t != ignore)
-        result = xp.sum(loss) / xp.sum(xp.astype(counted, loss.dtype, copy=False))
-        return ctx.as_array(xp.astype(result, input.dtype, copy=False))
+        count = xp.astype(counted, loss.dtype, copy=False)
+        return apply_reduction(ctx, loss, reduction, input.dtype, "nan", sample_weight, count)
 
 
 # --- poly1_cross_entropy -----------------------------------------------------------------
@@ -362,6 +393,8 @@ def poly1_cross_entropy(
     epsilon: float = 2.0,
     ignore_index: int = -100,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Poly-1 loss: cross entropy plus :math:`\epsilon (1 - p_t)`.
 
@@ -393,6 +426,12 @@ def poly1_cross_entropy(
     ignore_index : int, default -100
         Class-index targets only.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -428,4 +467,5 @@ def poly1_cross_entropy(
         ignore_index,
         reduction,
         lambda xp, logp: logp + eps * xp.expm1(logp),
+        sample_weight,
     )

@@ -12,14 +12,22 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._divergence import KL_DIV_REDUCTIONS, _kl_div_unreduced
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import (
+    apply_batchmean,
+    apply_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import check_array, check_broadcastable, check_floating, promote_integers
 
 __all__ = ["convex_kl_divergence", "generalized_kl_divergence"]
 
 
 @jax_auto_jit
-def generalized_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") -> Any:
+def generalized_kl_divergence(
+    input: Any, target: Any, reduction: str = "batchmean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The generalized (unnormalized) KL divergence from log-predictions to targets.
 
     Mirrors :func:`optax.losses.generalized_kl_divergence` (optax 0.2), elementwise and
@@ -42,6 +50,12 @@ def generalized_kl_divergence(input: Any, target: Any, reduction: str = "batchme
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Non-negative targets.
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -68,29 +82,35 @@ def generalized_kl_divergence(input: Any, target: Any, reduction: str = "batchme
     """
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_reduction(reduction, KL_DIV_REDUCTIONS)
     check_floating(xp, "input", input)
     check_floating(xp, "target", target)
-    check_broadcastable("target", target, "input", input)
+    shape = check_broadcastable("target", target, "input", input)
     result_dtype = xp.result_type(input, target)
     work = compute_dtype(xp, result_dtype)
     x = xp.astype(input, work, copy=False)
     t = xp.astype(target, work, copy=False)
+    if tuple(x.shape) == tuple(shape):
+        # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
         loss = _kl_div_unreduced(xp, x, t, False) + (xp.exp(x) - t)
         if reduction != "batchmean":
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_reduction(
+                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            )
         # As kl_div: the sum divided by the batch size (not divided for a 0-d loss).
         batch = loss.shape[0] if loss.ndim else 1
-        result = xp.sum(loss) / batch
-        return ctx.as_array(xp.astype(result, result_dtype, copy=False))
+        return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight)
 
 
 @jax_auto_jit
-def convex_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") -> Any:
+def convex_kl_divergence(
+    input: Any, target: Any, reduction: str = "batchmean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The generalized KL divergence under optax's older name.
 
     Mirrors :func:`optax.losses.convex_kl_divergence`, which optax 0.2 keeps as a
@@ -108,6 +128,12 @@ def convex_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") 
         Log-predictions.
     target : array broadcastable with ``input``
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -122,4 +148,6 @@ def convex_kl_divergence(input: Any, target: Any, reduction: str = "batchmean") 
     >>> float(arrayloss.convex_kl_divergence(x, t))  # equal distributions
     0.0
     """
-    return generalized_kl_divergence(input, target, reduction=reduction)
+    return generalized_kl_divergence(
+        input, target, reduction=reduction, sample_weight=sample_weight
+    )

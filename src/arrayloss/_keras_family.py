@@ -18,7 +18,12 @@ from ._classification import _check_input_shape, _class_axis
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import (
+    apply_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import (
     check_array,
     check_dims,
@@ -41,12 +46,15 @@ __all__ = [
 KERAS_EPSILON = 1e-7
 
 
-def _front(input: Any, target: Any, reduction: str) -> tuple[ArrayContext, Any, Any, Any, str]:
+def _front(
+    input: Any, target: Any, reduction: str, sample_weight: Any = None, pointwise: bool = True
+) -> tuple[ArrayContext, Any, Any, Any, str]:
     """Checks shared by the pointwise losses: the context, the work arrays (float32 for
-    half inputs), the result dtype and the reduction."""
+    half inputs), the result dtype and the reduction. For a ``pointwise`` loss, the
+    elements of ``sample_weight`` 0 are computed at x = t = 0 (a zero gradient there)."""
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_reduction(reduction)
@@ -57,6 +65,9 @@ def _front(input: Any, target: Any, reduction: str) -> tuple[ArrayContext, Any, 
     work = compute_dtype(xp, result_dtype)
     x = xp.astype(input, work, copy=False)
     t = xp.astype(target, work, copy=False)
+    if pointwise and sample_weight is not None:
+        kept = sample_weight_kept(ctx, sample_weight, tuple(x.shape))
+        x, t = zero_where_unweighted(ctx, x, kept), zero_where_unweighted(ctx, t, kept)
     return ctx, x, t, result_dtype, reduction
 
 
@@ -73,7 +84,9 @@ def _hinge_labels(xp: Any, t: Any) -> Any:
 
 
 @jax_auto_jit
-def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+def hinge(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The hinge loss, elementwise.
 
     .. math::
@@ -92,6 +105,12 @@ def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array of ``input``'s shape, real floating or integer (promoted)
         Labels in {-1, 1} or in {0, 1}.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -109,16 +128,20 @@ def hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     >>> arrayloss.hinge(np.array([0.3, 2.0]), np.array([0.0, 1.0]), reduction="none")
     array([1.3, 0. ])
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         h = 1.0 - _hinge_labels(xp, t) * x
         loss = xp.maximum(h, _zero(ctx, h))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
-def squared_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+def squared_hinge(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The squared hinge loss, elementwise.
 
     .. math::
@@ -134,6 +157,12 @@ def squared_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array of ``input``'s shape, real floating or integer (promoted)
         Labels in {-1, 1} or in {0, 1}.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -147,16 +176,20 @@ def squared_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     >>> arrayloss.squared_hinge(np.array([0.5, -1.0]), np.array([1.0, -1.0]), reduction="sum")
     array(0.25)
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         h = 1.0 - _hinge_labels(xp, t) * x
         h = xp.maximum(h, _zero(ctx, h))
-        return apply_reduction(ctx, h * h, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, h * h, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
-def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
+def categorical_hinge(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The categorical (Crammer-Singer-like) hinge loss of scores over classes.
 
     Mirrors :func:`keras.losses.categorical_hinge` /
@@ -178,6 +211,12 @@ def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array of ``input``'s shape, real floating or integer (promoted)
         One-hot targets.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -194,10 +233,16 @@ def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
     >>> float(arrayloss.categorical_hinge(np.array([[2.0, 0.5, -1.0]]), np.array([[0.0, 1.0, 0.0]])))
     2.5
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(
+        input, target, reduction, sample_weight, pointwise=False
+    )
     xp = ctx.xp
     _check_input_shape(x)
     axis = _class_axis(x)
+    # Samples of weight 0 computed at zeros: their gradient is 0, not NaN.
+    out_shape = tuple(n for i, n in enumerate(x.shape) if i != axis)
+    kept = sample_weight_kept(ctx, sample_weight, out_shape)
+    x, t = (zero_where_unweighted(ctx, a, kept, axis=axis) for a in (x, t))
     with ctx.quiet_floating_point():
         pos = xp.sum(t * x, axis=axis)
         # No maximum of an empty array (Dask's chunks raise for one, even along the
@@ -206,11 +251,15 @@ def categorical_hinge(input: Any, target: Any, reduction: str = "mean") -> Any:
         neg = xp.zeros_like(pos) if empty else xp.max((1.0 - t) * x, axis=axis)
         h = neg - pos + 1.0
         loss = xp.maximum(h, _zero(ctx, h))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
-def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
+def log_cosh(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The logarithm of the hyperbolic cosine of the error, elementwise.
 
     Mirrors :func:`keras.losses.log_cosh` / :class:`keras.losses.LogCosh` (Keras 3) and
@@ -230,6 +279,12 @@ def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
         Predictions.
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -244,16 +299,20 @@ def log_cosh(input: Any, target: Any, reduction: str = "mean") -> Any:
     >>> bool(np.allclose(loss, [np.log(np.cosh(1.0)), 800.0 - np.log(2.0)]))
     True
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         e = x - t
         loss = e - log_sigmoid(xp, 2.0 * e) - math.log(2.0)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
-def mean_absolute_percentage_error(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mean_absolute_percentage_error(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The absolute percentage error, elementwise.
 
     Mirrors :func:`keras.losses.mean_absolute_percentage_error` /
@@ -271,6 +330,12 @@ def mean_absolute_percentage_error(input: Any, target: Any, reduction: str = "me
         Predictions.
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -284,16 +349,20 @@ def mean_absolute_percentage_error(input: Any, target: Any, reduction: str = "me
     >>> arrayloss.mean_absolute_percentage_error(np.array([1.1, 1.5]), np.array([1.0, 2.0]))
     array(17.5)
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     eps = xp.asarray(KERAS_EPSILON, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         loss = 100.0 * xp.abs((t - x) / xp.maximum(xp.abs(t), eps))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
-def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "mean") -> Any:
+def mean_squared_logarithmic_error(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The squared logarithmic error, elementwise.
 
     Mirrors :func:`keras.losses.mean_squared_logarithmic_error` /
@@ -312,6 +381,12 @@ def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "me
         Predictions (negative ones count as :math:`\epsilon`).
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -326,12 +401,14 @@ def mean_squared_logarithmic_error(input: Any, target: Any, reduction: str = "me
     >>> bool(np.isclose(loss, 1.0))  # (log e - log 1)^2, up to eps
     True
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     eps = xp.asarray(KERAS_EPSILON, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         d = xp.log1p(xp.maximum(x, eps)) - xp.log1p(xp.maximum(t, eps))
-        return apply_reduction(ctx, d * d, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, d * d, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 def check_int_dim(dim: object) -> int:
@@ -353,7 +430,14 @@ def _unit(xp: Any, v: Any, axis: int, eps_squared: Any) -> Any:
 
 
 @jax_auto_jit
-def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: str = "mean") -> Any:
+def cosine_similarity_loss(
+    input: Any,
+    target: Any,
+    dim: int = -1,
+    reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
+) -> Any:
     r"""The negative cosine similarity of ``input`` and ``target`` along ``dim``.
 
     Mirrors :func:`keras.losses.cosine_similarity` /
@@ -393,6 +477,12 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
     dim : int, default -1
         The axis of the vectors (Keras's ``axis``), in ``[-input.ndim, input.ndim)``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -412,7 +502,9 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
     >>> arrayloss.cosine_similarity_loss(y_pred, y_true, reduction="none").round(6)
     array([-0., -1.,  1.])
     """
-    ctx, x, t, result_dtype, reduction = _front(input, target, reduction)
+    ctx, x, t, result_dtype, reduction = _front(
+        input, target, reduction, sample_weight, pointwise=False
+    )
     xp = ctx.xp
     check_int_dim(dim)
     if x.ndim < 1:
@@ -420,7 +512,13 @@ def cosine_similarity_loss(input: Any, target: Any, dim: int = -1, reduction: st
             "`input` must have at least 1 dimension (vectors along `dim`); got shape ()"
         )
     (axis,) = check_dims(dim, x.ndim, "input")
+    # Vectors of weight 0 computed at zeros: their gradient is 0, not NaN.
+    out_shape = tuple(n for i, n in enumerate(x.shape) if i != axis)
+    kept = sample_weight_kept(ctx, sample_weight, out_shape)
+    x, t = (zero_where_unweighted(ctx, a, kept, axis=axis) for a in (x, t))
     eps_squared = xp.asarray(KERAS_EPSILON**2, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         loss = -xp.sum(_unit(xp, x, axis, eps_squared) * _unit(xp, t, axis, eps_squared), axis=axis)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )

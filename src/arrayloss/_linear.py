@@ -27,7 +27,12 @@ from ._classification import (
 from ._dispatch import ArrayContext, array_size, jax_auto_jit, namespace_of, stop_gradient
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import (
+    apply_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import check_array, check_floating, check_integer, dtype_name
 
 __all__ = ["linear_cross_entropy"]
@@ -290,6 +295,7 @@ def linear_cross_entropy(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     options: Any = None,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Cross entropy of the logits ``input @ linear_weight.T + linear_bias``, without
     materializing them: fused and chunked over the batch and the classes.
@@ -348,6 +354,12 @@ def linear_cross_entropy(
         fields tune PyTorch's own kernel and are ignored. A mapping may give
         ``batch_chunk_size`` (rows per block) and ``vocab_chunk_size`` (classes per
         block), positive ints, on any backend.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output (one per row, or per row and position), to whose
+        shape it must broadcast. 'none' gives the weighted loss, 'sum' the weighted sum,
+        'mean' ``sum(s w[y] l) / sum(s w[y])`` over the kept targets (class indices) or
+        ``sum(s l) / sum(s)`` (probabilities). See docs/sample-weight.md.
 
     Returns
     -------
@@ -396,6 +408,7 @@ def linear_cross_entropy(
         label_smoothing,
         batch_chunk,
         vocab_chunk,
+        sample_weight=sample_weight,
     )
 
 
@@ -411,6 +424,7 @@ def _linear_cross_entropy(
     label_smoothing: float,
     batch_chunk: int | None,
     vocab_chunk: int | None,
+    sample_weight: Any | None = None,
 ) -> Any:
     check_array("input", input)
     check_array("linear_weight", linear_weight)
@@ -427,6 +441,7 @@ def _linear_cross_entropy(
         target=target,
         linear_bias=linear_bias,
         weight=weight,
+        sample_weight=sample_weight,
     )
     input, linear_weight, target, linear_bias, weight = ctx.autocast(
         "linear_cross_entropy", input, linear_weight, target, linear_bias, weight
@@ -497,6 +512,7 @@ def _linear_cross_entropy(
     ignore = -100 if ignore_index is None else ignore_index
     if not probabilities:
         _check_indices_in_range(ctx, target, n_classes, ignore)
+    kept = sample_weight_kept(ctx, sample_weight, index_shape)
 
     result_dtype = xp.result_type(input, target) if probabilities else input.dtype
     work = compute_dtype(xp, result_dtype)
@@ -516,10 +532,17 @@ def _linear_cross_entropy(
             ignore_index=ignore,
             reduction=reduction,
             label_smoothing=eps,
+            sample_weight=sample_weight,
         )
 
     with ctx.quiet_floating_point():
         x = xp.astype(xp.reshape(input, (n_rows, features)), work, copy=False)
+        if kept is not None:
+            # Rows whose every weight is 0 are computed at x = 0: a NaN or inf there
+            # reaches neither the loss nor its gradient.
+            row_kept = xp.reshape(kept, (n_rows, spatial))
+            row_kept = xp.any(row_kept, axis=1) if spatial > 1 else row_kept[:, 0]
+            x = zero_where_unweighted(ctx, x, row_kept)
         w2 = xp.astype(xp.reshape(linear_weight, (n_classes * spatial, features)), work, copy=False)
         b = None
         if linear_bias is not None:
@@ -574,8 +597,14 @@ def _linear_cross_entropy(
                 norms.append(norm)
         loss = losses[0] if len(losses) == 1 else xp.concat(losses, axis=0)
         loss = xp.reshape(loss, index_shape)
-        if probabilities or reduction != "mean":
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        if probabilities:
+            return apply_reduction(
+                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            )
+        # 'mean' of class indices: PyTorch's weighted mean, sum(w[y] l) / sum(w[y]) over
+        # the kept targets (times the sample weights, if any).
         norm = norms[0] if len(norms) == 1 else xp.concat(norms, axis=0)
-        result = xp.sum(loss) / xp.sum(norm)
-        return ctx.as_array(xp.astype(result, result_dtype, copy=False))
+        norm = xp.reshape(norm, index_shape)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight, count=norm
+        )

@@ -13,7 +13,12 @@ from ._classification import _check_indices_in_range
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, legacy_reduction
+from ._reduction import (
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    zero_where_unweighted,
+)
 from ._validation import (
     check_array,
     check_broadcastable,
@@ -39,6 +44,8 @@ def soft_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The two-class logistic loss between ``input`` and targets of -1 or 1.
 
@@ -62,6 +69,12 @@ def soft_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -79,7 +92,7 @@ def soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0) + np.log1p(np.exp(2.0))))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("soft_margin_loss", input, target)
     xp = ctx.xp
@@ -95,11 +108,14 @@ def soft_margin_loss(
     check_broadcasts_to("target", target, tuple(input.shape))
     result_dtype = xp.result_type(input, target)
     work_dtype = compute_dtype(xp, result_dtype)
+    x = xp.astype(input, work_dtype, copy=False)
+    # Elements of weight 0 computed at x = 0: their gradient is 0, not NaN.
+    x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, tuple(x.shape)))
     with ctx.quiet_floating_point():
-        loss = _soft_margin_unreduced(
-            xp, xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
+        loss = _soft_margin_unreduced(xp, x, xp.astype(target, work_dtype, copy=False))
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
 
 
 def _multilabel_soft_margin_unreduced(xp: Any, x: Any, y: Any, weight: Any) -> Any:
@@ -119,6 +135,8 @@ def multilabel_soft_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-label one-versus-all logistic loss.
 
@@ -142,6 +160,12 @@ def multilabel_soft_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -159,7 +183,7 @@ def multilabel_soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0)))
     True
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     # An integer target or weight beside a floating input is promoted, as in PyTorch
     # (which refuses an integer input: "log_sigmoid_cpu" not implemented for 'Long').
@@ -182,9 +206,16 @@ def multilabel_soft_margin_loss(
     def work(a: Any) -> Any:
         return None if a is None else xp.astype(a, work_dtype, copy=False)
 
+    x = work(input)
+    if tuple(x.shape) == tuple(shape):
+        # Samples of weight 0 computed at x = 0: their gradient is 0, not NaN.
+        kept = sample_weight_kept(ctx, sample_weight, tuple(shape[:-1]))
+        x = zero_where_unweighted(ctx, x, kept)
     with ctx.quiet_floating_point():
-        loss = _multilabel_soft_margin_unreduced(xp, work(input), work(target), work(weight))
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        loss = _multilabel_soft_margin_unreduced(xp, x, work(target), work(weight))
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- multilabel_margin_loss --------------------------------------------------------------
@@ -356,6 +387,8 @@ def multilabel_margin_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-class multi-label hinge loss between scores and padded class indices.
 
@@ -383,6 +416,12 @@ def multilabel_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -415,7 +454,7 @@ def multilabel_margin_loss(
     >>> bool(np.isclose(arrayloss.multilabel_margin_loss(x, y), 0.85))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("multilabel_margin_loss", input, target)
     xp = ctx.xp
@@ -439,4 +478,4 @@ def multilabel_margin_loss(
         loss = _multilabel_margin_unreduced(ctx, x, t)
         if input.ndim < 2:
             loss = xp.reshape(loss, ())
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)

@@ -159,7 +159,7 @@ class BCELoss(_WeightedLoss):
         super().__init__(weight, size_average, reduce, reduction)
         _init_binary_options(self, label_smoothing, ignore_index, empty)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return binary_cross_entropy(
             input,
             target,
@@ -168,6 +168,7 @@ class BCELoss(_WeightedLoss):
             label_smoothing=self.label_smoothing,
             ignore_index=self.ignore_index,
             empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -213,7 +214,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
         _check_inf_logits(inf_logits)
         self.inf_logits = inf_logits
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return binary_cross_entropy_with_logits(
             input,
             target,
@@ -224,6 +225,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             inf_logits=self.inf_logits,
             empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -289,7 +291,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
         self.empty = validate_empty(empty)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return nll_loss(
             input,
             target,
@@ -297,6 +299,7 @@ class NLLLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -344,7 +347,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.empty = validate_empty(empty)
         self.ignore_probability_rows = _check_ignore_probability_rows(ignore_probability_rows)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return cross_entropy(
             input,
             target,
@@ -354,6 +357,7 @@ class CrossEntropyLoss(_WeightedLoss):
             label_smoothing=self.label_smoothing,
             empty=self.empty,
             ignore_probability_rows=self.ignore_probability_rows,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -411,7 +415,13 @@ class LinearCrossEntropyLoss(_WeightedLoss):
         self.options = options
 
     def forward(
-        self, input: Any, linear_weight: Any, target: Any, linear_bias: Any | None = None
+        self,
+        input: Any,
+        linear_weight: Any,
+        target: Any,
+        linear_bias: Any | None = None,
+        *,
+        sample_weight: Any | None = None,
     ) -> Any:
         return linear_cross_entropy(
             input,
@@ -423,6 +433,7 @@ class LinearCrossEntropyLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             label_smoothing=self.label_smoothing,
             options=self.options,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -463,8 +474,14 @@ class KLDivLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return kl_div(
+            input,
+            target,
+            reduction=self.reduction,
+            log_target=self.log_target,
+            sample_weight=sample_weight,
+        )
 
     def _options(self) -> dict[str, Any]:
         options = super()._options()
@@ -487,8 +504,10 @@ class SoftMarginLoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return soft_margin_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return soft_margin_loss(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class MultiLabelMarginLoss(_Loss):
@@ -506,8 +525,10 @@ class MultiLabelMarginLoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return multilabel_margin_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return multilabel_margin_loss(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
@@ -526,9 +547,9 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     ) -> None:
         super().__init__(weight, size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multilabel_soft_margin_loss(
-            input, target, weight=self.weight, reduction=self.reduction
+            input, target, weight=self.weight, reduction=self.reduction, sample_weight=sample_weight
         )
 
 
@@ -555,7 +576,7 @@ class MultiMarginLoss(_Loss):
         self.margin = margin
         self.weight = weight
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multi_margin_loss(
             input,
             target,
@@ -563,6 +584,7 @@ class MultiMarginLoss(_Loss):
             margin=self.margin,
             weight=self.weight,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -596,8 +618,8 @@ class L1Loss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return l1_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return l1_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
 
 
 class MSELoss(_Loss):
@@ -614,8 +636,8 @@ class MSELoss(_Loss):
     ) -> None:
         super().__init__(size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return mse_loss(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return mse_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
 
 
 class HuberLoss(_Loss):
@@ -629,8 +651,10 @@ class HuberLoss(_Loss):
         self.reduction = validate_reduction(reduction)
         self.delta = _check_threshold("delta", delta, allow_zero=False)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return huber_loss(
+            input, target, reduction=self.reduction, delta=self.delta, sample_weight=sample_weight
+        )
 
     def _options(self) -> dict[str, Any]:
         return {**super()._options(), "delta": repr(self.delta)}
@@ -653,8 +677,10 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = _check_threshold("beta", beta, allow_zero=True)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return smooth_l1_loss(
+            input, target, reduction=self.reduction, beta=self.beta, sample_weight=sample_weight
+        )
 
     def _options(self) -> dict[str, Any]:
         return {**super()._options(), "beta": repr(self.beta)}
@@ -697,7 +723,7 @@ class PoissonNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, log_input: Any, target: Any) -> Any:
+    def forward(self, log_input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return poisson_nll_loss(
             log_input,
             target,
@@ -705,6 +731,7 @@ class PoissonNLLLoss(_Loss):
             full=self.full,
             eps=self.eps,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -740,9 +767,17 @@ class GaussianNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, input: Any, target: Any, var: Any) -> Any:
+    def forward(
+        self, input: Any, target: Any, var: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return gaussian_nll_loss(
-            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+            input,
+            target,
+            var,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -800,9 +835,16 @@ class MarginRankingLoss(_MarginLoss):
     ) -> None:
         super().__init__(margin, size_average, reduce, reduction)
 
-    def forward(self, input1: Any, input2: Any, target: Any) -> Any:
+    def forward(
+        self, input1: Any, input2: Any, target: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return margin_ranking_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
+            input1,
+            input2,
+            target,
+            margin=self.margin,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
 
@@ -821,8 +863,10 @@ class HingeEmbeddingLoss(_MarginLoss):
     ) -> None:
         super().__init__(margin, size_average, reduce, reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return hinge_embedding_loss(
+            input, target, margin=self.margin, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class CosineEmbeddingLoss(_MarginLoss):
@@ -840,9 +884,16 @@ class CosineEmbeddingLoss(_MarginLoss):
     ) -> None:
         super().__init__(margin, size_average, reduce, reduction)
 
-    def forward(self, input1: Any, input2: Any, target: Any) -> Any:
+    def forward(
+        self, input1: Any, input2: Any, target: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return cosine_embedding_loss(
-            input1, input2, target, margin=self.margin, reduction=self.reduction
+            input1,
+            input2,
+            target,
+            margin=self.margin,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
 
@@ -871,7 +922,9 @@ class TripletMarginLoss(_Loss):
         self.eps = eps
         self.swap = swap
 
-    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:
+    def forward(
+        self, anchor: Any, positive: Any, negative: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return triplet_margin_loss(
             anchor,
             positive,
@@ -881,6 +934,7 @@ class TripletMarginLoss(_Loss):
             eps=self.eps,
             swap=self.swap,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -922,7 +976,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         self.margin = margin
         self.swap = swap
 
-    def forward(self, anchor: Any, positive: Any, negative: Any) -> Any:
+    def forward(
+        self, anchor: Any, positive: Any, negative: Any, *, sample_weight: Any | None = None
+    ) -> Any:
         return triplet_margin_with_distance_loss(
             anchor,
             positive,
@@ -931,6 +987,7 @@ class TripletMarginWithDistanceLoss(_Loss):
             margin=self.margin,
             swap=self.swap,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -971,7 +1028,15 @@ class CTCLoss(_Loss):
         self.blank = _check_blank(blank)
         self.zero_infinity = zero_infinity
 
-    def forward(self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any) -> Any:
+    def forward(
+        self,
+        log_probs: Any,
+        targets: Any,
+        input_lengths: Any,
+        target_lengths: Any,
+        *,
+        sample_weight: Any | None = None,
+    ) -> Any:
         return ctc_loss(
             log_probs,
             targets,
@@ -980,6 +1045,7 @@ class CTCLoss(_Loss):
             blank=self.blank,
             reduction=self.reduction,
             zero_infinity=self.zero_infinity,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:

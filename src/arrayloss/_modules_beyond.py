@@ -85,9 +85,14 @@ class SigmoidFocalLoss(_BeyondLoss):
         _check_gamma(gamma)
         self.gamma = gamma
 
-    def forward(self, inputs: Any, targets: Any) -> Any:
+    def forward(self, inputs: Any, targets: Any, *, sample_weight: Any | None = None) -> Any:
         return sigmoid_focal_loss(
-            inputs, targets, alpha=self.alpha, gamma=self.gamma, reduction=self.reduction
+            inputs,
+            targets,
+            alpha=self.alpha,
+            gamma=self.gamma,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -128,7 +133,7 @@ class SoftmaxFocalLoss(_BeyondLoss):
         self.gamma = gamma
         self.ignore_index = ignore_index
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return softmax_focal_loss(
             input,
             target,
@@ -137,6 +142,7 @@ class SoftmaxFocalLoss(_BeyondLoss):
             gamma=self.gamma,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -179,7 +185,7 @@ class DiceLoss(_BeyondLoss):
         self.squared = _check_flag("squared", squared)
         self.batch = _check_flag("batch", batch)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return dice_loss(
             input,
             target,
@@ -188,6 +194,7 @@ class DiceLoss(_BeyondLoss):
             squared=self.squared,
             batch=self.batch,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -233,7 +240,7 @@ class TverskyLoss(_BeyondLoss):
         self.smooth_dr = _check_real("smooth_dr", smooth_dr)
         self.batch = _check_flag("batch", batch)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return tversky_loss(
             input,
             target,
@@ -243,6 +250,7 @@ class TverskyLoss(_BeyondLoss):
             smooth_dr=self.smooth_dr,
             batch=self.batch,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -295,7 +303,7 @@ class MultiClassDiceLoss(_BeyondLoss):
         self.squared = _check_flag("squared", squared)
         self.batch = _check_flag("batch", batch)
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multiclass_dice_loss(
             input,
             target,
@@ -307,6 +315,7 @@ class MultiClassDiceLoss(_BeyondLoss):
             squared=self.squared,
             batch=self.batch,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -331,8 +340,10 @@ class _KerasPointwise(_BeyondLoss):
 
     _function: Any
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return type(self)._function(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return type(self)._function(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class Hinge(_KerasPointwise):
@@ -447,8 +458,10 @@ class CosineSimilarityLoss(_BeyondLoss):
         super().__init__(reduction)
         self.dim = check_int_dim(dim)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return cosine_similarity_loss(input, target, dim=self.dim, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return cosine_similarity_loss(
+            input, target, dim=self.dim, reduction=self.reduction, sample_weight=sample_weight
+        )
 
     def _options(self) -> dict[str, Any]:
         return {"dim": repr(self.dim), **super()._options()}
@@ -471,8 +484,8 @@ class RMSELoss(_BeyondLoss):
         check_options_not_arrays(type(self).__name__, reduction=reduction)
         self.reduction = validate_rmse_reduction(reduction)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return rmse(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return rmse(input, target, reduction=self.reduction, sample_weight=sample_weight)
 
 
 class Poly1CrossEntropyLoss(_BeyondLoss):
@@ -496,13 +509,14 @@ class Poly1CrossEntropyLoss(_BeyondLoss):
         self.epsilon = _check_real("epsilon", epsilon)
         self.ignore_index = ignore_index
 
-    def forward(self, input: Any, target: Any) -> Any:
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return poly1_cross_entropy(
             input,
             target,
             epsilon=self.epsilon,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -531,8 +545,10 @@ class GeneralizedKLDivergence(_BeyondLoss):
         check_options_not_arrays(type(self).__name__, reduction=reduction)
         self.reduction = validate_reduction(reduction, KL_DIV_REDUCTIONS)
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return generalized_kl_divergence(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return generalized_kl_divergence(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class ConvexKLDivergence(GeneralizedKLDivergence):
@@ -547,8 +563,10 @@ class ConvexKLDivergence(GeneralizedKLDivergence):
     0.0
     """
 
-    def forward(self, input: Any, target: Any) -> Any:
-        return convex_kl_divergence(input, target, reduction=self.reduction)
+    def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
+        return convex_kl_divergence(
+            input, target, reduction=self.reduction, sample_weight=sample_weight
+        )
 
 
 class NTXentLoss(_BeyondLoss):
@@ -570,8 +588,14 @@ class NTXentLoss(_BeyondLoss):
         super().__init__(reduction)
         self.temperature = _check_temperature(temperature)
 
-    def forward(self, embeddings: Any, labels: Any) -> Any:
-        return ntxent(embeddings, labels, temperature=self.temperature, reduction=self.reduction)
+    def forward(self, embeddings: Any, labels: Any, *, sample_weight: Any | None = None) -> Any:
+        return ntxent(
+            embeddings,
+            labels,
+            temperature=self.temperature,
+            reduction=self.reduction,
+            sample_weight=sample_weight,
+        )
 
     def _options(self) -> dict[str, Any]:
         return {"temperature": repr(self.temperature), **super()._options()}

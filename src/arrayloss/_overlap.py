@@ -19,7 +19,7 @@ from ._classification import _check_indices_in_range, _check_weight, _hits
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import apply_reduction, validate_reduction, zero_unweighted_samples
 from ._validation import check_array, check_floating, check_same_shape, promote_integers
 
 __all__ = ["dice_loss", "multiclass_dice_loss", "tversky_loss"]
@@ -52,13 +52,13 @@ def _dice(xp: Any, p: Any, t: Any, axes: tuple[int, ...], nr: float, dr: float, 
 
 
 def _binary_front(
-    name: str, input: Any, target: Any, reduction: str
+    name: str, input: Any, target: Any, reduction: str, sample_weight: Any = None
 ) -> tuple[ArrayContext, Any, Any, Any, str]:
     """Shared checks of dice_loss and tversky_loss: the context, the work arrays, the
     result dtype and the reduction."""
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_reduction(reduction)
@@ -90,6 +90,8 @@ def dice_loss(
     squared: bool = False,
     batch: bool = False,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Dice loss between probabilities ``input`` and targets, per sample.
 
@@ -121,6 +123,12 @@ def dice_loss(
         One ratio over the whole batch (Keras's ``axis=None``, MindSpore) instead of one
         per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -150,10 +158,16 @@ def dice_loss(
     """
     nr, dr = _check_real("smooth_nr", smooth_nr), _check_real("smooth_dr", smooth_dr)
     sq, whole = _check_flag("squared", squared), _check_flag("batch", batch)
-    ctx, p, t, result_dtype, reduction = _binary_front("dice_loss", input, target, reduction)
+    ctx, p, t, result_dtype, reduction = _binary_front(
+        "dice_loss", input, target, reduction, sample_weight
+    )
+    if not whole:  # one value per sample: samples of weight 0 computed at zeros
+        p, t = zero_unweighted_samples(ctx, sample_weight, tuple(p.shape[:1]), p, t)
     with ctx.quiet_floating_point():
         loss = _dice(ctx.xp, p, t, _axes(p.ndim, whole), nr, dr, sq)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -166,6 +180,8 @@ def tversky_loss(
     smooth_dr: float = 1e-7,
     batch: bool = False,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Tversky loss between probabilities ``input`` and targets, per sample.
 
@@ -197,6 +213,12 @@ def tversky_loss(
     batch : bool, default False
         One ratio over the whole batch instead of one per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -227,12 +249,18 @@ def tversky_loss(
     a, b = _check_real("alpha", alpha), _check_real("beta", beta)
     nr, dr = _check_real("smooth_nr", smooth_nr), _check_real("smooth_dr", smooth_dr)
     whole = _check_flag("batch", batch)
-    ctx, p, t, result_dtype, reduction = _binary_front("tversky_loss", input, target, reduction)
+    ctx, p, t, result_dtype, reduction = _binary_front(
+        "tversky_loss", input, target, reduction, sample_weight
+    )
     xp = ctx.xp
+    if not whole:  # one value per sample: samples of weight 0 computed at zeros
+        p, t = zero_unweighted_samples(ctx, sample_weight, tuple(p.shape[:1]), p, t)
     with ctx.quiet_floating_point():
         tp, p_sum, t_sum = _sums(xp, p, t, _axes(p.ndim, whole), False)
         loss = 1.0 - (tp + nr) / (tp + a * (p_sum - tp) + b * (t_sum - tp) + dr)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 @jax_auto_jit
@@ -247,6 +275,8 @@ def multiclass_dice_loss(
     squared: bool = False,
     batch: bool = False,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Dice loss of each class (axis 1), averaged over the classes, per sample.
 
@@ -285,6 +315,12 @@ def multiclass_dice_loss(
     batch : bool, default False
         Each class's ratio over the whole batch (MindSpore) instead of per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -332,7 +368,7 @@ def multiclass_dice_loss(
         isinstance(ignore_index, bool) or not isinstance(ignore_index, int)
     ):
         raise TypeError(f"`ignore_index` must be an int or None; got {type(ignore_index).__name__}")
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     check_floating(xp, "input", input)
     if input.ndim < 2:
@@ -364,6 +400,8 @@ def multiclass_dice_loss(
         _check_indices_in_range(ctx, target, n_classes, None)
         hits = _hits(xp, target, n_classes, input.ndim, 1, None, ctx.device)
         t = xp.astype(hits, work, copy=False)
+    if not whole:  # one value per sample: samples of weight 0 computed at zeros
+        x, t = zero_unweighted_samples(ctx, sample_weight, tuple(x.shape[:1]), x, t)
     with ctx.quiet_floating_point():
         p = xp.exp(log_softmax(xp, x, 1)) if use_softmax else x
         spatial = tuple(range(2, x.ndim))
@@ -377,4 +415,4 @@ def multiclass_dice_loss(
             kept = kept * xp.astype(weight, work, copy=False)
         # The class axis is last here: the (C,) weights broadcast onto it.
         loss = xp.sum(loss * kept, axis=-1) / xp.sum(xp.astype(counted, work, copy=False))
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)

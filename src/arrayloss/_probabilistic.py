@@ -20,7 +20,7 @@ from ._dispatch import (
 )
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction
+from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction, zero_unweighted_samples
 from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
@@ -92,6 +92,8 @@ def poisson_nll_loss(
     eps: float = 1e-8,
     reduce: bool | None = None,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative log-likelihood of ``target`` under a Poisson distribution.
 
@@ -130,6 +132,12 @@ def poisson_nll_loss(
         Added to the rate inside the log when ``log_input=False``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -150,7 +158,7 @@ def poisson_nll_loss(
     >>> bool(np.isclose(loss, 2.0 - 3.0 * np.log(2.0 + 1e-8)))
     True
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("poisson_nll_loss", input, target)
     xp = ctx.xp
@@ -171,18 +179,28 @@ def poisson_nll_loss(
             "`target` must have a real floating-point or integer dtype; "
             f"got {dtype_name(target.dtype)}"
         )
-    broadcast_shape(input=input, target=target)
+    shape = broadcast_shape(input=input, target=target)
     work_dtype = compute_dtype(xp, result_dtype)
+    # Elements of weight 0 computed at 0 (those of an array of the loss's shape).
+    x, y = zero_unweighted_samples(
+        ctx,
+        sample_weight,
+        shape,
+        xp.astype(input, work_dtype, copy=False),
+        xp.astype(target, work_dtype, copy=False),
+    )
     with ctx.quiet_floating_point():
         loss = _poisson_nll_unreduced(
             xp,
-            xp.astype(input, work_dtype, copy=False),
-            xp.astype(target, work_dtype, copy=False),
+            x,
+            y,
             log_input,
             full,
             eps,
         )
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 # --- gaussian_nll_loss ---------------------------------------------------------------------
@@ -276,6 +294,8 @@ def gaussian_nll_loss(
     full: bool = False,
     eps: float = 1e-6,
     reduction: str = "mean",
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative log-likelihood of ``target`` under Gaussians of mean ``input``
     and variance ``var``.
@@ -309,6 +329,12 @@ def gaussian_nll_loss(
         The smallest variance used.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -336,7 +362,12 @@ def gaussian_nll_loss(
     True
     """
     scalar = _scalar_var(var)
-    ctx = namespace_of(input=input, target=target, var=None if scalar is not None else var)
+    ctx = namespace_of(
+        input=input,
+        target=target,
+        var=None if scalar is not None else var,
+        sample_weight=sample_weight,
+    )
     xp = ctx.xp
     # An integer input or target beside a floating one (or a floating `var`) is
     # promoted, as in PyTorch; an integer `var` is refused there and here.
@@ -358,14 +389,19 @@ def gaussian_nll_loss(
         result_dtype = xp.result_type(input, target)
     reduction = probabilistic_reduction(None, None, reduction)
     work_dtype = compute_dtype(xp, result_dtype)
+    x, y = xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
+    # Elements of weight 0 computed at x = y = 0 (where x and y have the loss's shape).
+    shape = tuple(xp.broadcast_arrays(x, y)[0].shape)
+    x, y = zero_unweighted_samples(ctx, sample_weight, shape, x, y)
     with ctx.quiet_floating_point():
-        x, y = xp.astype(input, work_dtype, copy=False), xp.astype(target, work_dtype, copy=False)
         if scalar is None:
             v = _clamp_variance(ctx, xp.astype(var, work_dtype, copy=False), eps)
             loss = _gaussian_nll_unreduced(xp, x, y, v, full)
         else:
             loss = _gaussian_nll_scalar_var(x, y, max(scalar, eps), full)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+        )
 
 
 def _gaussian_nll_scalar_var(x: Any, y: Any, var: float, full: bool) -> Any:

@@ -29,8 +29,15 @@ from typing import Any
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, legacy_reduction, validate_reduction
+from ._reduction import (
+    apply_reduction,
+    legacy_reduction,
+    sample_weight_kept,
+    validate_reduction,
+    zero_where_unweighted,
+)
 from ._validation import (
+    broadcast_shape,
     check_array,
     check_broadcastable,
     check_floating,
@@ -135,6 +142,7 @@ def _finish(
     reduction: str,
     mean_over_weight: bool,
     native: tuple[str, dict[str, float]] | None = None,
+    sample_weight: Any = None,
 ) -> Any:
     """Compute ``kernel(xp, x, y)`` in the working dtype, weight it and reduce.
 
@@ -144,11 +152,15 @@ def _finish(
     ``native`` names the torch.nn.functional loss and its options, for the fast path of
     the dispatch layer (``native_kernel``): taken without a weight (PyTorch's weighted
     form is a Python composition too), for an input and target of one shape and dtype.
+
+    ``sample_weight`` weighs the 'none' output (:func:`~arrayloss._reduction.apply_reduction`);
+    with ``weight`` too and ``mean_over_weight``, 'mean' is ``sum(s w l) / sum(s w)``.
     """
     xp = ctx.xp
     if (
         native is not None
         and weight is None
+        and sample_weight is None
         and input.dtype == target.dtype
         and tuple(input.shape) == tuple(target.shape)
         and (kernel_of := native_kernel(ctx, native[0], input.dtype)) is not None
@@ -161,12 +173,26 @@ def _finish(
     def work(a: Any) -> Any:
         return a if a.dtype == work_dtype else xp.astype(a, work_dtype, copy=False)
 
+    x, y = work(input), work(target)
+    if sample_weight is not None:
+        # Elements of weight 0 computed at x = y = 0: their gradient is 0, not NaN.
+        shape = broadcast_shape(input=x, target=y)
+        kept = sample_weight_kept(ctx, sample_weight, shape)
+        x = zero_where_unweighted(ctx, xp.broadcast_to(x, shape), kept)
+        y = zero_where_unweighted(ctx, xp.broadcast_to(y, shape), kept)
     with ctx.quiet_floating_point():
-        loss = kernel(xp, work(input), work(target))
+        loss = kernel(xp, x, y)
         if weight is None:
-            return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+            return apply_reduction(
+                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            )
         w = work(weight)
         loss = loss * w
+        if sample_weight is not None:
+            count = xp.broadcast_to(w, tuple(loss.shape)) if mean_over_weight else None
+            return apply_reduction(
+                ctx, loss, reduction, result_dtype, sample_weight=sample_weight, count=count
+            )
         if reduction == "mean" and mean_over_weight:
             result = xp.sum(loss) / xp.sum(w)
             if result.dtype != result_dtype:
@@ -187,9 +213,10 @@ def _l1_or_mse(
     size_average: bool | None,
     reduce: bool | None,
     reduction: str,
+    sample_weight: Any = None,
 ) -> Any:
     """The front of l1_loss and mse_loss, which differ only in their kernel."""
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
     # loss with a `weight` is a Python composition that autocast leaves alone).
     if weight is None:
@@ -199,7 +226,7 @@ def _l1_or_mse(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
-    return _finish(ctx, kernel, input, target, weight, reduction, True, (name, {}))
+    return _finish(ctx, kernel, input, target, weight, reduction, True, (name, {}), sample_weight)
 
 
 @jax_auto_jit
@@ -210,6 +237,8 @@ def l1_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     weight: Any | None = None,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The mean absolute error between ``input`` and ``target``, optionally weighted.
 
@@ -235,6 +264,12 @@ def l1_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -263,7 +298,15 @@ def l1_loss(
     1.25
     """
     return _l1_or_mse(
-        "l1_loss", _l1_unreduced, input, target, weight, size_average, reduce, reduction
+        "l1_loss",
+        _l1_unreduced,
+        input,
+        target,
+        weight,
+        size_average,
+        reduce,
+        reduction,
+        sample_weight,
     )
 
 
@@ -275,6 +318,8 @@ def mse_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     weight: Any | None = None,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The mean squared error between ``input`` and ``target``, optionally weighted.
 
@@ -299,6 +344,12 @@ def mse_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -327,7 +378,15 @@ def mse_loss(
     1.75
     """
     return _l1_or_mse(
-        "mse_loss", _mse_unreduced, input, target, weight, size_average, reduce, reduction
+        "mse_loss",
+        _mse_unreduced,
+        input,
+        target,
+        weight,
+        size_average,
+        reduce,
+        reduction,
+        sample_weight,
     )
 
 
@@ -338,6 +397,8 @@ def huber_loss(
     reduction: str = "mean",
     delta: float = 1.0,
     weight: Any | None = None,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The Huber loss: squared below ``delta``, ``delta``-scaled absolute above.
 
@@ -367,6 +428,12 @@ def huber_loss(
         Where the loss turns from squared to linear; must be positive.
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -392,7 +459,7 @@ def huber_loss(
     >>> loss.tolist()  # 0.5 * 0.5**2, 2 * (3 - 1), 2 * (4 - 1)
     [0.125, 4.0, 6.0]
     """
-    ctx = namespace_of(input=input, target=target, weight=weight)
+    ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("huber_loss", input, target, weight)
     # An integer target or weight beside a floating input is promoted, as in PyTorch
@@ -407,7 +474,7 @@ def huber_loss(
         return _huber_unreduced(xp, x, y, threshold)
 
     native = ("huber_loss", {"delta": threshold})
-    return _finish(ctx, kernel, input, target, weight, reduction, False, native)
+    return _finish(ctx, kernel, input, target, weight, reduction, False, native, sample_weight)
 
 
 @jax_auto_jit
@@ -418,6 +485,8 @@ def smooth_l1_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     beta: float = 1.0,
+    *,
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The smooth L1 loss: squared (divided by ``beta``) below ``beta``, absolute above.
 
@@ -447,6 +516,12 @@ def smooth_l1_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     beta : float, default 1.0
         Where the loss turns from squared to linear; must be non-negative.
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -472,7 +547,7 @@ def smooth_l1_loss(
     >>> loss.tolist()  # 0.5 * 0.5**2 / 2, 3 - 1, 4 - 1
     [0.0625, 2.0, 3.0]
     """
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("smooth_l1_loss", input, target)
     # An integer array beside a floating one is promoted, as in PyTorch.
@@ -482,10 +557,13 @@ def smooth_l1_loss(
     _check_pair(ctx, input, target)
     if threshold == 0:
         # PyTorch computes l1_loss for beta = 0; so does arrayloss (no division by 0).
-        return _finish(ctx, _l1_unreduced, input, target, None, reduction, True, ("l1_loss", {}))
+        native: tuple[str, dict[str, float]] = ("l1_loss", {})
+        return _finish(
+            ctx, _l1_unreduced, input, target, None, reduction, True, native, sample_weight
+        )
 
     def kernel(xp: Any, x: Any, y: Any) -> Any:
         return _smooth_l1_unreduced(xp, x, y, threshold)
 
     native = ("smooth_l1_loss", {"beta": threshold})
-    return _finish(ctx, kernel, input, target, None, reduction, True, native)
+    return _finish(ctx, kernel, input, target, None, reduction, True, native, sample_weight)

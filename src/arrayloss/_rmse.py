@@ -34,7 +34,9 @@ def validate_rmse_reduction(reduction: object) -> str:
 
 
 @jax_auto_jit
-def rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
+def rmse(
+    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+) -> Any:
     r"""The root mean squared error.
 
     Mirrors :class:`mindspore.nn.RMSELoss` and the value of
@@ -70,6 +72,12 @@ def rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Targets (MindSpore's ``labels``, Keras's ``y_true``).
     reduction : {'mean', 'sum'}, default 'mean'
+    sample_weight : array, bool, integer or real floating, optional
+        Keyword-only, arrayloss's own: a weight per element of the
+        ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
+        the weighted loss (exactly 0 where the weight is 0, even where the loss is NaN
+        or inf), 'sum' the weighted sum, 'mean' the weighted mean (a bool mask: the
+        mean over the selected elements). See docs/sample-weight.md.
 
     Returns
     -------
@@ -88,7 +96,7 @@ def rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
     """
     check_array("input", input)
     check_array("target", target)
-    ctx = namespace_of(input=input, target=target)
+    ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     xp = ctx.xp
     (target,) = promote_integers(xp, (input,), target=target)
     reduction = validate_rmse_reduction(reduction)
@@ -99,7 +107,8 @@ def rmse(input: Any, target: Any, reduction: str = "mean") -> Any:
     t = xp.astype(target, work, copy=False)
     with ctx.quiet_floating_point():
         d = x - t
-        s = apply_reduction(ctx, d * d, reduction)
+        # With sample_weight: the root of the weighted mean (or sum) of squared errors.
+        s = apply_reduction(ctx, d * d, reduction, sample_weight=sample_weight)
         # sqrt(s), with the derivative 0 where s = 0 (not sqrt's infinite one times the
         # 0 of d s / d x): the root of a placeholder 1 there, and s itself (0) taken.
         # NaN (an empty mean) stays NaN.
