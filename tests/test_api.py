@@ -133,6 +133,9 @@ EXTRA_OPTIONS: dict[str, dict[str, Any]] = {
     "cross_entropy": {"empty": "nan", "ignore_probability_rows": False},
     "nll_loss": {"empty": "nan"},
 }
+#: Every other function has ``empty`` only (what 'mean' over nothing gives).
+for _name in FUNCTIONS:
+    EXTRA_OPTIONS.setdefault(_name, {"empty": "nan"})
 #: arrayloss's per-call options, on every loss function (after its EXTRA_OPTIONS) and
 #: every class's ``forward`` (after PyTorch's arrays): keyword-only, with these defaults.
 CALL_OPTIONS: dict[str, Any] = {"sample_weight": None}
@@ -292,9 +295,16 @@ def test_stateless_class_takes_the_functions_options_and_arrays(name: str) -> No
     fn_params = {p[0]: p for p in parameters(fn)}
     theirs = {p[0]: p for p in parameters(getattr(torch.nn, name).__init__)}
     init = parameters(cls.__init__)
-    # The constructor: the function's keyword-only options, with torch.nn's defaults.
+    extras = EXTRA_OPTIONS.get(STATELESS_CLASSES[name], {})
+    # The constructor: the function's keyword-only options, with torch.nn's defaults
+    # (arrayloss's own, EXTRA_OPTIONS, with theirs).
     for p_name, kind, default in init:
-        assert (p_name, kind, default) == fn_params[p_name] == theirs[p_name], p_name
+        expected = (
+            (p_name, inspect.Parameter.KEYWORD_ONLY, extras[p_name])
+            if p_name in extras
+            else theirs[p_name]
+        )
+        assert (p_name, kind, default) == fn_params[p_name] == expected, p_name
     # The call: the function's arrays, in its order.
     forward = [p[0] for p in parameters(cls.forward)]
     assert forward == [p for p in fn_params if p not in {q[0] for q in init}]

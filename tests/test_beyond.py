@@ -362,8 +362,9 @@ SOURCE_SIGNATURES = {
 
 
 def test_sigmoid_focal_signature_is_torchvisions() -> None:
-    *params, last = inspect.signature(arrayloss.sigmoid_focal_loss).parameters.values()
-    # torchvision's parameters, then arrayloss's keyword-only sample_weight.
+    *params, empty, last = inspect.signature(arrayloss.sigmoid_focal_loss).parameters.values()
+    # torchvision's parameters, then arrayloss's keyword-only empty and sample_weight.
+    assert (empty.name, empty.kind, empty.default) == ("empty", empty.KEYWORD_ONLY, "nan")
     assert (last.name, last.kind, last.default) == ("sample_weight", last.KEYWORD_ONLY, None)
     ours = ", ".join(p.name + ("" if p.default is p.empty else f"={p.default!r}") for p in params)
     assert f"({ours})" == SOURCE_SIGNATURES["sigmoid_focal_loss"]

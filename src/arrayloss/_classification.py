@@ -637,6 +637,7 @@ def multi_margin_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-class margin (hinge) loss between scores ``input`` and class indices.
@@ -668,6 +669,10 @@ def multi_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -701,6 +706,7 @@ def multi_margin_loss(
     >>> bool(np.isclose(arrayloss.multi_margin_loss(x, np.array([3])), 0.325))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("multi_margin_loss", input, target, weight)
@@ -732,7 +738,9 @@ def multi_margin_loss(
         loss = _multi_margin_unreduced(xp, x, hits, p, float(margin), w, 1)
         # One value per target element: shape (N,), or () for a 0-d target.
         loss = xp.reshape(loss, tuple(target.shape))
-        return apply_reduction(ctx, loss, reduction, input.dtype, sample_weight=sample_weight)
+        return apply_reduction(
+            ctx, loss, reduction, input.dtype, empty=empty, sample_weight=sample_weight
+        )
 
 
 def _multi_margin_shapes(xp: Any, input: Any, target: Any) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from typing import Any
 from ._dispatch import jax_auto_jit, namespace_of
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import apply_reduction, validate_empty, validate_reduction
 from ._validation import check_array, check_floating, check_integer
 
 __all__ = ["ntxent"]
@@ -28,6 +28,7 @@ def ntxent(
     temperature: float = 0.07,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The normalized temperature-scaled cross entropy (NT-Xent) of SimCLR.
@@ -54,6 +55,10 @@ def ntxent(
         Samples with equal labels are positive pairs.
     temperature : float > 0, default 0.07
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -86,6 +91,7 @@ def ntxent(
     >>> bool(np.isclose(loss, np.log1p(np.exp(-1.0))))
     True
     """
+    empty = validate_empty(empty)
     check_array("embeddings", embeddings)
     check_array("labels", labels)
     reduction = validate_reduction(reduction)
@@ -125,4 +131,4 @@ def ntxent(
         loss = xp.where(positive, pair, xp.zeros_like(pair))
         # 'mean' over the positive pairs (weighted: sum(w l) / sum(w [positive])).
         count = xp.astype(positive, work, copy=False)
-        return apply_reduction(ctx, loss, reduction, embeddings.dtype, "nan", sample_weight, count)
+        return apply_reduction(ctx, loss, reduction, embeddings.dtype, empty, sample_weight, count)

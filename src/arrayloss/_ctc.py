@@ -26,7 +26,7 @@ import array_api_compat
 from ._dispatch import ArrayContext, device_of, namespace_of, scan
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import apply_reduction, validate_empty, validate_reduction
 from ._validation import check_array, check_floating, check_integer
 
 __all__ = ["ctc_loss"]
@@ -261,6 +261,7 @@ def ctc_loss(
     reduction: str = "mean",
     zero_infinity: bool = False,
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The connectionist temporal classification loss.
@@ -304,6 +305,10 @@ def ctc_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     zero_infinity : bool, default False
         Give impossible alignments a loss (and gradient) of 0.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -336,6 +341,7 @@ def ctc_loss(
     >>> bool(np.isclose(loss, -np.log(0.75)))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(log_probs=log_probs, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     (log_probs,) = ctx.autocast("ctc_loss", log_probs)
@@ -415,5 +421,5 @@ def ctc_loss(
         # With sample_weight, 'mean' is sum(w l / len) / sum(w): the weighted mean of
         # the losses divided by their target lengths.
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )

@@ -15,7 +15,9 @@ from ._reduction import (
     apply_batchmean,
     apply_reduction,
     legacy_reduction,
+    mean_of,
     sample_weight_kept,
+    validate_empty,
     zero_where_unweighted,
 )
 from ._validation import check_broadcastable, check_floating, warn_at_caller
@@ -50,6 +52,7 @@ def kl_div(
     reduction: str = "mean",
     log_target: bool = False,
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The Kullback-Leibler divergence of ``target`` from the log-probabilities ``input``.
@@ -82,6 +85,10 @@ def kl_div(
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'mean'
     log_target : bool, default False
         Whether ``target`` holds log-probabilities.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -114,6 +121,7 @@ def kl_div(
     >>> bool(np.isclose(kl, np.sum(y * np.log(y / q))))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("kl_div", input, target)
@@ -142,13 +150,13 @@ def kl_div(
         if reduction == "batchmean":
             # PyTorch: the sum divided by the batch size (not divided for 0-d input).
             batch = input.shape[0] if input.ndim else 1
-            return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight)
+            return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight, empty)
         result = apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
         if legacy_batchmean and input.ndim:
             # PyTorch divides by the batch size whenever reduction='batchmean' is passed,
             # also after size_average/reduce chose another reduction (found by the
             # fuzzer, conformance/fuzz.py).
-            result = ctx.as_array(result / input.shape[0])
+            result = ctx.as_array(mean_of(ctx, result, input.shape[0], empty))
         return result

@@ -22,6 +22,7 @@ from ._reduction import (
     apply_reduction,
     legacy_reduction,
     sample_weight_kept,
+    validate_empty,
     zero_unweighted_samples,
     zero_where_unweighted,
 )
@@ -114,6 +115,7 @@ def margin_ranking_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The ranking hinge between two scores and a label of 1 (``input1`` should rank
@@ -137,6 +139,10 @@ def margin_ranking_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -169,6 +175,7 @@ def margin_ranking_loss(
     >>> float(loss)
     2.0
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("margin_ranking_loss", input1, input2, target)
@@ -195,7 +202,7 @@ def margin_ranking_loss(
             margin,
         )
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -220,6 +227,7 @@ def hinge_embedding_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The hinge embedding loss of distances ``input`` and labels of 1 (similar) or -1
@@ -244,6 +252,10 @@ def hinge_embedding_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -268,6 +280,7 @@ def hinge_embedding_loss(
     >>> bool(np.isclose(loss, 0.9))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("hinge_embedding_loss", input, target)
@@ -284,7 +297,9 @@ def hinge_embedding_loss(
         x = zero_where_unweighted(ctx, x, sample_weight_kept(ctx, sample_weight, shape))
     with ctx.quiet_floating_point():
         loss = _hinge_embedding_unreduced(xp, x, _labels(xp, target, work_dtype), margin)
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=input.dtype, empty=empty, sample_weight=sample_weight
+        )
 
 
 # --- cosine_embedding_loss ---------------------------------------------------------------
@@ -314,6 +329,7 @@ def cosine_embedding_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The cosine embedding loss of two batches of vectors and labels of 1 (similar) or
@@ -347,6 +363,10 @@ def cosine_embedding_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -381,6 +401,7 @@ def cosine_embedding_loss(
     >>> bool(np.allclose(loss, [0.0, 0.0], rtol=0.0, atol=1e-11))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input1, input2, target = ctx.autocast("cosine_embedding_loss", input1, input2, target)
@@ -426,7 +447,7 @@ def cosine_embedding_loss(
             margin,
         )
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -525,6 +546,7 @@ def triplet_margin_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The triplet margin loss: the anchor should be nearer the positive than the
@@ -556,6 +578,10 @@ def triplet_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -589,6 +615,7 @@ def triplet_margin_loss(
     >>> float(arrayloss.triplet_margin_loss(a, a, n, margin=6.0, eps=0.0))
     1.0
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(
         anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
     )
@@ -621,7 +648,7 @@ def triplet_margin_loss(
         dist_swap = _pairwise_distance(xp, pos, neg, p, eps) if swap else None
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -635,6 +662,7 @@ def triplet_margin_with_distance_loss(
     margin: float = 1.0,
     swap: bool = False,
     reduction: str = "mean",
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The triplet margin loss with a distance of your choice.
@@ -664,6 +692,10 @@ def triplet_margin_with_distance_loss(
     swap : bool, default False
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         No legacy ``size_average``/``reduce`` and no 'elementwise_mean', as in PyTorch.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -698,6 +730,7 @@ def triplet_margin_with_distance_loss(
     >>> float(arrayloss.triplet_margin_with_distance_loss(a, p, n, distance_function=l1))
     1.0
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(
         anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
     )
@@ -755,5 +788,5 @@ def triplet_margin_with_distance_loss(
                 dist_swap = xp.astype(dist_swap, work_dtype, copy=False)
         loss = _triplet_unreduced(xp, dist_pos, dist_neg, dist_swap, margin)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )

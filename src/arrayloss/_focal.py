@@ -30,6 +30,7 @@ from ._numerics import compute_dtype, log_sigmoid, log_softmax
 from ._reduction import (
     apply_reduction,
     sample_weight_kept,
+    validate_empty,
     validate_reduction,
     zero_where_unweighted,
 )
@@ -93,6 +94,7 @@ def sigmoid_focal_loss(
     gamma: float = 2,
     reduction: str = "none",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The focal loss of RetinaNet on logits, one binary classifier per element.
@@ -128,6 +130,10 @@ def sigmoid_focal_loss(
         Exponent of the modulating factor :math:`(1 - p_t)`; 0 gives the (alpha-weighted)
         binary cross entropy.
     reduction : {'none', 'mean', 'sum'}, default 'none'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -165,6 +171,7 @@ def sigmoid_focal_loss(
     >>> bool(np.allclose(loss, np.array([0.25, 0.75]) * 0.25 * np.log(2.0)))
     True
     """
+    empty = validate_empty(empty)
     check_array("inputs", inputs)
     check_array("targets", targets)
     ctx = namespace_of(inputs=inputs, targets=targets, sample_weight=sample_weight)
@@ -190,7 +197,7 @@ def sigmoid_focal_loss(
             g,
         )
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -214,6 +221,7 @@ def softmax_focal_loss(
     ignore_index: int = -100,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The focal loss over a softmax of logits, with class indices or probabilities.
@@ -257,6 +265,10 @@ def softmax_focal_loss(
         Class-index targets only: samples with this target are left out of the sum
         and of the mean's count.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -305,6 +317,7 @@ def softmax_focal_loss(
     >>> round(float(loss), 7)
     0.1251662
     """
+    empty = validate_empty(empty)
     a = _check_real("alpha", alpha)
     g = _check_gamma(gamma)
     return _softmax_front(
@@ -315,6 +328,7 @@ def softmax_focal_loss(
         reduction,
         lambda xp, logp: _focal_log_probabilities(xp, logp, a, g),
         sample_weight,
+        empty,
     )
 
 
@@ -326,6 +340,7 @@ def _softmax_front(
     reduction: str,
     term_of: Callable[[Any, Any], Any],
     sample_weight: Any = None,
+    empty: str = "nan",
 ) -> Any:
     """The front and kernel of the softmax losses: ``term_of(xp, log p)`` per class (the
     focal or Poly-1 term, a log-probability for the plain cross entropy), gathered at the
@@ -362,10 +377,10 @@ def _softmax_front(
                 w = xp.astype(weight, work_dtype, copy=False)
                 term = term * _on_class_axis(xp, w, term.ndim, axis)
             loss = -xp.sum(term, axis=axis)
-            if reduction == "mean" and array_size(input) == 0:
+            if reduction == "mean" and array_size(input) == 0 and empty == "nan":
                 loss = loss * xp.nan  # as cross_entropy: the mean of an empty input
             return apply_reduction(
-                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+                ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
             )
 
     x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
@@ -380,7 +395,7 @@ def _softmax_front(
         if ignore is not None:
             counted = counted & (t != ignore)
         count = xp.astype(counted, loss.dtype, copy=False)
-        return apply_reduction(ctx, loss, reduction, input.dtype, "nan", sample_weight, count)
+        return apply_reduction(ctx, loss, reduction, input.dtype, empty, sample_weight, count)
 
 
 # --- poly1_cross_entropy -----------------------------------------------------------------
@@ -394,6 +409,7 @@ def poly1_cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The Poly-1 loss: cross entropy plus :math:`\epsilon (1 - p_t)`.
@@ -426,6 +442,10 @@ def poly1_cross_entropy(
     ignore_index : int, default -100
         Class-index targets only.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -456,6 +476,7 @@ def poly1_cross_entropy(
     >>> bool(np.isclose(loss, np.log(4.0) + 1.5))
     True
     """
+    empty = validate_empty(empty)
     eps = _check_real("epsilon", epsilon)
     # alpha = 1, gamma = 0 would give the cross entropy; the Poly-1 term is added to the
     # per-class log-probabilities as -eps (1 - p) = eps expm1(log p), then gathered (or
@@ -468,4 +489,5 @@ def poly1_cross_entropy(
         reduction,
         lambda xp, logp: logp + eps * xp.expm1(logp),
         sample_weight,
+        empty,
     )

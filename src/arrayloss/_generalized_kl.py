@@ -16,6 +16,7 @@ from ._reduction import (
     apply_batchmean,
     apply_reduction,
     sample_weight_kept,
+    validate_empty,
     validate_reduction,
     zero_where_unweighted,
 )
@@ -26,7 +27,12 @@ __all__ = ["convex_kl_divergence", "generalized_kl_divergence"]
 
 @jax_auto_jit
 def generalized_kl_divergence(
-    input: Any, target: Any, reduction: str = "batchmean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "batchmean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The generalized (unnormalized) KL divergence from log-predictions to targets.
 
@@ -50,6 +56,10 @@ def generalized_kl_divergence(
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Non-negative targets.
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -80,6 +90,7 @@ def generalized_kl_divergence(
     >>> bool(np.isclose(loss, 1.0 - np.log(2.0)))
     True
     """
+    empty = validate_empty(empty)
     check_array("input", input)
     check_array("target", target)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
@@ -100,16 +111,21 @@ def generalized_kl_divergence(
         loss = _kl_div_unreduced(xp, x, t, False) + (xp.exp(x) - t)
         if reduction != "batchmean":
             return apply_reduction(
-                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+                ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
             )
         # As kl_div: the sum divided by the batch size (not divided for a 0-d loss).
         batch = loss.shape[0] if loss.ndim else 1
-        return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight)
+        return apply_batchmean(ctx, loss, batch, result_dtype, sample_weight, empty)
 
 
 @jax_auto_jit
 def convex_kl_divergence(
-    input: Any, target: Any, reduction: str = "batchmean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "batchmean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The generalized KL divergence under optax's older name.
 
@@ -128,6 +144,10 @@ def convex_kl_divergence(
         Log-predictions.
     target : array broadcastable with ``input``
     reduction : {'none', 'mean', 'sum', 'batchmean'}, default 'batchmean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -148,6 +168,7 @@ def convex_kl_divergence(
     >>> float(arrayloss.convex_kl_divergence(x, t))  # equal distributions
     0.0
     """
+    empty = validate_empty(empty)
     return generalized_kl_divergence(
-        input, target, reduction=reduction, sample_weight=sample_weight
+        input, target, reduction=reduction, empty=empty, sample_weight=sample_weight
     )

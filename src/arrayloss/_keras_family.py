@@ -21,6 +21,7 @@ from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import (
     apply_reduction,
     sample_weight_kept,
+    validate_empty,
     validate_reduction,
     zero_where_unweighted,
 )
@@ -85,7 +86,12 @@ def _hinge_labels(xp: Any, t: Any) -> Any:
 
 @jax_auto_jit
 def hinge(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The hinge loss, elementwise.
 
@@ -105,6 +111,10 @@ def hinge(
     target : array of ``input``'s shape, real floating or integer (promoted)
         Labels in {-1, 1} or in {0, 1}.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -128,19 +138,25 @@ def hinge(
     >>> arrayloss.hinge(np.array([0.3, 2.0]), np.array([0.0, 1.0]), reduction="none")
     array([1.3, 0. ])
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         h = 1.0 - _hinge_labels(xp, t) * x
         loss = xp.maximum(h, _zero(ctx, h))
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
 @jax_auto_jit
 def squared_hinge(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The squared hinge loss, elementwise.
 
@@ -157,6 +173,10 @@ def squared_hinge(
     target : array of ``input``'s shape, real floating or integer (promoted)
         Labels in {-1, 1} or in {0, 1}.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -176,19 +196,25 @@ def squared_hinge(
     >>> arrayloss.squared_hinge(np.array([0.5, -1.0]), np.array([1.0, -1.0]), reduction="sum")
     array(0.25)
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         h = 1.0 - _hinge_labels(xp, t) * x
         h = xp.maximum(h, _zero(ctx, h))
         return apply_reduction(
-            ctx, h * h, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, h * h, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
 @jax_auto_jit
 def categorical_hinge(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The categorical (Crammer-Singer-like) hinge loss of scores over classes.
 
@@ -211,6 +237,10 @@ def categorical_hinge(
     target : array of ``input``'s shape, real floating or integer (promoted)
         One-hot targets.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -233,6 +263,7 @@ def categorical_hinge(
     >>> float(arrayloss.categorical_hinge(np.array([[2.0, 0.5, -1.0]]), np.array([[0.0, 1.0, 0.0]])))
     2.5
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(
         input, target, reduction, sample_weight, pointwise=False
     )
@@ -247,18 +278,23 @@ def categorical_hinge(
         pos = xp.sum(t * x, axis=axis)
         # No maximum of an empty array (Dask's chunks raise for one, even along the
         # class axis when the batch is empty): nothing to reduce, so zeros.
-        empty = 0 in tuple(x.shape)
-        neg = xp.zeros_like(pos) if empty else xp.max((1.0 - t) * x, axis=axis)
+        no_elements = 0 in tuple(x.shape)
+        neg = xp.zeros_like(pos) if no_elements else xp.max((1.0 - t) * x, axis=axis)
         h = neg - pos + 1.0
         loss = xp.maximum(h, _zero(ctx, h))
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
 @jax_auto_jit
 def log_cosh(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The logarithm of the hyperbolic cosine of the error, elementwise.
 
@@ -279,6 +315,10 @@ def log_cosh(
         Predictions.
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -299,19 +339,25 @@ def log_cosh(
     >>> bool(np.allclose(loss, [np.log(np.cosh(1.0)), 800.0 - np.log(2.0)]))
     True
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
         e = x - t
         loss = e - log_sigmoid(xp, 2.0 * e) - math.log(2.0)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
 @jax_auto_jit
 def mean_absolute_percentage_error(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The absolute percentage error, elementwise.
 
@@ -330,6 +376,10 @@ def mean_absolute_percentage_error(
         Predictions.
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -349,19 +399,25 @@ def mean_absolute_percentage_error(
     >>> arrayloss.mean_absolute_percentage_error(np.array([1.1, 1.5]), np.array([1.0, 2.0]))
     array(17.5)
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     eps = xp.asarray(KERAS_EPSILON, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         loss = 100.0 * xp.abs((t - x) / xp.maximum(xp.abs(t), eps))
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
 @jax_auto_jit
 def mean_squared_logarithmic_error(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The squared logarithmic error, elementwise.
 
@@ -381,6 +437,10 @@ def mean_squared_logarithmic_error(
         Predictions (negative ones count as :math:`\epsilon`).
     target : array of ``input``'s shape, real floating or integer (promoted)
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -401,13 +461,14 @@ def mean_squared_logarithmic_error(
     >>> bool(np.isclose(loss, 1.0))  # (log e - log 1)^2, up to eps
     True
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     eps = xp.asarray(KERAS_EPSILON, dtype=x.dtype, device=ctx.device)
     with ctx.quiet_floating_point():
         d = xp.log1p(xp.maximum(x, eps)) - xp.log1p(xp.maximum(t, eps))
         return apply_reduction(
-            ctx, d * d, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, d * d, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -436,6 +497,7 @@ def cosine_similarity_loss(
     dim: int = -1,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative cosine similarity of ``input`` and ``target`` along ``dim``.
@@ -477,6 +539,10 @@ def cosine_similarity_loss(
     dim : int, default -1
         The axis of the vectors (Keras's ``axis``), in ``[-input.ndim, input.ndim)``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -502,6 +568,7 @@ def cosine_similarity_loss(
     >>> arrayloss.cosine_similarity_loss(y_pred, y_true, reduction="none").round(6)
     array([-0., -1.,  1.])
     """
+    empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(
         input, target, reduction, sample_weight, pointwise=False
     )
@@ -520,5 +587,5 @@ def cosine_similarity_loss(
     with ctx.quiet_floating_point():
         loss = -xp.sum(_unit(xp, x, axis, eps_squared) * _unit(xp, t, axis, eps_squared), axis=axis)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )

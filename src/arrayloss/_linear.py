@@ -30,6 +30,7 @@ from ._numerics import compute_dtype
 from ._reduction import (
     apply_reduction,
     sample_weight_kept,
+    validate_empty,
     validate_reduction,
     zero_where_unweighted,
 )
@@ -295,6 +296,7 @@ def linear_cross_entropy(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     options: Any = None,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""Cross entropy of the logits ``input @ linear_weight.T + linear_bias``, without
@@ -354,6 +356,10 @@ def linear_cross_entropy(
         fields tune PyTorch's own kernel and are ignored. A mapping may give
         ``batch_chunk_size`` (rows per block) and ``vocab_chunk_size`` (classes per
         block), positive ints, on any backend.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output (one per row, or per row and position), to whose
@@ -396,6 +402,7 @@ def linear_cross_entropy(
     >>> bool(np.isclose(loss, arrayloss.cross_entropy(x @ w.T, np.array([0, 2]))))
     True
     """
+    empty = validate_empty(empty)
     batch_chunk, vocab_chunk = _chunk_sizes(options)
     return _linear_cross_entropy(
         input,
@@ -409,6 +416,7 @@ def linear_cross_entropy(
         batch_chunk,
         vocab_chunk,
         sample_weight=sample_weight,
+        empty=empty,
     )
 
 
@@ -425,6 +433,7 @@ def _linear_cross_entropy(
     batch_chunk: int | None,
     vocab_chunk: int | None,
     sample_weight: Any | None = None,
+    empty: str = "nan",
 ) -> Any:
     check_array("input", input)
     check_array("linear_weight", linear_weight)
@@ -532,6 +541,7 @@ def _linear_cross_entropy(
             ignore_index=ignore,
             reduction=reduction,
             label_smoothing=eps,
+            empty=empty,
             sample_weight=sample_weight,
         )
 
@@ -599,12 +609,18 @@ def _linear_cross_entropy(
         loss = xp.reshape(loss, index_shape)
         if probabilities:
             return apply_reduction(
-                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+                ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
             )
         # 'mean' of class indices: PyTorch's weighted mean, sum(w[y] l) / sum(w[y]) over
         # the kept targets (times the sample weights, if any).
         norm = norms[0] if len(norms) == 1 else xp.concat(norms, axis=0)
         norm = xp.reshape(norm, index_shape)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight, count=norm
+            ctx,
+            loss,
+            reduction,
+            dtype=result_dtype,
+            empty=empty,
+            sample_weight=sample_weight,
+            count=norm,
         )

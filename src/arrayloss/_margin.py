@@ -17,6 +17,7 @@ from ._reduction import (
     apply_reduction,
     legacy_reduction,
     sample_weight_kept,
+    validate_empty,
     zero_where_unweighted,
 )
 from ._validation import (
@@ -45,6 +46,7 @@ def soft_margin_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The two-class logistic loss between ``input`` and targets of -1 or 1.
@@ -69,6 +71,10 @@ def soft_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -92,6 +98,7 @@ def soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0) + np.log1p(np.exp(2.0))))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("soft_margin_loss", input, target)
@@ -114,7 +121,7 @@ def soft_margin_loss(
     with ctx.quiet_floating_point():
         loss = _soft_margin_unreduced(xp, x, xp.astype(target, work_dtype, copy=False))
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -136,6 +143,7 @@ def multilabel_soft_margin_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-label one-versus-all logistic loss.
@@ -160,6 +168,10 @@ def multilabel_soft_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -183,6 +195,7 @@ def multilabel_soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0)))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     # An integer target or weight beside a floating input is promoted, as in PyTorch
@@ -214,7 +227,7 @@ def multilabel_soft_margin_loss(
     with ctx.quiet_floating_point():
         loss = _multilabel_soft_margin_unreduced(xp, x, work(target), work(weight))
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -388,6 +401,7 @@ def multilabel_margin_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""Multi-class multi-label hinge loss between scores and padded class indices.
@@ -416,6 +430,10 @@ def multilabel_margin_loss(
     size_average, reduce : bool, optional
         Deprecated (``DeprecationWarning``); override ``reduction`` as in PyTorch.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -454,6 +472,7 @@ def multilabel_margin_loss(
     >>> bool(np.isclose(arrayloss.multilabel_margin_loss(x, y), 0.85))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("multilabel_margin_loss", input, target)
@@ -478,4 +497,6 @@ def multilabel_margin_loss(
         loss = _multilabel_margin_unreduced(ctx, x, t)
         if input.ndim < 2:
             loss = xp.reshape(loss, ())
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=input.dtype, empty=empty, sample_weight=sample_weight
+        )

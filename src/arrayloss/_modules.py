@@ -70,6 +70,9 @@ class _Loss:
     """Base of the loss classes: holds ``reduction``, as ``torch.nn.modules.loss._Loss``."""
 
     reduction: str
+    #: What 'mean' over nothing gives ('nan' or 'zero'; see :func:`arrayloss.mse_loss`),
+    #: set by each loss's keyword-only ``empty``.
+    empty: str = "nan"
     #: The reductions this loss accepts (kl_div adds 'batchmean').
     _reductions: tuple[str, ...] = REDUCTIONS
 
@@ -97,7 +100,10 @@ class _Loss:
         return {"reduction": repr(self.reduction)}
 
     def __repr__(self) -> str:
-        options = ", ".join(f"{k}={v}" for k, v in self._options().items())
+        described = self._options()
+        if self.empty != "nan" and "empty" not in described:
+            described["empty"] = repr(self.empty)
+        options = ", ".join(f"{k}={v}" for k, v in described.items())
         return f"{type(self).__name__}({options})"
 
 
@@ -404,7 +410,9 @@ class LinearCrossEntropyLoss(_WeightedLoss):
         ignore_index: int | None = None,
         label_smoothing: float = 0.0,
         options: Any = None,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(weight, None, None, reduction)
         check_options_not_arrays(
             type(self).__name__, ignore_index=ignore_index, label_smoothing=label_smoothing
@@ -433,6 +441,7 @@ class LinearCrossEntropyLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             label_smoothing=self.label_smoothing,
             options=self.options,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -470,7 +479,10 @@ class KLDivLoss(_Loss):
         reduce: bool | None = None,
         reduction: str = "mean",
         log_target: bool = False,
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
@@ -480,6 +492,7 @@ class KLDivLoss(_Loss):
             target,
             reduction=self.reduction,
             log_target=self.log_target,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -501,12 +514,15 @@ class SoftMarginLoss(_Loss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return soft_margin_loss(
-            input, target, reduction=self.reduction, sample_weight=sample_weight
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
         )
 
 
@@ -522,12 +538,15 @@ class MultiLabelMarginLoss(_Loss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multilabel_margin_loss(
-            input, target, reduction=self.reduction, sample_weight=sample_weight
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
         )
 
 
@@ -544,12 +563,20 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return multilabel_soft_margin_loss(
-            input, target, weight=self.weight, reduction=self.reduction, sample_weight=sample_weight
+            input,
+            target,
+            weight=self.weight,
+            reduction=self.reduction,
+            empty=self.empty,
+            sample_weight=sample_weight,
         )
 
 
@@ -567,7 +594,10 @@ class MultiMarginLoss(_Loss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, p=p, margin=margin)
         super().__init__(size_average, reduce, reduction)
         _check_p(p)
@@ -584,6 +614,7 @@ class MultiMarginLoss(_Loss):
             margin=self.margin,
             weight=self.weight,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -615,11 +646,16 @@ class L1Loss(_Loss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
-        return l1_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
+        return l1_loss(
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
+        )
 
 
 class MSELoss(_Loss):
@@ -633,11 +669,16 @@ class MSELoss(_Loss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
-        return mse_loss(input, target, reduction=self.reduction, sample_weight=sample_weight)
+        return mse_loss(
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
+        )
 
 
 class HuberLoss(_Loss):
@@ -646,14 +687,20 @@ class HuberLoss(_Loss):
     Mirrors :class:`torch.nn.HuberLoss`; ``delta`` is checked when constructed.
     """
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+    def __init__(self, reduction: str = "mean", delta: float = 1.0, *, empty: str = "nan") -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, reduction=reduction, delta=delta)
         self.reduction = validate_reduction(reduction)
         self.delta = _check_threshold("delta", delta, allow_zero=False)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return huber_loss(
-            input, target, reduction=self.reduction, delta=self.delta, sample_weight=sample_weight
+            input,
+            target,
+            reduction=self.reduction,
+            delta=self.delta,
+            empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -672,14 +719,22 @@ class SmoothL1Loss(_Loss):
         reduce: bool | None = None,
         reduction: str = "mean",
         beta: float = 1.0,
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, beta=beta)
         super().__init__(size_average, reduce, reduction)
         self.beta = _check_threshold("beta", beta, allow_zero=True)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return smooth_l1_loss(
-            input, target, reduction=self.reduction, beta=self.beta, sample_weight=sample_weight
+            input,
+            target,
+            reduction=self.reduction,
+            beta=self.beta,
+            empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -713,7 +768,10 @@ class PoissonNLLLoss(_Loss):
         eps: float = 1e-8,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, log_input=log_input, full=full, eps=eps)
         check_options_not_arrays(
             type(self).__name__, size_average=size_average, reduce=reduce, reduction=reduction
@@ -731,6 +789,7 @@ class PoissonNLLLoss(_Loss):
             full=self.full,
             eps=self.eps,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -761,7 +820,10 @@ class GaussianNLLLoss(_Loss):
     3.0
     """
 
-    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+    def __init__(
+        self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean", empty: str = "nan"
+    ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, full=full, eps=eps, reduction=reduction)
         super().__init__(None, None, probabilistic_reduction(None, None, reduction))
         self.full = full
@@ -777,6 +839,7 @@ class GaussianNLLLoss(_Loss):
             full=self.full,
             eps=self.eps,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -832,7 +895,10 @@ class MarginRankingLoss(_MarginLoss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(margin, size_average, reduce, reduction)
 
     def forward(
@@ -844,6 +910,7 @@ class MarginRankingLoss(_MarginLoss):
             target,
             margin=self.margin,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -860,12 +927,20 @@ class HingeEmbeddingLoss(_MarginLoss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return hinge_embedding_loss(
-            input, target, margin=self.margin, reduction=self.reduction, sample_weight=sample_weight
+            input,
+            target,
+            margin=self.margin,
+            reduction=self.reduction,
+            empty=self.empty,
+            sample_weight=sample_weight,
         )
 
 
@@ -881,7 +956,10 @@ class CosineEmbeddingLoss(_MarginLoss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         super().__init__(margin, size_average, reduce, reduction)
 
     def forward(
@@ -893,6 +971,7 @@ class CosineEmbeddingLoss(_MarginLoss):
             target,
             margin=self.margin,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -913,7 +992,10 @@ class TripletMarginLoss(_Loss):
         size_average: bool | None = None,
         reduce: bool | None = None,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, margin=margin, p=p, eps=eps, swap=swap)
         super().__init__(size_average, reduce, reduction)
         _check_positive_margin(margin)
@@ -934,6 +1016,7 @@ class TripletMarginLoss(_Loss):
             eps=self.eps,
             swap=self.swap,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -960,7 +1043,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         margin: float = 1.0,
         swap: bool = False,
         reduction: str = "mean",
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         # PyTorch's function accepts only these three ('elementwise_mean' is an error).
         if not (isinstance(reduction, str) and reduction in REDUCTIONS):
             options = ", ".join(repr(r) for r in REDUCTIONS)
@@ -987,6 +1072,7 @@ class TripletMarginWithDistanceLoss(_Loss):
             margin=self.margin,
             swap=self.swap,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -1019,8 +1105,14 @@ class CTCLoss(_Loss):
     """
 
     def __init__(
-        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+        self,
+        blank: int = 0,
+        reduction: str = "mean",
+        zero_infinity: bool = False,
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(
             type(self).__name__, blank=blank, reduction=reduction, zero_infinity=zero_infinity
         )
@@ -1045,6 +1137,7 @@ class CTCLoss(_Loss):
             blank=self.blank,
             reduction=self.reduction,
             zero_infinity=self.zero_infinity,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 

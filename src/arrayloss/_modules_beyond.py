@@ -29,7 +29,7 @@ from ._keras_family import (
 )
 from ._modules import _describe, _Loss
 from ._overlap import _check_flag, dice_loss, multiclass_dice_loss, tversky_loss
-from ._reduction import validate_reduction
+from ._reduction import validate_empty, validate_reduction
 from ._rmse import rmse, validate_rmse_reduction
 from ._validation import check_arrays_or_none, check_options_not_arrays
 
@@ -58,7 +58,8 @@ class _BeyondLoss(_Loss):
     """A loss without PyTorch's legacy ``size_average``/``reduce``: ``reduction`` only,
     with the source framework's default."""
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: str = "mean", *, empty: str = "nan") -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, reduction=reduction)
         self.reduction = validate_reduction(reduction)
 
@@ -78,9 +79,12 @@ class SigmoidFocalLoss(_BeyondLoss):
     1.3862943611198906
     """
 
-    def __init__(self, alpha: float = 0.25, gamma: float = 2, reduction: str = "none") -> None:
+    def __init__(
+        self, alpha: float = 0.25, gamma: float = 2, reduction: str = "none", *, empty: str = "nan"
+    ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, alpha=alpha, gamma=gamma)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         self.alpha = _check_real("alpha", alpha)
         _check_gamma(gamma)
         self.gamma = gamma
@@ -92,6 +96,7 @@ class SigmoidFocalLoss(_BeyondLoss):
             alpha=self.alpha,
             gamma=self.gamma,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -121,11 +126,14 @@ class SoftmaxFocalLoss(_BeyondLoss):
         gamma: float = 2.0,
         ignore_index: int = -100,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(
             type(self).__name__, alpha=alpha, gamma=gamma, ignore_index=ignore_index
         )
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         check_arrays_or_none(type(self).__name__, weight=weight)
         self.weight = weight
         self.alpha = _check_real("alpha", alpha)
@@ -142,6 +150,7 @@ class SoftmaxFocalLoss(_BeyondLoss):
             gamma=self.gamma,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -176,10 +185,13 @@ class DiceLoss(_BeyondLoss):
         squared: bool = False,
         batch: bool = False,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         name = type(self).__name__
         check_options_not_arrays(name, smooth_nr=smooth_nr, smooth_dr=smooth_dr)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         self.smooth_nr = _check_real("smooth_nr", smooth_nr)
         self.smooth_dr = _check_real("smooth_dr", smooth_dr)
         self.squared = _check_flag("squared", squared)
@@ -194,6 +206,7 @@ class DiceLoss(_BeyondLoss):
             squared=self.squared,
             batch=self.batch,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -230,10 +243,13 @@ class TverskyLoss(_BeyondLoss):
         smooth_dr: float = 1e-7,
         batch: bool = False,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         name = type(self).__name__
         check_options_not_arrays(name, alpha=alpha, beta=beta, smooth_nr=smooth_nr)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         self.alpha = _check_real("alpha", alpha)
         self.beta = _check_real("beta", beta)
         self.smooth_nr = _check_real("smooth_nr", smooth_nr)
@@ -250,6 +266,7 @@ class TverskyLoss(_BeyondLoss):
             smooth_dr=self.smooth_dr,
             batch=self.batch,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -290,10 +307,13 @@ class MultiClassDiceLoss(_BeyondLoss):
         squared: bool = False,
         batch: bool = False,
         reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         name = type(self).__name__
         check_options_not_arrays(name, ignore_index=ignore_index, softmax=softmax)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         check_arrays_or_none(name, weight=weight)
         self.weight = weight
         self.ignore_index = ignore_index
@@ -315,6 +335,7 @@ class MultiClassDiceLoss(_BeyondLoss):
             squared=self.squared,
             batch=self.batch,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -342,7 +363,7 @@ class _KerasPointwise(_BeyondLoss):
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return type(self)._function(
-            input, target, reduction=self.reduction, sample_weight=sample_weight
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
         )
 
 
@@ -453,14 +474,20 @@ class CosineSimilarityLoss(_BeyondLoss):
     -1.0
     """
 
-    def __init__(self, dim: int = -1, reduction: str = "mean") -> None:
+    def __init__(self, dim: int = -1, reduction: str = "mean", *, empty: str = "nan") -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, dim=dim)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         self.dim = check_int_dim(dim)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return cosine_similarity_loss(
-            input, target, dim=self.dim, reduction=self.reduction, sample_weight=sample_weight
+            input,
+            target,
+            dim=self.dim,
+            reduction=self.reduction,
+            empty=self.empty,
+            sample_weight=sample_weight,
         )
 
     def _options(self) -> dict[str, Any]:
@@ -480,12 +507,15 @@ class RMSELoss(_BeyondLoss):
     1.1547005383792515
     """
 
-    def __init__(self, reduction: str = "mean") -> None:
+    def __init__(self, reduction: str = "mean", *, empty: str = "nan") -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, reduction=reduction)
         self.reduction = validate_rmse_reduction(reduction)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
-        return rmse(input, target, reduction=self.reduction, sample_weight=sample_weight)
+        return rmse(
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
+        )
 
 
 class Poly1CrossEntropyLoss(_BeyondLoss):
@@ -502,10 +532,16 @@ class Poly1CrossEntropyLoss(_BeyondLoss):
     """
 
     def __init__(
-        self, epsilon: float = 2.0, ignore_index: int = -100, reduction: str = "mean"
+        self,
+        epsilon: float = 2.0,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        *,
+        empty: str = "nan",
     ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, epsilon=epsilon, ignore_index=ignore_index)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         self.epsilon = _check_real("epsilon", epsilon)
         self.ignore_index = ignore_index
 
@@ -516,6 +552,7 @@ class Poly1CrossEntropyLoss(_BeyondLoss):
             epsilon=self.epsilon,
             ignore_index=self.ignore_index,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 
@@ -541,13 +578,14 @@ class GeneralizedKLDivergence(_BeyondLoss):
 
     _reductions = KL_DIV_REDUCTIONS
 
-    def __init__(self, reduction: str = "batchmean") -> None:
+    def __init__(self, reduction: str = "batchmean", *, empty: str = "nan") -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, reduction=reduction)
         self.reduction = validate_reduction(reduction, KL_DIV_REDUCTIONS)
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return generalized_kl_divergence(
-            input, target, reduction=self.reduction, sample_weight=sample_weight
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
         )
 
 
@@ -565,7 +603,7 @@ class ConvexKLDivergence(GeneralizedKLDivergence):
 
     def forward(self, input: Any, target: Any, *, sample_weight: Any | None = None) -> Any:
         return convex_kl_divergence(
-            input, target, reduction=self.reduction, sample_weight=sample_weight
+            input, target, reduction=self.reduction, empty=self.empty, sample_weight=sample_weight
         )
 
 
@@ -583,9 +621,12 @@ class NTXentLoss(_BeyondLoss):
     True
     """
 
-    def __init__(self, temperature: float = 0.07, reduction: str = "mean") -> None:
+    def __init__(
+        self, temperature: float = 0.07, reduction: str = "mean", *, empty: str = "nan"
+    ) -> None:
+        self.empty = validate_empty(empty)
         check_options_not_arrays(type(self).__name__, temperature=temperature)
-        super().__init__(reduction)
+        super().__init__(reduction, empty=empty)
         self.temperature = _check_temperature(temperature)
 
     def forward(self, embeddings: Any, labels: Any, *, sample_weight: Any | None = None) -> Any:
@@ -594,6 +635,7 @@ class NTXentLoss(_BeyondLoss):
             labels,
             temperature=self.temperature,
             reduction=self.reduction,
+            empty=self.empty,
             sample_weight=sample_weight,
         )
 

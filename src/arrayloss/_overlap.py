@@ -19,7 +19,7 @@ from ._classification import _check_indices_in_range, _check_weight, _hits
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
-from ._reduction import apply_reduction, validate_reduction, zero_unweighted_samples
+from ._reduction import apply_reduction, validate_empty, validate_reduction, zero_unweighted_samples
 from ._validation import check_array, check_floating, check_same_shape, promote_integers
 
 __all__ = ["dice_loss", "multiclass_dice_loss", "tversky_loss"]
@@ -91,6 +91,7 @@ def dice_loss(
     batch: bool = False,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The Dice loss between probabilities ``input`` and targets, per sample.
@@ -123,6 +124,10 @@ def dice_loss(
         One ratio over the whole batch (Keras's ``axis=None``, MindSpore) instead of one
         per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -156,6 +161,7 @@ def dice_loss(
     >>> np.round(arrayloss.dice_loss(y_pred, y_true, reduction="none"), 6)
     array([0.5     , 0.757576])
     """
+    empty = validate_empty(empty)
     nr, dr = _check_real("smooth_nr", smooth_nr), _check_real("smooth_dr", smooth_dr)
     sq, whole = _check_flag("squared", squared), _check_flag("batch", batch)
     ctx, p, t, result_dtype, reduction = _binary_front(
@@ -166,7 +172,7 @@ def dice_loss(
     with ctx.quiet_floating_point():
         loss = _dice(ctx.xp, p, t, _axes(p.ndim, whole), nr, dr, sq)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -181,6 +187,7 @@ def tversky_loss(
     batch: bool = False,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The Tversky loss between probabilities ``input`` and targets, per sample.
@@ -213,6 +220,10 @@ def tversky_loss(
     batch : bool, default False
         One ratio over the whole batch instead of one per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -246,6 +257,7 @@ def tversky_loss(
     >>> bool(np.isclose(loss, 1 - 0.8 / 1.7))
     True
     """
+    empty = validate_empty(empty)
     a, b = _check_real("alpha", alpha), _check_real("beta", beta)
     nr, dr = _check_real("smooth_nr", smooth_nr), _check_real("smooth_dr", smooth_dr)
     whole = _check_flag("batch", batch)
@@ -259,7 +271,7 @@ def tversky_loss(
         tp, p_sum, t_sum = _sums(xp, p, t, _axes(p.ndim, whole), False)
         loss = 1.0 - (tp + nr) / (tp + a * (p_sum - tp) + b * (t_sum - tp) + dr)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -276,6 +288,7 @@ def multiclass_dice_loss(
     batch: bool = False,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The Dice loss of each class (axis 1), averaged over the classes, per sample.
@@ -315,6 +328,10 @@ def multiclass_dice_loss(
     batch : bool, default False
         Each class's ratio over the whole batch (MindSpore) instead of per sample.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -357,6 +374,7 @@ def multiclass_dice_loss(
     >>> round(float(loss), 6)
     0.549581
     """
+    empty = validate_empty(empty)
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)
@@ -415,4 +433,6 @@ def multiclass_dice_loss(
             kept = kept * xp.astype(weight, work, copy=False)
         # The class axis is last here: the (C,) weights broadcast onto it.
         loss = xp.sum(loss * kept, axis=-1) / xp.sum(xp.astype(counted, work, copy=False))
-        return apply_reduction(ctx, loss, reduction, dtype=input.dtype, sample_weight=sample_weight)
+        return apply_reduction(
+            ctx, loss, reduction, dtype=input.dtype, empty=empty, sample_weight=sample_weight
+        )

@@ -20,7 +20,13 @@ from ._dispatch import (
 )
 from ._errors import ArrayLossTypeError
 from ._numerics import compute_dtype
-from ._reduction import REDUCTIONS, apply_reduction, legacy_reduction, zero_unweighted_samples
+from ._reduction import (
+    REDUCTIONS,
+    apply_reduction,
+    legacy_reduction,
+    validate_empty,
+    zero_unweighted_samples,
+)
 from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
@@ -93,6 +99,7 @@ def poisson_nll_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative log-likelihood of ``target`` under a Poisson distribution.
@@ -132,6 +139,10 @@ def poisson_nll_loss(
         Added to the rate inside the log when ``log_input=False``.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -158,6 +169,7 @@ def poisson_nll_loss(
     >>> bool(np.isclose(loss, 2.0 - 3.0 * np.log(2.0 + 1e-8)))
     True
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("poisson_nll_loss", input, target)
@@ -199,7 +211,7 @@ def poisson_nll_loss(
             eps,
         )
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 
@@ -295,6 +307,7 @@ def gaussian_nll_loss(
     eps: float = 1e-6,
     reduction: str = "mean",
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The negative log-likelihood of ``target`` under Gaussians of mean ``input``
@@ -329,6 +342,10 @@ def gaussian_nll_loss(
         The smallest variance used.
     reduction : {'none', 'mean', 'sum'}, default 'mean'
         ('elementwise_mean' is rejected, as PyTorch rejects it for this loss.)
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -361,6 +378,7 @@ def gaussian_nll_loss(
     >>> bool(np.allclose(loss, 0.5 * (np.log(4.0) + (x - y) ** 2 / 4.0 + np.log(2 * np.pi))))
     True
     """
+    empty = validate_empty(empty)
     scalar = _scalar_var(var)
     ctx = namespace_of(
         input=input,
@@ -400,7 +418,7 @@ def gaussian_nll_loss(
         else:
             loss = _gaussian_nll_scalar_var(x, y, max(scalar, eps), full)
         return apply_reduction(
-            ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+            ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
         )
 
 

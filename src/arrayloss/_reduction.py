@@ -268,7 +268,12 @@ def apply_reduction(
 
 
 def apply_batchmean(
-    ctx: ArrayContext, loss: Any, batch: int, dtype: Any = None, sample_weight: Any = None
+    ctx: ArrayContext,
+    loss: Any,
+    batch: int,
+    dtype: Any = None,
+    sample_weight: Any = None,
+    empty: str = "nan",
 ) -> Any:
     """kl_div's 'batchmean': ``sum(loss) / batch`` (PyTorch's).
 
@@ -276,13 +281,14 @@ def apply_batchmean(
     number of elements per sample, ``sum(w l) / sum(w) * (loss.size / batch)``: with
     weights of 1 exactly the unweighted 'batchmean', and with a weight per sample
     (shape (N, 1, ..., 1)), or a mask of whole samples, the sum over the selected
-    samples divided by their (weighted) number.
+    samples divided by their (weighted) number. A batch of 0 (or weights summing to
+    0) gives NaN, or 0 with ``empty='zero'`` (:func:`mean_of`).
     """
     xp = ctx.xp
     if sample_weight is None:
-        result = xp.sum(loss) / batch
+        result = mean_of(ctx, xp.sum(loss), batch, empty)
     else:
-        mean = apply_reduction(ctx, loss, "mean", sample_weight=sample_weight)
+        mean = apply_reduction(ctx, loss, "mean", empty=empty, sample_weight=sample_weight)
         result = mean * (array_size(loss) / batch) if batch else mean
     if dtype is not None and result.dtype != dtype:
         result = xp.astype(result, dtype, copy=False)

@@ -32,7 +32,9 @@ from ._numerics import compute_dtype
 from ._reduction import (
     apply_reduction,
     legacy_reduction,
+    mean_of,
     sample_weight_kept,
+    validate_empty,
     validate_reduction,
     zero_where_unweighted,
 )
@@ -143,6 +145,7 @@ def _finish(
     mean_over_weight: bool,
     native: tuple[str, dict[str, float]] | None = None,
     sample_weight: Any = None,
+    empty: str = "nan",
 ) -> Any:
     """Compute ``kernel(xp, x, y)`` in the working dtype, weight it and reduce.
 
@@ -161,6 +164,7 @@ def _finish(
         native is not None
         and weight is None
         and sample_weight is None
+        and empty == "nan"
         and input.dtype == target.dtype
         and tuple(input.shape) == tuple(target.shape)
         and (kernel_of := native_kernel(ctx, native[0], input.dtype)) is not None
@@ -184,21 +188,27 @@ def _finish(
         loss = kernel(xp, x, y)
         if weight is None:
             return apply_reduction(
-                ctx, loss, reduction, dtype=result_dtype, sample_weight=sample_weight
+                ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
             )
         w = work(weight)
         loss = loss * w
         if sample_weight is not None:
             count = xp.broadcast_to(w, tuple(loss.shape)) if mean_over_weight else None
             return apply_reduction(
-                ctx, loss, reduction, result_dtype, sample_weight=sample_weight, count=count
+                ctx,
+                loss,
+                reduction,
+                result_dtype,
+                empty=empty,
+                sample_weight=sample_weight,
+                count=count,
             )
         if reduction == "mean" and mean_over_weight:
-            result = xp.sum(loss) / xp.sum(w)
+            result = mean_of(ctx, xp.sum(loss), xp.sum(w), empty)
             if result.dtype != result_dtype:
                 result = xp.astype(result, result_dtype, copy=False)
             return ctx.as_array(result)
-        return apply_reduction(ctx, loss, reduction, dtype=result_dtype)
+        return apply_reduction(ctx, loss, reduction, dtype=result_dtype, empty=empty)
 
 
 # --- the losses ----------------------------------------------------------------------------
@@ -214,6 +224,7 @@ def _l1_or_mse(
     reduce: bool | None,
     reduction: str,
     sample_weight: Any = None,
+    empty: str = "nan",
 ) -> Any:
     """The front of l1_loss and mse_loss, which differ only in their kernel."""
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
@@ -226,7 +237,9 @@ def _l1_or_mse(
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_pair(ctx, input, target)
     _check_weight(ctx, weight, input)
-    return _finish(ctx, kernel, input, target, weight, reduction, True, (name, {}), sample_weight)
+    return _finish(
+        ctx, kernel, input, target, weight, reduction, True, (name, {}), sample_weight, empty
+    )
 
 
 @jax_auto_jit
@@ -238,6 +251,7 @@ def l1_loss(
     reduction: str = "mean",
     weight: Any | None = None,
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The mean absolute error between ``input`` and ``target``, optionally weighted.
@@ -264,6 +278,10 @@ def l1_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -297,6 +315,7 @@ def l1_loss(
     >>> float(arrayloss.l1_loss(x, y, weight=np.array([3.0, 1.0, 0.0])))  # (3 + 2) / 4
     1.25
     """
+    empty = validate_empty(empty)
     return _l1_or_mse(
         "l1_loss",
         _l1_unreduced,
@@ -307,6 +326,7 @@ def l1_loss(
         reduce,
         reduction,
         sample_weight,
+        empty,
     )
 
 
@@ -319,6 +339,7 @@ def mse_loss(
     reduction: str = "mean",
     weight: Any | None = None,
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The mean squared error between ``input`` and ``target``, optionally weighted.
@@ -344,6 +365,10 @@ def mse_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -377,6 +402,7 @@ def mse_loss(
     >>> float(arrayloss.mse_loss(x, y, weight=np.array([3.0, 1.0, 0.0])))  # (3 + 4) / 4
     1.75
     """
+    empty = validate_empty(empty)
     return _l1_or_mse(
         "mse_loss",
         _mse_unreduced,
@@ -387,6 +413,7 @@ def mse_loss(
         reduce,
         reduction,
         sample_weight,
+        empty,
     )
 
 
@@ -398,6 +425,7 @@ def huber_loss(
     delta: float = 1.0,
     weight: Any | None = None,
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The Huber loss: squared below ``delta``, ``delta``-scaled absolute above.
@@ -428,6 +456,10 @@ def huber_loss(
         Where the loss turns from squared to linear; must be positive.
     weight : array of the shape of ``input``, real floating or integer (promoted), optional
         A weight per element.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -459,6 +491,7 @@ def huber_loss(
     >>> loss.tolist()  # 0.5 * 0.5**2, 2 * (3 - 1), 2 * (4 - 1)
     [0.125, 4.0, 6.0]
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("huber_loss", input, target, weight)
@@ -474,7 +507,9 @@ def huber_loss(
         return _huber_unreduced(xp, x, y, threshold)
 
     native = ("huber_loss", {"delta": threshold})
-    return _finish(ctx, kernel, input, target, weight, reduction, False, native, sample_weight)
+    return _finish(
+        ctx, kernel, input, target, weight, reduction, False, native, sample_weight, empty
+    )
 
 
 @jax_auto_jit
@@ -486,6 +521,7 @@ def smooth_l1_loss(
     reduction: str = "mean",
     beta: float = 1.0,
     *,
+    empty: str = "nan",
     sample_weight: Any | None = None,
 ) -> Any:
     r"""The smooth L1 loss: squared (divided by ``beta``) below ``beta``, absolute above.
@@ -516,6 +552,10 @@ def smooth_l1_loss(
     reduction : {'none', 'mean', 'sum'}, default 'mean'
     beta : float, default 1.0
         Where the loss turns from squared to linear; must be non-negative.
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -547,6 +587,7 @@ def smooth_l1_loss(
     >>> loss.tolist()  # 0.5 * 0.5**2 / 2, 3 - 1, 4 - 1
     [0.0625, 2.0, 3.0]
     """
+    empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("smooth_l1_loss", input, target)
@@ -559,11 +600,11 @@ def smooth_l1_loss(
         # PyTorch computes l1_loss for beta = 0; so does arrayloss (no division by 0).
         native: tuple[str, dict[str, float]] = ("l1_loss", {})
         return _finish(
-            ctx, _l1_unreduced, input, target, None, reduction, True, native, sample_weight
+            ctx, _l1_unreduced, input, target, None, reduction, True, native, sample_weight, empty
         )
 
     def kernel(xp: Any, x: Any, y: Any) -> Any:
         return _smooth_l1_unreduced(xp, x, y, threshold)
 
     native = ("smooth_l1_loss", {"beta": threshold})
-    return _finish(ctx, kernel, input, target, None, reduction, True, native, sample_weight)
+    return _finish(ctx, kernel, input, target, None, reduction, True, native, sample_weight, empty)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._dispatch import jax_auto_jit, namespace_of
 from ._numerics import compute_dtype
-from ._reduction import apply_reduction, validate_reduction
+from ._reduction import apply_reduction, validate_empty, validate_reduction
 from ._regression import _check_pair
 from ._validation import check_array, promote_integers
 
@@ -35,7 +35,12 @@ def validate_rmse_reduction(reduction: object) -> str:
 
 @jax_auto_jit
 def rmse(
-    input: Any, target: Any, reduction: str = "mean", *, sample_weight: Any | None = None
+    input: Any,
+    target: Any,
+    reduction: str = "mean",
+    *,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
 ) -> Any:
     r"""The root mean squared error.
 
@@ -72,6 +77,10 @@ def rmse(
     target : array broadcastable with ``input``, real floating or integer (promoted)
         Targets (MindSpore's ``labels``, Keras's ``y_true``).
     reduction : {'mean', 'sum'}, default 'mean'
+    empty : {'nan', 'zero'}, default 'nan'
+        Keyword-only, arrayloss's own: what 'mean' over nothing gives (an empty
+        batch, or sample weights summing to 0): NaN, as PyTorch, or 0 with 'zero'
+        (its gradient 0 as well). See docs/sample-weight.md.
     sample_weight : array, bool, integer or real floating, optional
         Keyword-only, arrayloss's own: a weight per element of the
         ``reduction='none'`` output, to whose shape it must broadcast. 'none' gives
@@ -94,6 +103,7 @@ def rmse(
     >>> float(arrayloss.rmse(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 2.0])))
     0.5773502691896257
     """
+    empty = validate_empty(empty)
     check_array("input", input)
     check_array("target", target)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
@@ -108,10 +118,11 @@ def rmse(
     with ctx.quiet_floating_point():
         d = x - t
         # With sample_weight: the root of the weighted mean (or sum) of squared errors.
-        s = apply_reduction(ctx, d * d, reduction, sample_weight=sample_weight)
+        s = apply_reduction(ctx, d * d, reduction, empty=empty, sample_weight=sample_weight)
         # sqrt(s), with the derivative 0 where s = 0 (not sqrt's infinite one times the
         # 0 of d s / d x): the root of a placeholder 1 there, and s itself (0) taken.
-        # NaN (an empty mean) stays NaN.
+        # NaN (an empty mean) stays NaN; with empty="zero" that mean is 0, and so is its
+        # root (and gradient).
         positive = s > 0
         root = xp.where(positive, xp.sqrt(xp.where(positive, s, xp.ones_like(s))), s)
         return ctx.as_array(xp.astype(root, result_dtype, copy=False))
