@@ -109,12 +109,25 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="the seed of --fuzz (default: 0)")
     p.add_argument(
+        "--no-frameworks",
+        action="store_true",
+        help="skip the front-ends' cross-checks against Keras 3, optax and MindSpore "
+        "themselves (they run after the full suite, on the CPU backends selected; not with "
+        "--loss, --case or --source opinfo)",
+    )
+    p.add_argument(
         "--generic",
         action="store_true",
         help="switch arrayloss's backend-specific fast paths off (ARRAYLOSS_FAST_PATHS=0): "
         "check the generic array-API definitions, which the fast paths must agree with",
     )
     return p
+
+
+def _with_frameworks(args: argparse.Namespace) -> bool:
+    """The front-ends' cross-checks belong to the full report: not to a run narrowed to
+    some losses or cases (their entries are not losses), nor to OpInfo's samples."""
+    return not (args.no_frameworks or args.loss or args.case or args.source == "opinfo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,13 +172,30 @@ def _main(args: argparse.Namespace) -> int:
         progress=progress,
         source=args.source,
     )
+    if _with_frameworks(args):
+        # The real frameworks run on the CPU: the CPU backends of this run, if any.
+        chosen = [b for b in BACKENDS if b.name in results.backends and not b.gpu]
+        if chosen:
+            from .frontends import run_frameworks
+
+            if progress is not None:
+                print("front-ends against Keras 3, optax and MindSpore ...", flush=True)
+            results.frameworks = run_frameworks(tuple(chosen))
     if args.quiet:
-        status = "pass" if results.ok else f"{len(results.failures)} FAILING"
+        status = "pass" if not results.failures else f"{len(results.failures)} FAILING"
         print(f"arrayloss conformance: {len(results.cells)} cells, {status}")
+        for framework in results.frameworks.values():
+            counts = framework.counts.values()
+            outcome = framework.reason or (
+                f"{sum(p for p, _ in counts)}/{sum(t for _, t in counts)} case runs pass"
+            )
+            print(f"front-end vs {framework.name}: {outcome}")
         for name, reason in results.skipped_backends.items():
             print(f"{name}: skipped ({reason})")
-        if not results.ok:
+        if results.failures:
             print(format_failures(results))
+        for failure in results.framework_failures:
+            print(f"FAILED {failure}")
     else:
         print(format_text(results))
     if not args.no_report:

@@ -16,15 +16,27 @@ import argparse
 import importlib
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from conformance.backends import Backend, available_backends
 
-__all__ = ["FRAMEWORKS", "Result", "compare", "cpu_backends", "main", "matrix", "run_all"]
+__all__ = [
+    "FRAMEWORKS",
+    "FrameworkRun",
+    "Result",
+    "compare",
+    "cpu_backends",
+    "main",
+    "matrix",
+    "run_all",
+    "run_frameworks",
+    "summary",
+]
 
 #: The front-end cross-checks: (column title, module).
 FRAMEWORKS: tuple[tuple[str, str], ...] = (
@@ -186,27 +198,78 @@ def command(
     return 0 if all(r.passed for r in results) else 1
 
 
-def summary(outcomes: dict[str, list[Result] | str]) -> str:
-    """One table: a row per arrayloss backend, a column per framework (passed/total),
-    or the framework's reason for not running."""
-    backends = list(
-        dict.fromkeys(r.backend for rs in outcomes.values() if isinstance(rs, list) for r in rs)
+@dataclass
+class FrameworkRun:
+    """One front-end's cross-check, as the reports keep it (plain data: report.json
+    holds it as is, and ``python -m conformance.update_docs`` reads it back)."""
+
+    name: str  # the column: "Keras 3", "optax", "MindSpore"
+    title: str  # e.g. "arrayloss.keras vs Keras 3.15.1 (JAX backend)"; "" when not run
+    reason: str | None  # why it did not run, or None
+    counts: dict[str, list[int]]  # backend -> [passed, total]
+    matrix: str  # the Markdown matrix entry x backend ("" when not run)
+    failures: list[str]
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FrameworkRun:
+        return cls(**data)
+
+
+def run_framework(name: str, module_name: str, backends: tuple[Backend, ...]) -> FrameworkRun:
+    """Run one front-end's cross-check (``FRAMEWORKS``) on ``backends``."""
+    module = importlib.import_module(module_name)
+    why = module.reason()
+    if why:
+        return FrameworkRun(name, "", why, {}, "", [])
+    start = time.perf_counter()
+    results: list[Result] = module.run_all(backends)
+    counts: dict[str, list[int]] = {}
+    for r in results:
+        passed_total = counts.setdefault(r.backend, [0, 0])
+        passed_total[0] += r.passed
+        passed_total[1] += 1
+    failures = [
+        f"{r.case.id} on {r.backend} {r.dtype}: {r.message}" for r in results if not r.passed
+    ]
+    seconds = time.perf_counter() - start
+    return FrameworkRun(
+        name, module.title(), None, counts, module.matrix(results), failures, seconds
     )
-    names = list(outcomes)
+
+
+def run_frameworks(backends: tuple[Backend, ...] | None = None) -> dict[str, FrameworkRun]:
+    """Every front-end's cross-check on ``backends`` (default: every CPU backend here;
+    the real frameworks run on the CPU, so GPU backends are left out)."""
+    chosen = tuple(b for b in backends if not b.gpu) if backends is not None else cpu_backends()
+    return {name: run_framework(name, module, chosen) for name, module in FRAMEWORKS}
+
+
+def summary(runs: dict[str, FrameworkRun]) -> str:
+    """One Markdown table: a row per arrayloss backend, a column per framework (case
+    runs passed/total), then each framework that did not run, with its reason."""
+    backends = list(dict.fromkeys(b for run in runs.values() for b in run.counts))
+    names = list(runs)
     lines = ["| backend | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for b in backends:
         entries = []
-        for name in names:
-            outcome = outcomes[name]
-            if isinstance(outcome, str):
+        for run in runs.values():
+            if run.reason is not None:
                 entries.append("not run")
                 continue
-            runs = [r for r in outcome if r.backend == b]
-            entries.append(f"{sum(r.passed for r in runs)}/{len(runs)}")
+            passed, total = run.counts.get(b, (0, 0))
+            entries.append(f"{passed}/{total}")
         lines.append(f"| {b} | " + " | ".join(entries) + " |")
-    for name, outcome in outcomes.items():
-        if isinstance(outcome, str):
-            lines.append(f"\n{name} not run: {outcome}")
+    for name, run in runs.items():
+        if run.reason is not None:
+            lines.append(f"\n{name} not run: {run.reason}")
     return "\n".join(lines)
 
 
@@ -221,16 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     backends = cpu_backends()
     if args.backend:
         backends = tuple(b for b in backends if b.name in args.backend)
-    outcomes: dict[str, list[Result] | str] = {}
-    for name, module_name in FRAMEWORKS:
-        module = importlib.import_module(module_name)
-        why = module.reason()
-        outcomes[name] = why if why else module.run_all(backends)
-    print(summary(outcomes))
-    failed = [r for rs in outcomes.values() if isinstance(rs, list) for r in rs if not r.passed]
-    for r in failed:
-        print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")
-    return 1 if failed else 0
+    runs = run_frameworks(backends)
+    print(summary(runs))
+    for run in runs.values():
+        for failure in run.failures:
+            print(f"FAILED ({run.name}) {failure}")
+    return 0 if all(run.ok for run in runs.values()) else 1
 
 
 if __name__ == "__main__":

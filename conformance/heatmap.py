@@ -122,7 +122,7 @@ def write_heatmap(results: Results, path: str | Path) -> Path | None:
         ax.grid(which="minor", color="white", linewidth=1)
         ax.tick_params(which="minor", length=0)
         ax.set_facecolor("white")
-    status = "all cells pass" if results.ok else f"{len(results.failures)} FAILING cells"
+    status = "all cells pass" if not results.failures else f"{len(results.failures)} FAILING cells"
     fig.suptitle(
         f"arrayloss against PyTorch (CPU, float64): worst error per loss and backend; "
         f"{len(results.cells)} cells, {status}",

@@ -330,14 +330,14 @@ def matrix(results: list[Result]) -> str:
     )
 
 
-def _title() -> str:
+def title() -> str:
     return f"arrayloss.keras vs Keras {_keras().__version__} (JAX backend)"
 
 
 def main(argv: list[str] | None = None) -> int:
     description = (__doc__ or "").split("\n")[0]
     return frontends.command(
-        "python -m conformance.keras_frontend", description, reason, _title, run_all, matrix, argv
+        "python -m conformance.keras_frontend", description, reason, title, run_all, matrix, argv
     )
 
 

@@ -296,7 +296,7 @@ def matrix(results: list[Result]) -> str:
     )
 
 
-def _title() -> str:
+def title() -> str:
     import mindspore
 
     return f"arrayloss.mindspore vs MindSpore {mindspore.__version__} (CPU)"
@@ -305,7 +305,7 @@ def _title() -> str:
 def main(argv: list[str] | None = None) -> int:
     description = (__doc__ or "").split("\n")[0]
     return frontends.command(
-        "python -m conformance.mindspore", description, reason, _title, run_all, matrix, argv
+        "python -m conformance.mindspore", description, reason, title, run_all, matrix, argv
     )
 
 

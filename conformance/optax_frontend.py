@@ -301,7 +301,7 @@ def matrix(results: list[Result]) -> str:
     )
 
 
-def _title() -> str:
+def title() -> str:
     import optax
 
     return f"arrayloss.optax vs optax {optax.__version__} (JAX, CPU)"
@@ -310,7 +310,7 @@ def _title() -> str:
 def main(argv: list[str] | None = None) -> int:
     description = (__doc__ or "").split("\n")[0]
     return frontends.command(
-        "python -m conformance.optax_frontend", description, reason, _title, run_all, matrix, argv
+        "python -m conformance.optax_frontend", description, reason, title, run_all, matrix, argv
     )
 
 

@@ -163,7 +163,7 @@ def format_failures(results: Results, limit: int = MAX_FAILURES) -> str:
 
 def format_text(results: Results) -> str:
     """Everything printed on stdout."""
-    status = "all cells pass" if results.ok else f"{len(results.failures)} FAILING cells"
+    status = "all cells pass" if not results.failures else f"{len(results.failures)} FAILING cells"
     parts = [
         f"arrayloss conformance against PyTorch: {status} "
         f"({len(results.cells)} cells in {results.seconds:.1f} s)",
@@ -177,9 +177,41 @@ def format_text(results: Results) -> str:
     skips = format_skips(results)
     if skips:
         parts += ["", *skips]
-    if not results.ok:
+    frameworks = format_frameworks(results)
+    if frameworks:
+        parts += ["", *frameworks]
+    if results.failures:
         parts += ["", format_failures(results)]
     return "\n".join(parts)
+
+
+FRAMEWORKS_INTRO = (
+    "The front-ends against the real frameworks: `arrayloss.keras`, `arrayloss.optax` and "
+    "`arrayloss.mindspore` on each arrayloss backend (rows) against Keras 3, optax and "
+    "MindSpore themselves (columns): case runs passed/total, values, and gradients on "
+    "torch and JAX (conformance/frontends.py; the migration guides give each entry)."
+)
+
+
+def format_frameworks(results: Results, markdown: bool = False) -> list[str]:
+    """The front-ends' section: the backend x framework table, then (Markdown) each
+    framework's entry x backend matrix; empty when the run did not include them."""
+    if not results.frameworks:
+        return []
+    from .frontends import summary
+
+    parts = [FRAMEWORKS_INTRO, "", summary(results.frameworks)]
+    if markdown:
+        for run in results.frameworks.values():
+            if run.reason is None:
+                parts += ["", f"### {run.title} ({run.seconds:.0f} s)", "", run.matrix]
+    failures = results.framework_failures
+    if failures:
+        shown = failures[:MAX_FAILURES]
+        parts += ["", f"{len(failures)} front-end case runs FAIL:", *shown]
+        if len(failures) > len(shown):
+            parts.append(f"... and {len(failures) - len(shown)} more")
+    return parts
 
 
 def _framework_references(results: Results) -> list[str]:
@@ -212,7 +244,9 @@ def _framework_references(results: Results) -> list[str]:
 
 def format_markdown(results: Results) -> str:
     env = results.environment
-    status = "all cells pass" if results.ok else f"**{len(results.failures)} failing cells**"
+    status = (
+        "all cells pass" if not results.failures else f"**{len(results.failures)} failing cells**"
+    )
     counts = ", ".join(f"{loss}: {len(cases_for(loss))}" for loss in results.losses)
     parts = [
         "# arrayloss conformance report",
@@ -227,6 +261,11 @@ def format_markdown(results: Results) -> str:
         format_matrix(results, markdown=True),
         "",
         *_framework_references(results),
+        *(
+            ["## Front-ends", "", *format_frameworks(results, markdown=True), ""]
+            if results.frameworks
+            else []
+        ),
         "## Per dtype",
         "",
         "Passed/total and the worst error in eps of each dtype against the reference "
@@ -245,7 +284,7 @@ def format_markdown(results: Results) -> str:
     skips = format_skips(results)
     if skips:
         parts += ["## Skipped", "", *(f"- {s}" for s in skips), ""]
-    if not results.ok:
+    if results.failures:
         parts += ["## Failures", "", "```", format_failures(results, limit=100), "```", ""]
     eps = ", ".join(f"{d} {e:.3g}" for d, e in EPS.items())
     parts += [

@@ -49,6 +49,7 @@ import numpy as np
 from .backends import BACKENDS, DTYPES, Backend, backend_by_name
 from .beyond import BEYOND
 from .cases import LOSSES, Case, cases_for, loss_info
+from .frontends import FrameworkRun
 
 __all__ = [
     "EPS",
@@ -223,14 +224,21 @@ class Results:
     skipped_backends: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     environment: dict[str, Any] = field(default_factory=dict)
+    #: The front-ends' cross-checks against Keras 3, optax and MindSpore themselves
+    #: (``conformance.frontends.run_frameworks``), when the run included them.
+    frameworks: dict[str, FrameworkRun] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[CellResult]:
         return [c for c in self.cells if c.status == "failed"]
 
     @property
+    def framework_failures(self) -> list[str]:
+        return [f"({run.name}) {f}" for run in self.frameworks.values() for f in run.failures]
+
+    @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.framework_failures
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -243,6 +251,7 @@ class Results:
             "tolerance_policy": TOLERANCE_POLICY,
             "environment": self.environment,
             "cells": [asdict(c) for c in self.cells],
+            "frameworks": {name: run.to_json() for name, run in self.frameworks.items()},
         }
 
 

@@ -18,8 +18,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .frontends import FrameworkRun, summary
 from .heatmap import HEATMAP_FILE
-from .report import MATRIX_LEGEND, format_matrix, format_skips
+from .report import FRAMEWORKS_INTRO, MATRIX_LEGEND, format_matrix, format_skips
 from .runner import CellResult, Results
 
 __all__ = ["BEGIN", "END", "load_results", "matrix_block", "update"]
@@ -42,6 +43,7 @@ def load_results(directory: str | Path) -> Results:
         data["skipped_backends"],
         data["seconds"],
         data["environment"],
+        {name: FrameworkRun.from_json(run) for name, run in data.get("frameworks", {}).items()},
     )
 
 
@@ -62,7 +64,7 @@ def matrix_block(results: Results, command: str, commit: str, image: str | None)
     devices = "; ".join(f"{k}: {v}" for k, v in env.get("devices", {}).items())
     status = (
         f"All {len(results.cells):,} cells pass"
-        if results.ok
+        if not results.failures
         else f"**{len(results.failures):,} of {len(results.cells):,} cells fail**"
     )
     parts = [
@@ -82,6 +84,11 @@ def matrix_block(results: Results, command: str, commit: str, image: str | None)
     skips = format_skips(results)
     if skips:
         parts += ["Skipped cells, with their reasons:", "", *(f"- {s}" for s in skips), ""]
+    if results.frameworks:
+        parts += [FRAMEWORKS_INTRO, "", summary(results.frameworks), ""]
+        failures = results.framework_failures
+        if failures:
+            parts += [f"**{len(failures)} front-end case runs fail** (see report.md).", ""]
     parts.append(END)
     return "\n".join(parts)
 

@@ -5,6 +5,7 @@ that it does catch wrong results, wrong types, wrong gradients and wrong errors.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -444,3 +445,92 @@ def test_the_docs_state_the_tolerance_policy_of_the_code() -> None:
     text = (Path(__file__).parent.parent / DOC).read_text()
     assert TOLERANCE_POLICY.strip() in text
     assert text.count(BEGIN) == text.count(END) == 1
+
+
+# --- the front-ends' columns: Keras 3, optax and MindSpore themselves -------------------------
+
+
+def _fake_framework(monkeypatch: pytest.MonkeyPatch, shift: float) -> None:
+    """Replace the three front-end cross-checks by two small ones: 'Fakelib', whose
+    reference is the closed form mean((x - y)^2) and whose candidate is arrayloss's
+    mse_loss on the backend plus ``shift``, and 'Absent', which is not installed."""
+    import sys
+    import types
+
+    from conformance import frontends
+
+    x, y = np.array([0.5, -1.0, 2.0]), np.array([1.0, 1.0, 1.0])
+
+    @dataclasses.dataclass
+    class FakeCase:
+        id: str
+        dtypes: tuple[str, ...] = ("float64",)
+
+    def run_case(case: Any, backend: Any, dtype: str) -> Any:
+        value = arrayloss.mse_loss(backend.asarray(x, "float64"), backend.asarray(y, "float64"))
+        candidate = (np.asarray(backend.to_numpy(value)) + shift, None)
+        reference = (np.asarray(np.mean((x - y) ** 2)), None)
+        return frontends.compare(case, backend, dtype, reference, candidate, (1e-12, 0), "Fakelib")
+
+    fake = types.ModuleType("fake_frontend")
+    cases = (FakeCase("mse[a]"), FakeCase("mse[b]"))
+    fake.reason = lambda: None  # type: ignore[attr-defined]
+    fake.title = lambda: "arrayloss.fake vs Fakelib 1.0"  # type: ignore[attr-defined]
+    fake.run_all = lambda backends: frontends.run_all(cases, run_case, backends)  # type: ignore[attr-defined]
+    fake.matrix = lambda results: frontends.matrix(  # type: ignore[attr-defined]
+        results, ["mse"], lambda c: "mse", ("float64", "float32")
+    )
+    absent = types.ModuleType("absent_frontend")
+    absent.reason = lambda: "absentlib is not installed"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_frontend", fake)
+    monkeypatch.setitem(sys.modules, "absent_frontend", absent)
+    frameworks = (("Fakelib", "fake_frontend"), ("Absent", "absent_frontend"))
+    monkeypatch.setattr(frontends, "FRAMEWORKS", frameworks)
+
+
+def test_the_report_has_a_column_per_real_framework(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import conformance.__main__ as command
+    from conformance.update_docs import BEGIN, END, load_results, update
+
+    # The full run, narrowed to two cells here: the front-ends run only with it.
+    real_run = command.run
+    monkeypatch.setattr(
+        command,
+        "run",
+        lambda *a, **kw: real_run([BCE], ["numpy"], ["float64"], cases=[f"{BCE}/(4,3)-mean*"]),
+    )
+    _fake_framework(monkeypatch, shift=0.0)
+    report = tmp_path / "report"
+    assert main(["--backend", "numpy", "--jobs", "1", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "| numpy | 2/2 | not run |" in out
+    assert "Absent not run: absentlib is not installed" in out
+    markdown = (report / "report.md").read_text()
+    assert "## Front-ends" in markdown
+    assert "### arrayloss.fake vs Fakelib 1.0" in markdown
+    assert "| mse | 2/2; 0e+00; - |" in markdown
+    data = json.loads((report / "report.json").read_text())
+    assert data["ok"] is True
+    assert data["frameworks"]["Fakelib"]["counts"] == {"numpy": [2, 2]}
+    assert data["frameworks"]["Absent"]["reason"] == "absentlib is not installed"
+    loaded = load_results(report)
+    assert loaded.frameworks["Fakelib"].counts == {"numpy": [2, 2]}
+    doc = tmp_path / "conformance.md"
+    doc.write_text(f"{BEGIN}\n{END}\n")
+    update(report, doc, tmp_path / "heatmap.png", commit="abc1234")
+    assert "| numpy | 2/2 | not run |" in doc.read_text()
+
+    # Narrowed runs and --no-frameworks leave them out.
+    assert main(["--backend", "numpy", "--loss", BCE, "--no-report", "--quiet"]) == 0
+    assert "Fakelib" not in capsys.readouterr().out
+    assert main(["--backend", "numpy", "--no-frameworks", "--no-report", "--quiet"]) == 0
+    assert "Fakelib" not in capsys.readouterr().out
+
+    # A front-end that disagrees with its framework fails the run, cells passing or not.
+    _fake_framework(monkeypatch, shift=1e-6)
+    assert main(["--backend", "numpy", "--jobs", "1", "--no-report", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert " cells, pass\nfront-end vs Fakelib: 0/2 case runs pass\n" in out
+    assert "FAILED (Fakelib) mse[a] on numpy float64: value" in out
