@@ -127,6 +127,52 @@ def test_result_follows_the_tensor_beside_a_torch_cpu_scalar_input() -> None:
     assert out.device == torch.device("meta")
 
 
+def _argument_sets() -> list[dict[str, object]]:
+    torch = pytest.importorskip("torch")
+    a, b = np.zeros(3), np.ones((2, 3), dtype=np.float32)
+    t, meta = torch.zeros(3), torch.zeros(3, device="meta")
+    return [
+        {"input": a, "target": b},
+        {"input": a, "target": b, "weight": None, "sample_weight": a},
+        {"input": a, "target": 2.0},  # a Python number: the general path
+        {"input": a, "target": np.float64(1.0)},  # a NumPy scalar
+        {"input": t, "target": t, "weight": None},
+        {"input": t, "target": torch.nn.Parameter(torch.zeros(3))},  # a subclass
+        {"input": meta, "target": meta, "pos_weight": torch.tensor(2.0)},  # 0-d CPU
+        {"input": torch.tensor(0.5), "target": meta},
+        {"input": None, "target": t},
+    ]
+
+
+def test_the_common_type_path_agrees_with_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # _common_type_context answers for all-ndarray or all-Tensor arguments; wherever it
+    # answers, its context is the general path's (which it skips), and it leaves every
+    # other combination to the general path.
+    from arrayloss import _dispatch
+
+    answered = 0
+    for arrays in _argument_sets():
+        fast = _dispatch._common_type_context(arrays)
+        with monkeypatch.context() as m:
+            m.setattr(_dispatch, "_common_type_context", lambda arrays: None)
+            general = namespace_of(**arrays)
+        assert namespace_of(**arrays) == general
+        if fast is not None:
+            answered += 1
+            assert fast == general, arrays
+    assert answered == 4  # the ndarray pairs, the CPU tensors, `None` beside a tensor
+
+
+def test_the_common_type_path_leaves_errors_to_the_general_path() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="arrays from two libraries"):
+        namespace_of(input=np.zeros(3), target=torch.zeros(3))
+    with pytest.raises(ValueError, match="arrays on two devices"):
+        namespace_of(input=torch.zeros(3), target=torch.zeros(3, device="meta"))
+
+
 @pytest.mark.parametrize("name", ["input", "target", "weight", "pos_weight"])
 def test_python_number_where_an_array_is_required(name: str) -> None:
     # Dispatch ignores numbers (options may be numbers); the loss names the argument.
