@@ -128,7 +128,11 @@ def circle_loss(
         negative = ~same
         positive = same
         if remove_diagonal:
-            positive = same & ~xp.eye(n, m, dtype=xp.bool, device=ctx.device)
+            # The diagonal of the (N, M) matrix, from two aranges, not ``eye(n, m)``:
+            # Dask's rectangular eye loses a chunk when it is computed (Dask 2026.8).
+            rows = xp.reshape(xp.arange(n, device=ctx.device), (n, 1))
+            cols = xp.reshape(xp.arange(m, device=ctx.device), (1, m))
+            positive = same & (rows != cols)
         pos_logits = -gamma * xp.maximum(d + margin, zero) * (margin - d)
         neg_logits = gamma * xp.maximum((1.0 + margin) - d, zero) * ((1.0 - margin) - d)
         lse_pos, has_pos = masked_logsumexp(ctx, pos_logits, positive, 1)
