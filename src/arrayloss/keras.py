@@ -21,9 +21,14 @@ Importing this module imports no array library and not Keras.
 >>> round(float(kl.BinaryCrossentropy()(y_true, y_pred)), 3)  # Keras's docstring: 0.815
 0.815
 
-Not provided (see docs/migration/from-keras.md, "Front-end: arrayloss.keras"):
-``Circle``/``circle`` and ``CategoricalGeneralizedCrossEntropy``/
-``categorical_generalized_cross_entropy`` (no shared kernel to build them on); the
+``Circle``/``circle`` (a pairwise metric-learning loss over a batch of embeddings) and
+``CategoricalGeneralizedCrossEntropy``/``categorical_generalized_cross_entropy``
+(``(1 - p**q) / q``) have no PyTorch counterpart: their kernels are private
+(``arrayloss._circle``, ``arrayloss._generalized_ce``), and the top-level API has no
+torch-style function for them. ``Circle`` applies Keras's mask (the rows whose loss is 0
+leave the mean) itself.
+
+Not provided (see docs/migration/from-keras.md, "Front-end: arrayloss.keras"): the
 ``Loss`` base's Keras-only machinery (``keras.losses.get``, ``serialize``,
 ``deserialize``, Keras masks carried on tensors).
 """
