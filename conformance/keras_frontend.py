@@ -8,11 +8,13 @@ gradients with respect to ``y_pred`` (Keras's through ``jax.grad``), and prints 
 entry x backend, cases passed/total and the largest relative error. The float16
 reference is Keras in float32 on the float16-rounded inputs (Keras's classes compute in
 ``floatx``, float32; this front-end in float32 internally and rounds once).
-tests/test_frontend_keras.py runs the same cases.
+tests/test_frontend_keras.py runs the same cases. ``--entry NAME`` (repeatable: a Keras
+function or class name, e.g. ``--entry circle --entry Circle``) runs only those entries.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -42,6 +44,16 @@ _P4 = _RNG.uniform(size=(2, 2, 2, 1))
 _B4 = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0]).reshape(2, 2, 2, 1)
 _CTC_LABELS = np.array([[1, 2, 0], [2, 2, 1]])
 _CTC_LOGITS = _RNG.normal(size=(2, 6, 4))
+_E = _RNG.normal(size=(6, 4))
+_E /= np.linalg.norm(_E, axis=1, keepdims=True)  # unit embeddings, as Circle expects
+_EL = np.array([0, 1, 0, 2, 1, 0])  # label 2 alone: a row with no positive (masked)
+_R = _RNG.normal(size=(5, 4))
+_R /= np.linalg.norm(_R, axis=1, keepdims=True)  # reference embeddings
+_RL = np.array([1, 0, 0, 2, 1])
+_SW6 = np.array([1.0, 0.0, 2.0, 0.5, 1.5, 1.0])
+_LAB3 = np.array([[0, 2], [1, 1]])  # labels of (2, 2, 3) probabilities
+_X3 = np.moveaxis(_X4[..., 0], 1, -1)  # (2, 2, 3) logits
+_SM3 = np.exp(_X3) / np.exp(_X3).sum(-1, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,60 @@ CASES: list[Case] = [
         Case(c.name, c.y_true, c.y_pred, c.options, c.sample_weight, ("float32",), c.grad, c.label)
         for c in _pairs("ctc", "CTC", _CTC_LABELS, _CTC_LOGITS, _SW[:2])
     ],
+    *_pairs("circle", "Circle", _EL, _E, _SW6),
+    *_pairs("circle", "Circle", _EL, 0.9 * _E, _SW6, gamma=2.0, margin=0.25, remove_diagonal=False),
+    Case("circle", _EL, _E, {"ref_labels": _RL, "ref_embeddings": _R}, label="ref"),
+    Case(
+        "circle",
+        _EL[:5],
+        _R,
+        {"ref_labels": _EL, "ref_embeddings": _E, "gamma": 10.0, "remove_diagonal": False},
+        label="ref,gamma=10,remove_diagonal=False",
+    ),
+    Case("circle", _EL.astype(np.float64), _E, {"margin": 0.1}, label="float labels,margin=0.1"),
+    Case("Circle", _EL[:, None], _E, {"gamma": 16.0}, label="labels (N, 1),gamma=16"),
+    *[
+        Case("Circle", _EL, _E, {"reduction": r}, sw, grad=r is not None, label=f"{r},sw")
+        for r in ("sum", "mean", "mean_with_sample_weight", None)
+        for sw in (_SW6,)
+    ],
+    Case(
+        "Circle", _EL, _E, {"reduction": "mean_with_sample_weight"}, label="mean_with_sample_weight"
+    ),
+    *_pairs(
+        "categorical_generalized_cross_entropy",
+        "CategoricalGeneralizedCrossEntropy",
+        _LAB,
+        _SM,
+        q=0.5,
+    ),
+    *_pairs(
+        "categorical_generalized_cross_entropy",
+        "CategoricalGeneralizedCrossEntropy",
+        _LAB,
+        _P,
+        q=0.2,
+    ),
+    Case("categorical_generalized_cross_entropy", _LAB3, _SM3, {"q": 0.7}, label="rank 3,q=0.7"),
+    Case(
+        "categorical_generalized_cross_entropy",
+        _LAB.astype(np.float64),
+        _SM,
+        {"q": 0.9},
+        label="float labels,q=0.9",
+    ),
+    *[
+        Case(
+            "CategoricalGeneralizedCrossEntropy",
+            _LAB,
+            _SM,
+            {"reduction": r},
+            _SW,
+            grad=r is not None,
+            label=f"{r},sw",
+        )
+        for r in ("sum", "mean_with_sample_weight", None)
+    ],
     *[
         Case(
             "MeanSquaredError",
@@ -208,13 +274,13 @@ def keras_reason() -> str | None:
     return None
 
 
-def _keras_call(case: Case) -> Callable[..., Any]:
+def _keras_call(case: Case, options: dict[str, Any]) -> Callable[..., Any]:
     losses = _keras().losses
     if case.is_class:
-        loss = getattr(losses, case.name)(**case.options)
+        loss = getattr(losses, case.name)(**options)
         return lambda t, p, w: loss(t, p, sample_weight=w)
     fn = getattr(losses, case.name)
-    return lambda t, p, w: fn(t, p, **case.options)
+    return lambda t, p, w: fn(t, p, **options)
 
 
 _KERAS_CACHE: dict[tuple[int, str], tuple[np.ndarray, np.ndarray | None]] = {}
@@ -239,7 +305,9 @@ def _keras_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]
         a = _cast(a, dtype)
         return jnp.asarray(a.astype(np.float32) if a.dtype.kind == "f" else a)
 
-    call = _keras_call(case)
+    call = _keras_call(
+        case, {k: arr(v) if isinstance(v, np.ndarray) else v for k, v in case.options.items()}
+    )
     t, p, w = arr(case.y_true), arr(case.y_pred), arr(case.sample_weight)
     value = np.asarray(call(t, p, w), dtype=np.float64)
     grad = None
@@ -262,16 +330,20 @@ def arrayloss_value(
     sw = None if case.sample_weight is None else backend.asarray(_cast(case.sample_weight, dtype))
     t = backend.asarray(_cast(case.y_true, dtype))
     p = backend.asarray(_cast(case.y_pred, dtype))
+    options = {
+        k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
+        for k, v in case.options.items()
+    }
 
     if case.is_class:
-        loss = entry(**case.options)
+        loss = entry(**options)
 
         def fn(t: Any, p: Any, *w: Any) -> Any:
             return loss(t, p, sample_weight=w[0] if w else None)
     else:
 
         def fn(t: Any, p: Any, *w: Any) -> Any:
-            return entry(t, p, **case.options)
+            return entry(t, p, **options)
 
     args = (t, p) if sw is None else (t, p, sw)
     value = backend.to_numpy(backend.call(fn, *args)).astype(np.float64)
@@ -315,14 +387,18 @@ reason = keras_reason
 def run_all(
     backends: tuple[Backend, ...] | None = None,
     progress: Callable[[Result], None] | None = None,
+    entries: tuple[str, ...] = (),
 ) -> list[Result]:
-    return frontends.run_all(CASES, run_case, backends, progress=progress)
+    """Every case (only those of ``entries``, the Keras names, when given)."""
+    cases = [c for c in CASES if not entries or c.name in entries]
+    return frontends.run_all(cases, run_case, backends, progress=progress)
 
 
-def matrix(results: list[Result]) -> str:
+def matrix(results: list[Result], entries: tuple[str, ...] = ()) -> str:
+    """The entry x backend table (the rows of ``entries`` only, when given)."""
     return frontends.matrix(
         results,
-        list(dict.fromkeys(f"`{c.name}`" for c in CASES)),
+        list(dict.fromkeys(f"`{c.name}`" for c in CASES if not entries or c.name in entries)),
         lambda c: f"`{c.name}`",
         ("float32", "float16"),
         "entry",
@@ -335,9 +411,26 @@ def title() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; ``--entry NAME`` (repeatable, a Keras function or class name)
+    keeps only that entry's cases, the other options are ``frontends.command``'s."""
     description = (__doc__ or "").split("\n")[0]
+    picker = argparse.ArgumentParser(add_help=False)
+    picker.add_argument("--entry", action="append", default=[])
+    picked, rest = picker.parse_known_args(sys.argv[1:] if argv is None else argv)
+    entries = tuple(picked.entry)
+    unknown = sorted(set(entries) - {c.name for c in CASES})
+    if unknown:
+        print(f"--entry: no cases for {', '.join(unknown)}", file=sys.stderr)
+        return 2
+
+    def run(backends: tuple[Backend, ...]) -> list[Result]:
+        return run_all(backends, entries=entries)
+
+    def table(results: list[Result]) -> str:
+        return matrix(results, entries)
+
     return frontends.command(
-        "python -m conformance.keras_frontend", description, reason, title, run_all, matrix, argv
+        "python -m conformance.keras_frontend", description, reason, title, run, table, rest
     )
 
 

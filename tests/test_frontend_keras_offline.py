@@ -66,12 +66,7 @@ KERAS_3_15_SIGNATURES = {
 }
 
 # Keras losses without an arrayloss.keras entry; docs/migration/from-keras.md says why.
-NOT_PROVIDED = {
-    "Circle",
-    "circle",
-    "CategoricalGeneralizedCrossEntropy",
-    "categorical_generalized_cross_entropy",
-}
+NOT_PROVIDED: set[str] = set()
 EXTRA = {"reduce_weighted_values"}  # arrayloss.keras's own: Keras's reduction
 
 
@@ -185,7 +180,133 @@ def test_dice_axis_none_is_one_value(backend: Backend) -> None:
     assert np.allclose(_np(backend, kl.dice(y, p, axis=1)), [0.0, 1.0], atol=1e-6)
 
 
+# Circle, by hand: unit embeddings e0 = (1, 0), e1 = (0.6, 0.8) (label 0), e2 = (0, 1)
+# (label 1); Keras's defaults gamma 80, margin 0.4. Cosine distances d01 = 0.4,
+# d02 = 1, d12 = 0.2. Positive term -80 [d + 0.4]_+ (0.4 - d), negative term
+# 80 [1.4 - d]_+ (0.6 - d): row 0: positive 0 (d = 0.4), negative 80 * 0.4 * -0.4 =
+# -12.8; row 1: positive 0, negative 80 * 1.2 * 0.4 = 38.4; row 2 has no positive: 0.
+_CIRCLE_E = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], np.float32)
+_CIRCLE_Y = np.array([0, 0, 1])
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def test_circle_closed_form(backend: Backend) -> None:
+    e, y = backend.asarray(_CIRCLE_E), backend.asarray(_CIRCLE_Y)
+    rows = [_softplus(-12.8), _softplus(38.4), 0.0]
+    assert np.allclose(_np(backend, kl.circle(y, e)), rows, rtol=1e-5)
+    # remove_diagonal=False adds each row's own pair (d = 0, positive term -12.8): row 0
+    # LSE_pos = log(1 + e^-12.8); row 2 gains a positive: -12.8 + log(e^-12.8 + e^38.4).
+    rows_diag = [
+        _softplus(math.log1p(math.exp(-12.8)) - 12.8),
+        _softplus(math.log1p(math.exp(-12.8)) + 38.4),
+        _softplus(-12.8 + 38.4 + math.log1p(math.exp(-51.2))),
+    ]
+    value = kl.circle(y, e, remove_diagonal=False)
+    assert np.allclose(_np(backend, value), rows_diag, rtol=1e-5)
+
+
+def test_circle_masks_rows_without_pairs(backend: Backend) -> None:
+    # Keras's Circle masks the losses that are 0 (row 2: no positive): the mean is over
+    # the 2 others, 'mean_with_sample_weight' divides by their weights only (1 + 3).
+    e, y = backend.asarray(_CIRCLE_E), backend.asarray(_CIRCLE_Y)
+    rows = [_softplus(-12.8), _softplus(38.4)]
+    assert math.isclose(_np(backend, kl.Circle()(y, e)), sum(rows) / 2, rel_tol=1e-5)
+    assert math.isclose(_np(backend, kl.Circle(reduction="sum")(y, e)), sum(rows), rel_tol=1e-5)
+    w = backend.asarray(np.array([1.0, 3.0, 5.0], np.float32))
+    mean_w = kl.Circle(reduction="mean_with_sample_weight")(y, e, sample_weight=w)
+    assert math.isclose(_np(backend, mean_w), (rows[0] + 3 * rows[1]) / 4, rel_tol=1e-5)
+    # sum_over_batch_size with weights: the weighted sum over the 2 kept rows.
+    weighted = kl.Circle()(y, e, sample_weight=w)
+    assert math.isclose(_np(backend, weighted), (rows[0] + 3 * rows[1]) / 2, rel_tol=1e-5)
+
+
+def test_circle_reference_embeddings(backend: Backend) -> None:
+    # One query e0 (label 0) against references e0 (label 0), e2 (label 1), gamma 1,
+    # margin 0: with the diagonal removed the query has no positive (0); kept, the
+    # positive d = 0 and the negative d = 1 both give 0: softplus(0) = log 2 (by hand).
+    q, lq = backend.asarray(_CIRCLE_E[:1]), backend.asarray(_CIRCLE_Y[:1])
+    r, lr = backend.asarray(_CIRCLE_E[[0, 2]]), backend.asarray(np.array([0, 1]))
+    options = {"ref_labels": lr, "ref_embeddings": r, "gamma": 1.0, "margin": 0.0}
+    assert np.allclose(_np(backend, kl.circle(lq, q, **options)), [0.0])
+    kept = kl.circle(lq, q, remove_diagonal=False, **options)
+    assert np.allclose(_np(backend, kept), [math.log(2)], rtol=1e-6)
+
+
+def test_circle_keeps_half_precision(backend: Backend) -> None:
+    if "float16" not in backend.dtypes:
+        pytest.skip(f"{backend.name} has no float16")
+    e, y = backend.asarray(_CIRCLE_E, "float16"), backend.asarray(_CIRCLE_Y)
+    value = kl.circle(y, e)
+    assert backend.dtype_name(value) == "float16"
+    # 0.6 and 0.8 round in float16 (to 0.6001 and 0.7998): within 1%.
+    assert np.allclose(_np(backend, value), [_softplus(-12.8), _softplus(38.4), 0.0], rtol=1e-2)
+
+
+def test_generalized_cross_entropy_closed_form(backend: Backend) -> None:
+    # (1 - p^q) / q by hand, q = 1/2: p = 0.25 -> 2 (1 - 0.5) = 1; p = 0.64 -> 0.4; a
+    # label out of range picks nothing (Keras's one-hot): p = 0 -> 1/q = 2.
+    probs = backend.asarray(np.array([[0.75, 0.25], [0.36, 0.64], [0.5, 0.5]], np.float32))
+    labels = backend.asarray(np.array([1, 1, 2]))
+    value = kl.categorical_generalized_cross_entropy(labels, probs, q=0.5)
+    assert np.allclose(_np(backend, value), [1.0, 0.4, 2.0], rtol=1e-6)
+    loss = kl.CategoricalGeneralizedCrossEntropy()
+    assert math.isclose(_np(backend, loss(labels, probs)), 3.4 / 3, rel_tol=1e-6)
+    w = backend.asarray(np.array([1.0, 2.0, 0.0], np.float32))
+    summed = kl.CategoricalGeneralizedCrossEntropy(reduction="sum")(labels, probs, w)
+    assert math.isclose(_np(backend, summed), 1.8, rel_tol=1e-6)
+    # q = 1: 1 - p (the function takes any q; the class requires (0, 1)).
+    one = kl.categorical_generalized_cross_entropy(labels, probs, q=1.0)
+    assert np.allclose(_np(backend, one), [0.75, 0.36, 1.0], rtol=1e-6)
+
+
+def test_generalized_cross_entropy_squeezes_labels_n_1(backend: Backend) -> None:
+    # Labels (N, 1): one loss per sample (Keras's one-hot broadcasts them to (N, N)).
+    probs = backend.asarray(np.array([[0.75, 0.25], [0.36, 0.64]], np.float32))
+    labels = backend.asarray(np.array([[1], [1]]))
+    value = kl.categorical_generalized_cross_entropy(labels, probs, 0.5)
+    assert np.allclose(_np(backend, value), [1.0, 0.4], rtol=1e-6)
+
+
 # --- validation and configuration --------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0, -0.5, 2])
+def test_generalized_cross_entropy_q_is_checked(q: float) -> None:
+    # Keras: ValueError("q must be in the interval (0, 1)").
+    with pytest.raises(ValueError, match=r"q must be in the interval \(0, 1\); got q="):
+        kl.CategoricalGeneralizedCrossEntropy(q=q)
+
+
+def test_circle_shapes_are_checked() -> None:
+    e = np.zeros((3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"`labels` must have one label per row of `embeddings`"):
+        kl.circle(np.zeros(2, np.int64), e)
+    with pytest.raises(ValueError, match=r"`ref_embeddings` must have the embeddings' size 2"):
+        kl.circle(np.zeros(3, np.int64), e, ref_embeddings=np.zeros((3, 4), np.float32))
+    with pytest.raises(TypeError, match=r"`gamma` must be a float; got str"):
+        kl.circle(np.zeros(3, np.int64), e, gamma="80")
+
+
+def test_new_entries_get_config() -> None:
+    # As Keras 3.15.1's get_config() of each (read off Keras).
+    assert kl.Circle().get_config() == {
+        "name": "circle",
+        "reduction": "sum_over_batch_size",
+        "gamma": 80.0,
+        "margin": 0.4,
+        "remove_diagonal": True,
+    }
+    assert kl.CategoricalGeneralizedCrossEntropy(q=0.3).get_config() == {
+        "name": "categorical_generalized_cross_entropy",
+        "reduction": "sum_over_batch_size",
+        "q": 0.3,
+    }
+
+
+# --- validation and configuration (the other entries) -------------------------------------
 
 
 def test_bad_reduction_is_keras_value_error() -> None:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import device_of
+from ._dispatch import ArrayContext, device_of, stop_gradient
 
-__all__ = ["clamped_log", "compute_dtype", "is_half", "log_sigmoid", "log_softmax", "xlogy"]
+__all__ = [
+    "clamped_log",
+    "compute_dtype",
+    "is_half",
+    "log_sigmoid",
+    "log_softmax",
+    "masked_logsumexp",
+    "xlogy",
+]
 
 # PyTorch's binary_cross_entropy clamps each log at -100 so that probabilities of
 # exactly 0 or 1 give a finite loss (aten/src/ATen/native/Loss.cpp).
@@ -83,6 +91,28 @@ def log_softmax(xp: Any, x: Any, axis: int) -> Any:
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     shifted = x - m
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def masked_logsumexp(ctx: ArrayContext, x: Any, mask: Any, axis: int) -> tuple[Any, Any]:
+    """``log(sum(exp(x) where mask, axis))`` (the axis kept), and whether each slice has
+    a kept entry; a slice with none gives 0, not ``-inf`` (the caller decides).
+
+    Shifted by the kept maximum, held constant for autodiff (as ``jax.nn.logsumexp``
+    holds it), so the gradient is exactly the softmax over the kept entries and 0 on the
+    others. No infinity is formed anywhere: ``where`` picks finite values before each
+    ``exp`` and ``log``, so a masked entry or an empty slice has gradient 0, not the
+    ``0 * inf = nan`` of a ``-inf`` fill.
+    """
+    xp = ctx.xp
+    has = xp.any(mask, axis=axis, keepdims=True)
+    if x.shape[axis] == 0:
+        return xp.zeros(has.shape, dtype=x.dtype, device=ctx.device), has
+    top = xp.max(xp.where(mask, x, xp.full_like(x, -xp.inf)), axis=axis, keepdims=True)
+    top = stop_gradient(ctx, xp.where(has, top, xp.zeros_like(top)))
+    z = xp.where(mask, x - top, xp.zeros_like(x))
+    total = xp.sum(xp.where(mask, xp.exp(z), xp.zeros_like(z)), axis=axis, keepdims=True)
+    lse = xp.log(xp.where(has, total, xp.ones_like(total))) + top
+    return lse, has
 
 
 def xlogy(xp: Any, x: Any, y: Any) -> Any:

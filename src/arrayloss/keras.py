@@ -21,9 +21,14 @@ Importing this module imports no array library and not Keras.
 >>> round(float(kl.BinaryCrossentropy()(y_true, y_pred)), 3)  # Keras's docstring: 0.815
 0.815
 
-Not provided (see docs/migration/from-keras.md, "Front-end: arrayloss.keras"):
-``Circle``/``circle`` and ``CategoricalGeneralizedCrossEntropy``/
-``categorical_generalized_cross_entropy`` (no shared kernel to build them on); the
+``Circle``/``circle`` (a pairwise metric-learning loss over a batch of embeddings) and
+``CategoricalGeneralizedCrossEntropy``/``categorical_generalized_cross_entropy``
+(``(1 - p**q) / q``) have no PyTorch counterpart: their kernels are private
+(``arrayloss._circle``, ``arrayloss._generalized_ce``), and the top-level API has no
+torch-style function for them. ``Circle`` applies Keras's mask (the rows whose loss is 0
+leave the mean) itself.
+
+Not provided (see docs/migration/from-keras.md, "Front-end: arrayloss.keras"): the
 ``Loss`` base's Keras-only machinery (``keras.losses.get``, ``serialize``,
 ``deserialize``, Keras masks carried on tensors).
 """
@@ -36,11 +41,13 @@ from typing import Any
 
 from . import _keras_family as _kf
 from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._circle import circle_loss
 from ._classification import cross_entropy
 from ._ctc import ctc_loss
 from ._dispatch import namespace_of
 from ._divergence import kl_div
 from ._focal import sigmoid_focal_loss, softmax_focal_loss
+from ._generalized_ce import generalized_cross_entropy
 from ._keras_family import cosine_similarity_loss
 from ._numerics import log_softmax
 from ._overlap import dice_loss, tversky_loss
@@ -53,7 +60,9 @@ __all__ = [
     "BinaryFocalCrossentropy",
     "CategoricalCrossentropy",
     "CategoricalFocalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
     "CategoricalHinge",
+    "Circle",
     "CosineSimilarity",
     "Dice",
     "Hinge",
@@ -73,7 +82,9 @@ __all__ = [
     "binary_focal_crossentropy",
     "categorical_crossentropy",
     "categorical_focal_crossentropy",
+    "categorical_generalized_cross_entropy",
     "categorical_hinge",
+    "circle",
     "cosine_similarity",
     "ctc",
     "dice",
@@ -532,6 +543,58 @@ def tversky(
     return xp.reshape(loss, kept)
 
 
+def _circle(
+    y_true: Any,
+    y_pred: Any,
+    ref_labels: Any | None,
+    ref_embeddings: Any | None,
+    remove_diagonal: bool,
+    gamma: float,
+    margin: float,
+) -> tuple[Any, Any]:
+    xp = namespace_of(y_true=y_true, y_pred=y_pred, ref_labels=ref_labels).xp
+    return circle_loss(
+        y_pred,
+        _labels(xp, y_true),
+        ref_embeddings,
+        None if ref_labels is None else _labels(xp, ref_labels),
+        gamma=gamma,
+        margin=margin,
+        remove_diagonal=remove_diagonal,
+    )
+
+
+def circle(
+    y_true: Any,
+    y_pred: Any,
+    ref_labels: Any | None = None,
+    ref_embeddings: Any | None = None,
+    remove_diagonal: bool = True,
+    gamma: float = 80,
+    margin: float = 0.4,
+) -> Any:
+    """:func:`keras.losses.circle`: the Circle loss of each embedding of ``y_pred``
+    ``(N, D)`` (L2-normalised, as Keras expects; not normalised here) against
+    ``ref_embeddings`` (``y_pred`` by default), positives the equal labels (float labels
+    cast to int32 as Keras casts them); 0 for a row without a positive or a negative
+    pair. (Keras also attaches the mask ``loss > 0`` to the result, which its ``Circle``
+    uses; the class here does the same.)"""
+    return _circle(y_true, y_pred, ref_labels, ref_embeddings, remove_diagonal, gamma, margin)[0]
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> Any:
+    """:func:`keras.losses.categorical_generalized_cross_entropy`: ``(1 - p**q) / q`` with
+    ``p`` the probability ``y_pred`` gives the class ``y_true`` (classes on the last
+    axis; neither normalised nor clipped, as in Keras; float labels cast to int32; a
+    label out of range gives ``p = 0``, as Keras's one-hot). A trailing label axis of
+    size 1 is squeezed (Keras's docstring allows ``(N, 1)``, but its one-hot broadcasts
+    that against ``y_pred`` into an ``(N, N)`` result)."""
+    xp = namespace_of(y_true=y_true, y_pred=y_pred).xp
+    if y_true.ndim == y_pred.ndim and y_true.ndim and y_true.shape[-1] == 1:
+        y_true = xp.squeeze(y_true, axis=-1)
+    return generalized_cross_entropy(_axis_to_1(xp, y_pred, -1), _labels(xp, y_true), q)
+
+
 # --- the classes ------------------------------------------------------------------------
 
 
@@ -565,7 +628,7 @@ class Loss:
             xp = namespace_of(y_true=y_true, y_pred=y_pred).xp
             dt = getattr(xp, self.dtype)
             y_pred = xp.astype(y_pred, dt)
-            if not isinstance(self, SparseCategoricalCrossentropy | CTC):
+            if not isinstance(self, _LABEL_CLASSES):
                 y_true = xp.astype(y_true, dt)
         values, mask = self._call_with_mask(y_true, y_pred)
         return reduce_weighted_values(values, sample_weight, mask, self.reduction)
@@ -954,3 +1017,53 @@ class Tversky(_Wrapper):
         dtype: str | None = None,
     ) -> None:
         super().__init__(reduction, name, dtype, alpha=alpha, beta=beta, axis=axis)
+
+
+class CategoricalGeneralizedCrossEntropy(_Wrapper):
+    """:class:`keras.losses.CategoricalGeneralizedCrossEntropy` over
+    :func:`categorical_generalized_cross_entropy`; ``q`` must be in (0, 1), as in Keras."""
+
+    _fn = staticmethod(categorical_generalized_cross_entropy)
+
+    def __init__(
+        self,
+        q: float = 0.5,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_generalized_cross_entropy",
+        dtype: str | None = None,
+    ) -> None:
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1); got q={q!r}")
+        super().__init__(reduction, name, dtype, q=q)
+
+
+class Circle(_Wrapper):
+    """:class:`keras.losses.Circle` over :func:`circle`: the rows whose loss is 0 (no
+    positive or no negative pair) are masked as in Keras, so 'sum_over_batch_size' and
+    'mean' are the mean over the others, and 'mean_with_sample_weight' divides by their
+    weights only."""
+
+    _fn = staticmethod(circle)
+
+    def __init__(
+        self,
+        gamma: float = 80.0,
+        margin: float = 0.4,
+        remove_diagonal: bool = True,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "circle",
+        dtype: str | None = None,
+    ) -> None:
+        super().__init__(
+            reduction, name, dtype, gamma=gamma, margin=margin, remove_diagonal=remove_diagonal
+        )
+
+    def _call_with_mask(self, y_true: Any, y_pred: Any) -> tuple[Any, Any | None]:
+        xp = namespace_of(y_true=y_true, y_pred=y_pred).xp
+        y_true, y_pred = _same_rank(xp, y_true, y_pred)
+        o = self._options
+        return _circle(y_true, y_pred, None, None, o["remove_diagonal"], o["gamma"], o["margin"])
+
+
+#: The classes whose ``y_true`` holds labels: ``Loss(dtype=...)`` casts only ``y_pred``.
+_LABEL_CLASSES = (SparseCategoricalCrossentropy, CTC, Circle, CategoricalGeneralizedCrossEntropy)
