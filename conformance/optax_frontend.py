@@ -54,6 +54,12 @@ _CTC_LOGITS = _RNG.normal(size=(2, 6, 4))
 _CTC_PAD = np.array([[0.0] * 6, [0.0] * 5 + [1.0]])
 _CTC_LAB = np.array([[1, 2, 2], [3, 1, 0]])
 _CTC_LAB_PAD = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+# ctc_loss_with_forward_probs: 3 frames for labels needing 4 and 5 (repeats), no
+# alignment; then repeats, and padded labels equal to the blank (2).
+_CTC_LAB_LONG = np.array([[1, 1, 3], [3, 3, 3]])
+_CTC_LAB_REP = np.array([[1, 1, 2], [3, 3, 2]])
+_CTC_PAD_REP = np.array([[0.0] * 6, [0.0] * 3 + [1.0] * 3])
+_CTC_LAB_PAD_REP = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
 _EMB = _RNG.normal(size=(6, 4))
 _EMB_LAB = np.array([0, 0, 1, 1, 2, 2])
 
@@ -129,6 +135,21 @@ CASES: tuple[Case, ...] = (
     Case("generalized_kl_divergence", (np.log(_P), _Y), {"where": _KEEP}, label="where"),
     Case("convex_kl_divergence", (np.log(_P), 2 * _Y)),
     Case("ctc_loss", (_CTC_LOGITS, _CTC_PAD, _CTC_LAB, _CTC_LAB_PAD)),
+    # (loss, logalpha_phi, logalpha_emit) flattened into one array (see _flat); the
+    # gradient is the loss's.
+    Case("ctc_loss_with_forward_probs", (_CTC_LOGITS, _CTC_PAD, _CTC_LAB, _CTC_LAB_PAD)),
+    Case(
+        "ctc_loss_with_forward_probs",
+        (_CTC_LOGITS[:, :3], np.zeros((2, 3)), _CTC_LAB_LONG, np.zeros((2, 3))),
+        {"log_epsilon": -1e3},
+        label="no-alignment",
+    ),
+    Case(
+        "ctc_loss_with_forward_probs",
+        (_CTC_LOGITS, _CTC_PAD_REP, _CTC_LAB_REP, _CTC_LAB_PAD_REP),
+        {"blank_id": 2},
+        label="repeats-blank2",
+    ),
     Case("dice_loss", (_SEG, _SEG_T)),
     Case(
         "dice_loss",
@@ -182,6 +203,20 @@ def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _loss(out: Any) -> Any:
+    """The loss of an output: ctc_loss_with_forward_probs returns (loss, forward
+    variables), the others the loss."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _flat(out: Any, to_numpy: Callable[[Any], np.ndarray]) -> np.ndarray:
+    """An output as one float64 array to compare: a tuple's arrays flattened and
+    concatenated."""
+    if isinstance(out, tuple):
+        return np.concatenate([np.ravel(to_numpy(o)).astype(np.float64) for o in out])
+    return np.asarray(to_numpy(out), dtype=np.float64)
+
+
 def optax_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
     """optax's per-example loss (and the gradient of its sum w.r.t. ``inputs[0]``)."""
     from conformance.backends import _jax
@@ -197,15 +232,15 @@ def optax_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
         for k, v in case.kwargs.items()
     }
     if not case.grad:
-        return np.asarray(fn(*args, **kwargs), dtype=np.float64), None
+        return _flat(fn(*args, **kwargs), np.asarray), None
 
     def loss(x: Any) -> tuple[Any, Any]:
         value = fn(x, *args[1:], **kwargs)
-        return jnp.sum(value), value
+        return jnp.sum(_loss(value)), value
 
     # One compiled call for the value and the gradient (eager JAX is slow to dispatch).
     (_, value), grad = jax.jit(jax.value_and_grad(loss, has_aux=True))(args[0])
-    return np.asarray(value, dtype=np.float64), np.asarray(grad, dtype=np.float64)
+    return _flat(value, np.asarray), np.asarray(grad, dtype=np.float64)
 
 
 # --- arrayloss ---------------------------------------------------------------------------
@@ -225,18 +260,18 @@ def arrayloss_value(
         k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
         for k, v in case.kwargs.items()
     }
-    value = backend.to_numpy(backend.call(fn, *args, **kwargs)).astype(np.float64)
+    value = _flat(backend.call(fn, *args, **kwargs), backend.to_numpy)
     grad = None
     if case.grad and backend.autodiff and not backend.gpu:
         if backend.module == "torch":
             x = args[0].detach().requires_grad_(True)
-            fn(x, *args[1:], **kwargs).sum().backward()
+            _loss(fn(x, *args[1:], **kwargs)).sum().backward()
             grad = x.grad.detach().numpy().astype(np.float64)
         else:
             import jax
             import jax.numpy as jnp
 
-            grad_fn = jax.grad(lambda x: jnp.sum(fn(x, *args[1:], **kwargs)))
+            grad_fn = jax.grad(lambda x: jnp.sum(_loss(fn(x, *args[1:], **kwargs))))
             if backend.jit:  # the gradient traced too, in the jax-jit column
                 grad_fn = jax.jit(grad_fn)
             grad = np.asarray(grad_fn(args[0]), dtype=np.float64)

@@ -235,3 +235,23 @@ def test_scan_runs_a_recurrence_on_every_backend(backend: Backend) -> None:
     f = np.full((4, 1), 0.5)
     result = backend.call(_running_products, backend.asarray(x), backend.asarray(f))
     np.testing.assert_allclose(backend.to_numpy(result), 2 * np.prod(x * f, axis=0), rtol=1e-14)
+
+
+def _collected_products(x: object, factors: object) -> object:
+    # The same recurrence, collecting the state after every step.
+    ctx = namespace_of(x=x)
+    xp = ctx.xp
+    init = (xp.ones_like(x[0, ...]), xp.ones_like(x[0, ...]) * 2.0)
+    (state, _), states = scan(ctx, _product_step, init, (x, factors), collect=True)
+    return xp.concat([states, state[None, ...]], axis=0)
+
+
+def test_scan_collects_the_states_on_every_backend(backend: Backend) -> None:
+    # Closed form: the running products prod over s <= t of x[s] * f[s], (T, 3), then
+    # the final state again (the last collected one).
+    x = np.arange(1.0, 13.0).reshape(4, 3) / 4
+    f = np.full((4, 1), 0.5)
+    result = backend.call(_collected_products, backend.asarray(x), backend.asarray(f))
+    running = np.cumprod(x * f, axis=0)
+    expected = np.concatenate([running, running[-1:]], axis=0)
+    np.testing.assert_allclose(backend.to_numpy(result), expected, rtol=1e-14)

@@ -24,6 +24,9 @@ OPTAX_0_2_8_SIGNATURES = {
     "ctc_loss": (
         "(logits, logit_paddings, labels, label_paddings, *, blank_id=0, log_epsilon=-100000.0)"
     ),
+    "ctc_loss_with_forward_probs": (
+        "(logits, logit_paddings, labels, label_paddings, *, blank_id=0, log_epsilon=-100000.0)"
+    ),
     "dice_loss": (
         "(predictions, targets, *, class_weights=None, smooth=1.0, alpha=0.5, beta=0.5, "
         "apply_softmax=True, reduction='mean', ignore_background=False, axis=None)"
@@ -54,7 +57,6 @@ OPTAX_0_2_8_SIGNATURES = {
 }
 # The rest of optax 0.2.8's optax.losses: not provided (reasons in ol.NOT_PROVIDED).
 NOT_PROVIDED = {
-    "ctc_loss_with_forward_probs",
     "make_fenchel_young_loss",
     "multiclass_perceptron_loss",
     "multiclass_sparsemax_loss",
@@ -136,6 +138,35 @@ def test_reduction_is_per_example(backend: Backend) -> None:
     assert _np(backend, ol.kl_divergence, np.log(t + 0.5), t).shape == (2,)
 
 
+def test_ctc_forward_probs_by_hand(backend: Backend) -> None:
+    # Computed by hand: T = 2 frames, classes (blank, 1), the label sequence (1,);
+    # p(blank), p(1) = (0.25, 0.75) then (0.6, 0.4). Paths of (1,): (1, b) 0.45,
+    # (b, 1) 0.1, (1, 1) 0.3, so the loss is -log 0.85. Extended labels (b, 1, b):
+    # phi holds the blanks before and after the label, emit the label. At t = 0 the
+    # blank after the label is unreachable: optax's log_epsilon e, twice (from the
+    # blank and the label states, both at e before t = 0), times p(blank):
+    # e + log 2 + log 0.25. The last row adds the paths ending on the label:
+    # phi[1, 1] = log(0.75 * 0.6 + 0.4) = log 0.85 = -loss. Sample 2: the same frame 0,
+    # frame 1 padded (frozen), so the loss is -log 0.75 and phi[1, 1] = log 0.75.
+    # float32 inputs: rtol 1e-5.
+    e = -1e5
+    p = np.array([[0.25, 0.75], [0.6, 0.4]])
+    logits = np.log(np.stack([p, p])).astype(np.float32)  # log_softmax: the same
+    paddings = np.array([[0.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    labels = np.array([[1], [1]])
+    args = [backend.asarray(a) for a in (logits, paddings, labels, np.zeros((2, 1), np.float32))]
+    loss, phi, emit = (
+        backend.to_numpy(a).astype(np.float64)
+        for a in backend.call(ol.ctc_loss_with_forward_probs, *args)
+    )
+    np.testing.assert_allclose(loss, [-np.log(0.85), -np.log(0.75)], rtol=1e-5)
+    l25, l5 = np.log(0.25), e + np.log(0.5)
+    expected_phi = [[[l25, l5], [l25, l5]], [[np.log(0.15), np.log(0.85)], [l25, np.log(0.75)]]]
+    np.testing.assert_allclose(phi, expected_phi, rtol=1e-5)
+    expected_emit = [[[np.log(0.75)], [np.log(0.75)]], [[np.log(0.4)], [np.log(0.75)]]]
+    np.testing.assert_allclose(emit, expected_emit, rtol=1e-5)
+
+
 def test_multiclass_hinge_with_negative_scores() -> None:
     # Closed form (Crammer-Singer): max_c(s_c + 1 - [c = y]) - s_y = 1 + (-3) - (-2) = 0
     # for label 0 of scores [-2, -3, -4]; Keras's categorical hinge alone gives 3.
@@ -167,3 +198,5 @@ def test_errors() -> None:
         ol.squared_error(_LOGITS, _LOGITS[0])
     with pytest.raises(ValueError, match="rank 3"):
         ol.ctc_loss(_LOGITS, _LOGITS, _LOGITS, _LOGITS)
+    with pytest.raises(ValueError, match="rank 3"):
+        ol.ctc_loss_with_forward_probs(_LOGITS, _LOGITS, _LOGITS, _LOGITS)

@@ -147,6 +147,77 @@ def _check_labels(ctx: ArrayContext, labels: Any, used: Any, n_classes: int) -> 
         )
 
 
+def _validated(
+    ctx: ArrayContext,
+    log_probs: Any,
+    targets: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: Any,
+    *,
+    keep_padding: bool = False,
+) -> tuple[Any, Any, Any, Any, bool]:
+    """:func:`ctc_loss`'s checks of its arrays and ``blank``: ``log_probs`` as
+    (T, N, C), the targets as padded labels (N, S) of the default integer dtype (every
+    position past a sample's length set to ``blank``, or with ``keep_padding`` only
+    those out of [0, C)), the lengths as (N,), and whether ``log_probs`` was batched."""
+    xp = ctx.xp
+    blank = _check_blank(blank)
+    check_floating(xp, "log_probs", log_probs)
+    check_array("targets", targets)
+    _check_library(log_probs, "targets", targets)
+    check_integer(xp, "targets", targets, "of labels")
+    if log_probs.ndim not in (2, 3):
+        raise ArrayLossValueError(
+            f"`log_probs` must have shape (T, N, C) or (T, C); got {tuple(log_probs.shape)}"
+        )
+    if 0 in tuple(log_probs.shape):
+        raise ArrayLossValueError(
+            f"`log_probs` must not be empty (as PyTorch); got shape {tuple(log_probs.shape)}"
+        )
+    batched = log_probs.ndim == 3
+    if not batched:
+        log_probs = log_probs[:, None, :]
+    n_time, batch, n_classes = (int(n) for n in log_probs.shape)
+    if not 0 <= blank < n_classes:
+        raise ArrayLossValueError(
+            f"`blank` must be a class index in [0, {n_classes}) (C = {n_classes}); got {blank}"
+        )
+    if targets.ndim not in (1, 2):
+        raise ArrayLossValueError(
+            f"`targets` must have shape (N, S) (padded) or (sum(target_lengths),) "
+            f"(concatenated); got {tuple(targets.shape)}"
+        )
+    if targets.ndim == 2 and int(targets.shape[0]) != batch:
+        raise ArrayLossValueError(
+            f"padded `targets` must have N = {batch} rows (log_probs' batch); got "
+            f"{tuple(targets.shape)}"
+        )
+    targets = ctx.on_device(targets)
+    input_lengths = _lengths(ctx, "input_lengths", input_lengths, log_probs, batch)
+    target_lengths = _lengths(ctx, "target_lengths", target_lengths, log_probs, batch)
+    if ctx.eager:
+        _check_values(ctx, targets, input_lengths, target_lengths, n_time)
+    index = _index_dtype(xp)
+    if targets.ndim == 1:
+        # The longest target: read on eager arrays; traced or lazy, every label fits.
+        if ctx.eager:
+            longest = int(xp.max(target_lengths)) if batch else 0
+        else:
+            longest = int(targets.shape[0])
+        labels = _padded_targets(xp, xp.astype(targets, index, copy=False), target_lengths, longest)
+    else:
+        labels = xp.astype(targets, index, copy=False)
+    j = xp.arange(int(labels.shape[1]), dtype=index, device=_device(labels))
+    used = j[None, :] < target_lengths[:, None]
+    if ctx.eager:
+        _check_labels(ctx, labels, used, n_classes)
+    if keep_padding:  # ctc_loss_with_forward_probs: optax's labels past the lengths too
+        used = xp.ones_like(used)
+    labels = xp.where(used & (labels >= 0) & (labels < n_classes), labels, blank)
+    return log_probs, labels, input_lengths, target_lengths, batched
+
+
 # --- kernel --------------------------------------------------------------------------------
 
 
@@ -187,6 +258,85 @@ def _forward_step(xp: Any) -> Callable[[Any, Any], Any]:
     return step
 
 
+def _ctc_forward(
+    ctx: ArrayContext,
+    log_probs: Any,
+    labels: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int,
+    *,
+    log_epsilon: float = _FLOOR,
+    collect: bool = False,
+) -> tuple[Any, Any]:
+    """The forward recursion: the log-likelihood per sample (N,) and, with ``collect``,
+    the forward variables :math:`\alpha_t(s)` after every frame, (T, N, 2S+1) (frozen
+    past a sample's input length); else None.
+
+    ``log_probs`` (T, N, C) in the compute dtype; ``labels`` (N, S) integers in [0, C)
+    (positions past a sample's target length do not reach its log-likelihood: the
+    recursion at s reads s-1 and s-2 only). ``log_epsilon``: the log-probability given
+    to the states no path reaches before t = 0 and added to a forbidden skip (s-2 to s
+    onto a repeated label); :data:`_FLOOR` (as -inf) by default, optax's value for
+    ``arrayloss.optax.ctc_loss_with_forward_probs``, which then runs optax's recursion
+    (optax's ``log_epsilon * repeat`` is this skip penalty). The emissions' clamp, the
+    states before s = 0 and a sample's missing last label stay at :data:`_FLOOR`.
+    """
+    xp = ctx.xp
+    n_time, batch = int(log_probs.shape[0]), int(log_probs.shape[1])
+    n_labels = int(labels.shape[1])
+    width = 2 * n_labels + 1
+    dtype = log_probs.dtype
+    device = _device(log_probs)
+    index = labels.dtype
+    # The extended labels l' = (blank, l1, blank, l2, ..., blank): (N, 2S+1).
+    blanks = xp.full((batch, n_labels), blank, dtype=index, device=device)
+    ext = xp.reshape(xp.stack([blanks, labels], axis=2), (batch, 2 * n_labels))
+    ext = xp.concat([ext, xp.full((batch, 1), blank, dtype=index, device=device)], axis=1)
+    # A path may skip from s-2 to s where l'[s] != l'[s-2] (never onto a blank, whose
+    # l'[s-2] is a blank too): as PyTorch's kernel. Added to alpha[s-2]: 0 where it
+    # may; the floor onto a blank; ``log_epsilon`` onto a repeated label.
+    penalty = xp.asarray(log_epsilon, dtype=dtype, device=device)
+    floor = xp.asarray(_FLOOR, dtype=dtype, device=device)
+    s_index = xp.arange(width, dtype=index, device=device)
+    on_label = (s_index % 2 == 1)[None, :]
+    skip = xp.zeros((batch, width), dtype=xp.bool, device=device)
+    if width > 2:
+        skip = xp.concat(
+            [xp.zeros((batch, 2), dtype=xp.bool, device=device), ext[:, 2:] != ext[:, :-2]],
+            axis=1,
+        )
+    skip_penalty = xp.where(skip, xp.zeros_like(penalty), xp.where(on_label, penalty, floor))
+    # The emissions lp[t, n, l'[n, s]]: one gather along the class axis for all t, as
+    # (T, N, 2S+1). Not a take from log_probs flattened to (T, N * C): under jax.jit that
+    # all-gathered a batch-sharded log_probs onto every device (and replicated its
+    # gradient; tests/test_sharding.py), and on Dask the reshape merged the chunks of the
+    # batch and class axes (tests/test_dask_scaling.py).
+    ext_t = xp.broadcast_to(ext[None, :, :], (n_time, batch, width))
+    emit = xp.maximum(ctx.take_along_axis(log_probs, ext_t, axis=2), floor)
+    # alpha after the last step of each sample stays frozen (input_lengths[n] <= t).
+    steps = xp.arange(n_time, dtype=index, device=device)
+    active = (steps[:, None] < input_lengths[None, :])[:, :, None]
+    # Before t = 0 every path sits in a virtual state that enters s = 0 and s = 1:
+    # alpha_{-1} = log(e_0) is the same recursion's starting point (and the answer for
+    # an input of length 0: 0 for an empty target, impossible otherwise).
+    init = xp.where(s_index == 0, xp.zeros_like(penalty), penalty)
+    init = xp.broadcast_to(init[None, :], (batch, width))
+    lead = xp.full((batch, 2), _FLOOR, dtype=dtype, device=device)
+    carry = (init, skip_penalty, lead)
+    alphas = None
+    if collect:
+        (alpha, _, _), alphas = scan(ctx, _forward_step(xp), carry, (emit, active), collect=True)
+    else:
+        alpha, _, _ = scan(ctx, _forward_step(xp), carry, (emit, active))
+    # The log-likelihood: the last label or the final blank, at 2S' - 1 and 2S'.
+    last = 2 * target_lengths[:, None]
+    end_blank = xp.sum(xp.where(s_index[None, :] == last, alpha, 0.0), axis=1)
+    end_label = xp.sum(xp.where(s_index[None, :] == last - 1, alpha, 0.0), axis=1)
+    end_label = xp.where(target_lengths > 0, end_label, floor)
+    return xp.logaddexp(end_blank, end_label), alphas
+
+
 def _ctc_unreduced(
     ctx: ArrayContext,
     log_probs: Any,
@@ -201,50 +351,7 @@ def _ctc_unreduced(
     position past a sample's target length (or out of range) already set to ``blank``.
     """
     xp = ctx.xp
-    n_time, batch = int(log_probs.shape[0]), int(log_probs.shape[1])
-    n_labels = int(labels.shape[1])
-    width = 2 * n_labels + 1
-    dtype = log_probs.dtype
-    device = _device(log_probs)
-    index = labels.dtype
-    # The extended labels l' = (blank, l1, blank, l2, ..., blank): (N, 2S+1).
-    blanks = xp.full((batch, n_labels), blank, dtype=index, device=device)
-    ext = xp.reshape(xp.stack([blanks, labels], axis=2), (batch, 2 * n_labels))
-    ext = xp.concat([ext, xp.full((batch, 1), blank, dtype=index, device=device)], axis=1)
-    # A path may skip from s-2 to s where l'[s] != l'[s-2] (never onto a blank, whose
-    # l'[s-2] is a blank too): as PyTorch's kernel. Added to alpha[s-2]: 0 or the floor.
-    floor = xp.asarray(_FLOOR, dtype=dtype, device=device)
-    skip = xp.zeros((batch, width), dtype=xp.bool, device=device)
-    if width > 2:
-        skip = xp.concat(
-            [xp.zeros((batch, 2), dtype=xp.bool, device=device), ext[:, 2:] != ext[:, :-2]],
-            axis=1,
-        )
-    skip_penalty = xp.where(skip, xp.zeros_like(floor), floor)
-    # The emissions lp[t, n, l'[n, s]]: one gather along the class axis for all t, as
-    # (T, N, 2S+1). Not a take from log_probs flattened to (T, N * C): under jax.jit that
-    # all-gathered a batch-sharded log_probs onto every device (and replicated its
-    # gradient; tests/test_sharding.py), and on Dask the reshape merged the chunks of the
-    # batch and class axes (tests/test_dask_scaling.py).
-    ext_t = xp.broadcast_to(ext[None, :, :], (n_time, batch, width))
-    emit = xp.maximum(ctx.take_along_axis(log_probs, ext_t, axis=2), floor)
-    # alpha after the last step of each sample stays frozen (input_lengths[n] <= t).
-    steps = xp.arange(n_time, dtype=index, device=device)
-    active = (steps[:, None] < input_lengths[None, :])[:, :, None]
-    # Before t = 0 every path sits in a virtual state that enters s = 0 and s = 1:
-    # alpha_{-1} = log(e_0) is the same recursion's starting point (and the answer for
-    # an input of length 0: 0 for an empty target, impossible otherwise).
-    s_index = xp.arange(width, dtype=index, device=device)
-    init = xp.where(s_index == 0, xp.zeros_like(floor), floor)
-    init = xp.broadcast_to(init[None, :], (batch, width))
-    lead = xp.full((batch, 2), _FLOOR, dtype=dtype, device=device)
-    alpha, _, _ = scan(ctx, _forward_step(xp), (init, skip_penalty, lead), (emit, active))
-    # The log-likelihood: the last label or the final blank, at 2S' - 1 and 2S'.
-    last = 2 * target_lengths[:, None]
-    end_blank = xp.sum(xp.where(s_index[None, :] == last, alpha, 0.0), axis=1)
-    end_label = xp.sum(xp.where(s_index[None, :] == last - 1, alpha, 0.0), axis=1)
-    end_label = xp.where(target_lengths > 0, end_label, floor)
-    log_likelihood = xp.logaddexp(end_blank, end_label)
+    log_likelihood, _ = _ctc_forward(ctx, log_probs, labels, input_lengths, target_lengths, blank)
     impossible = log_likelihood <= _FLOOR / 2
     return xp.where(impossible, xp.full_like(log_likelihood, float("inf")), -log_likelihood)
 
@@ -347,58 +454,9 @@ def ctc_loss(
     (log_probs,) = ctx.autocast("ctc_loss", log_probs)
     xp = ctx.xp
     reduction = validate_reduction(reduction)
-    blank = _check_blank(blank)
-    check_floating(xp, "log_probs", log_probs)
-    check_array("targets", targets)
-    _check_library(log_probs, "targets", targets)
-    check_integer(xp, "targets", targets, "of labels")
-    if log_probs.ndim not in (2, 3):
-        raise ArrayLossValueError(
-            f"`log_probs` must have shape (T, N, C) or (T, C); got {tuple(log_probs.shape)}"
-        )
-    if 0 in tuple(log_probs.shape):
-        raise ArrayLossValueError(
-            f"`log_probs` must not be empty (as PyTorch); got shape {tuple(log_probs.shape)}"
-        )
-    batched = log_probs.ndim == 3
-    if not batched:
-        log_probs = log_probs[:, None, :]
-    n_time, batch, n_classes = (int(n) for n in log_probs.shape)
-    if not 0 <= blank < n_classes:
-        raise ArrayLossValueError(
-            f"`blank` must be a class index in [0, {n_classes}) (C = {n_classes}); got {blank}"
-        )
-    if targets.ndim not in (1, 2):
-        raise ArrayLossValueError(
-            f"`targets` must have shape (N, S) (padded) or (sum(target_lengths),) "
-            f"(concatenated); got {tuple(targets.shape)}"
-        )
-    if targets.ndim == 2 and int(targets.shape[0]) != batch:
-        raise ArrayLossValueError(
-            f"padded `targets` must have N = {batch} rows (log_probs' batch); got "
-            f"{tuple(targets.shape)}"
-        )
-    targets = ctx.on_device(targets)
-    input_lengths = _lengths(ctx, "input_lengths", input_lengths, log_probs, batch)
-    target_lengths = _lengths(ctx, "target_lengths", target_lengths, log_probs, batch)
-    if ctx.eager:
-        _check_values(ctx, targets, input_lengths, target_lengths, n_time)
-    index = _index_dtype(xp)
-    if targets.ndim == 1:
-        # The longest target: read on eager arrays; traced or lazy, every label fits.
-        if ctx.eager:
-            longest = int(xp.max(target_lengths)) if batch else 0
-        else:
-            longest = int(targets.shape[0])
-        labels = _padded_targets(xp, xp.astype(targets, index, copy=False), target_lengths, longest)
-    else:
-        labels = xp.astype(targets, index, copy=False)
-    j = xp.arange(int(labels.shape[1]), dtype=index, device=_device(labels))
-    used = j[None, :] < target_lengths[:, None]
-    if ctx.eager:
-        _check_labels(ctx, labels, used, n_classes)
-    labels = xp.where(used & (labels >= 0) & (labels < n_classes), labels, blank)
-
+    log_probs, labels, input_lengths, target_lengths, batched = _validated(
+        ctx, log_probs, targets, input_lengths, target_lengths, blank
+    )
     result_dtype = log_probs.dtype
     work_dtype = compute_dtype(xp, result_dtype)
     with ctx.quiet_floating_point():
@@ -422,4 +480,57 @@ def ctc_loss(
         # the losses divided by their target lengths.
         return apply_reduction(
             ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
+        )
+
+
+def _ctc_forward_variables(
+    log_probs: Any,
+    targets: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int = 0,
+    *,
+    log_epsilon: float = _FLOOR,
+) -> tuple[Any, Any]:
+    r"""The negative log-likelihood per sample and the forward variables, unreduced:
+    ``arrayloss.optax.ctc_loss_with_forward_probs`` maps them to optax's layout.
+
+    The arguments as :func:`ctc_loss`'s, padded targets (N, S) only; labels past a
+    sample's target length enter the recursion (at the states past its last label,
+    which its loss never reads) where they lie in [0, C). ``log_epsilon`` is the
+    log-probability of the states no path reaches at t = 0 and the penalty of a skip
+    onto a repeated label (see :func:`_ctc_forward`): with optax's -1e5 the values are
+    optax's, and a sample with no alignment gets a large finite loss, not +inf.
+
+    Returns ``(nll, alpha)``: ``nll`` (N,) is :math:`-\log(e^{\alpha_{T_n}(2S_n)} +
+    e^{\alpha_{T_n}(2S_n - 1)})`, ``alpha`` (T, N, 2S+1) holds :math:`\alpha_t(s)`
+    after frame t over the extended labels :math:`(b, l_1, b, \dots, l_S, b)`, frozen
+    from frame :math:`T_n` on; both in ``log_probs``' dtype.
+    """
+    ctx = namespace_of(log_probs=log_probs)
+    (log_probs,) = ctx.autocast("ctc_loss", log_probs)
+    xp = ctx.xp
+    if getattr(targets, "ndim", 2) != 2:
+        raise ArrayLossValueError(
+            f"`targets` must have shape (N, S) (padded); got {tuple(targets.shape)}"
+        )
+    log_probs, labels, input_lengths, target_lengths, _ = _validated(
+        ctx, log_probs, targets, input_lengths, target_lengths, blank, keep_padding=True
+    )
+    result_dtype = log_probs.dtype
+    work_dtype = compute_dtype(xp, result_dtype)
+    with ctx.quiet_floating_point():
+        log_likelihood, alpha = _ctc_forward(
+            ctx,
+            xp.astype(log_probs, work_dtype, copy=False),
+            labels,
+            input_lengths,
+            target_lengths,
+            blank,
+            log_epsilon=float(log_epsilon),
+            collect=True,
+        )
+        return (
+            xp.astype(-log_likelihood, result_dtype, copy=False),
+            xp.astype(alpha, result_dtype, copy=False),
         )

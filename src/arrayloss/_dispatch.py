@@ -529,11 +529,31 @@ def _scan_body(step: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return lambda carry, x: (step(carry, x), None)
 
 
-def scan(ctx: ArrayContext, step: Callable[[Any, Any], Any], init: Any, xs: tuple[Any, ...]) -> Any:
+@functools.cache
+def _scan_body_collect(step: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    # As _scan_body, also emitting the new state (the carry's first array) each step.
+    def body(carry: Any, x: Any) -> tuple[Any, Any]:
+        new = step(carry, x)
+        return new, new[0] if isinstance(new, tuple) else new
+
+    return body
+
+
+def scan(
+    ctx: ArrayContext,
+    step: Callable[[Any, Any], Any],
+    init: Any,
+    xs: tuple[Any, ...],
+    *,
+    collect: bool = False,
+) -> Any:
     """The final carry of ``carry = step(carry, tuple(x[t] for x in xs))`` for t along
     the first axis of the arrays ``xs`` (a recurrence over time, e.g. CTC's forward
     variables). ``init`` and the carry are an array or a tuple of arrays (a tuple may
     hold loop constants beside the state, so that they are chunked like it on Dask).
+    With ``collect=True``, ``(final carry, states)``: ``states`` stacks the state (the
+    carry, or its first array) after every step along a new first axis, (T, ...)
+    (``ctc_loss_with_forward_probs`` of ``arrayloss.optax`` returns them).
 
     Why here: on JAX a Python loop over T steps is unrolled into T copies of the step
     under ``jax.jit`` (``jax.grad``, ``jax.vmap``), and XLA's compile time grows with T
@@ -552,6 +572,8 @@ def scan(ctx: ArrayContext, step: Callable[[Any, Any], Any], init: Any, xs: tupl
     """
     jax = sys.modules.get("jax")
     if jax is not None and array_api_compat.is_jax_namespace(ctx.xp):
+        if collect:
+            return jax.lax.scan(_scan_body_collect(step), init, xs)
         carry, _ = jax.lax.scan(_scan_body(step), init, xs)
         return carry
     is_tuple = isinstance(init, tuple)
@@ -567,8 +589,18 @@ def scan(ctx: ArrayContext, step: Callable[[Any, Any], Any], init: Any, xs: tupl
     if dask:
         xs = tuple(x.rechunk(dict.fromkeys(range(1, x.ndim), -1)) for x in xs)
     carry = one_chunk(init)
+    states = []
     for t in range(int(xs[0].shape[0])):
         carry = one_chunk(step(carry, tuple(x[t, ...] for x in xs)))
+        if collect:
+            states.append(carry[0] if is_tuple else carry)
+    if collect:
+        if not states:  # T = 0: no state, shape (0, ...) of the carry's state
+            state = init[0] if is_tuple else init
+            return carry, ctx.xp.zeros(
+                (0, *state.shape), dtype=state.dtype, device=device_of(state)
+            )
+        return carry, ctx.xp.stack(states, axis=0)
     return carry
 
 

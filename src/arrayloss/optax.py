@@ -27,8 +27,6 @@ Not provided (``NOT_PROVIDED`` lists them with the reason):
 - ``perceptron_loss``, ``multiclass_perceptron_loss``: no kernel has a zero margin
   (``hinge`` and ``categorical_hinge`` fix it at 1).
 - ``ranking_softmax_loss``: no listwise ranking kernel.
-- ``ctc_loss_with_forward_probs``: :func:`arrayloss.ctc_loss` returns the loss only,
-  not the forward variables.
 - ``make_fenchel_young_loss``: it takes a JAX ``max_fun`` and differentiates it with
   ``jax.grad``; there is nothing backend-neutral to wrap.
 """
@@ -41,6 +39,7 @@ from typing import Any
 from ._binary import binary_cross_entropy_with_logits
 from ._classification import cross_entropy
 from ._contrastive import ntxent as _ntxent
+from ._ctc import _ctc_forward_variables
 from ._ctc import ctc_loss as _ctc_loss
 from ._dispatch import namespace_of
 from ._divergence import kl_div
@@ -63,6 +62,7 @@ __all__ = [
     "cosine_distance",
     "cosine_similarity",
     "ctc_loss",
+    "ctc_loss_with_forward_probs",
     "dice_loss",
     "generalized_kl_divergence",
     "hinge_loss",
@@ -91,7 +91,6 @@ NOT_PROVIDED = {
     "perceptron_loss": "no kernel with a zero margin (hinge fixes the margin at 1)",
     "multiclass_perceptron_loss": "no kernel with a zero margin (categorical_hinge: 1)",
     "ranking_softmax_loss": "no listwise ranking kernel",
-    "ctc_loss_with_forward_probs": "arrayloss.ctc_loss returns no forward variables",
     "make_fenchel_young_loss": "takes a JAX max_fun differentiated with jax.grad",
 }
 
@@ -439,6 +438,23 @@ def convex_kl_divergence(
 # --- sequences ----------------------------------------------------------------------------
 
 
+def _ctc_inputs(
+    xp: Any, logits: Any, logit_paddings: Any, labels: Any, label_paddings: Any
+) -> tuple[Any, Any, Any]:
+    """optax's CTC inputs as :func:`arrayloss.ctc_loss`'s: the log-softmax of ``logits``
+    moved to (T, B, K), and the lengths read off the paddings (``T - sum(logit_paddings)``,
+    ``N - sum(label_paddings)``)."""
+    if logits.ndim != 3 or labels.ndim != 2:
+        raise ValueError(
+            f"`logits` must have rank 3 and `labels` rank 2; got shapes "
+            f"{tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
+    log_probs = xp.permute_dims(log_softmax(xp, logits, -1), (1, 0, 2))
+    frames = logits.shape[1] - xp.sum(logit_paddings, axis=1)
+    lengths = labels.shape[1] - xp.sum(label_paddings, axis=1)
+    return log_probs, xp.astype(frames, labels.dtype), xp.astype(lengths, labels.dtype)
+
+
 def ctc_loss(
     logits: Any,
     logit_paddings: Any,
@@ -463,19 +479,62 @@ def ctc_loss(
     xp = namespace_of(
         logits=logits, logit_paddings=logit_paddings, labels=labels, label_paddings=label_paddings
     ).xp
-    if logits.ndim != 3 or labels.ndim != 2:
-        raise ValueError(
-            f"`logits` must have rank 3 and `labels` rank 2; got shapes "
-            f"{tuple(logits.shape)} and {tuple(labels.shape)}"
-        )
-    log_probs = xp.permute_dims(log_softmax(xp, logits, -1), (1, 0, 2))
-    frames = logits.shape[1] - xp.sum(logit_paddings, axis=1)
-    lengths = labels.shape[1] - xp.sum(label_paddings, axis=1)
-    input_lengths = xp.astype(frames, labels.dtype)
-    target_lengths = xp.astype(lengths, labels.dtype)
+    log_probs, input_lengths, target_lengths = _ctc_inputs(
+        xp, logits, logit_paddings, labels, label_paddings
+    )
     return _ctc_loss(
         log_probs, labels, input_lengths, target_lengths, blank=blank_id, reduction="none"
     )
+
+
+def ctc_loss_with_forward_probs(
+    logits: Any,
+    logit_paddings: Any,
+    labels: Any,
+    label_paddings: Any,
+    *,
+    blank_id: int = 0,
+    log_epsilon: float = -1e5,
+) -> tuple[Any, Any, Any]:
+    r""":func:`optax.losses.ctc_loss_with_forward_probs`: the (B,) losses and the
+    forward variables ``(loss, logalpha_phi, logalpha_emit)``, of shapes (B,),
+    (T, B, N+1) and (T, B, N).
+
+    The recursion of :func:`arrayloss.ctc_loss` (inputs as :func:`ctc_loss`'s) over the
+    extended labels :math:`l' = (b, l_1, b, \dots, l_N, b)`, keeping
+    :math:`lpha_t(s)` after every frame t: ``logalpha_phi[t, :, n]`` is
+    :math:`lpha_t(2n)` (the blank after n labels), ``logalpha_emit[t, :, n]`` is
+    :math:`lpha_t(2n+1)` (label n+1), frozen on padded frames; in the last row
+    (t = T-1), as optax, ``logalpha_phi[T-1, :, n]`` for n >= 1 also counts the paths
+    ending on label n: :math:`\log(e^{lpha_{T-1}(2n)} + e^{lpha_{T-1}(2n-1)})`, and
+    ``loss[b] = -logalpha_phi[T-1, b, N_b]`` (:math:`N_b` the label length).
+
+    ``log_epsilon`` is used as optax uses it, for the states no path reaches at t = 0
+    and as the penalty on a skip onto a repeated label, so the values match optax's
+    (within rounding), including the unreachable states (near ``log_epsilon`` and its
+    multiples, not -inf) and a sample with no alignment (a large finite loss, where
+    :func:`ctc_loss` gives ``inf``). Differences: the paddings must be right-padded, as
+    for :func:`ctc_loss`; at the states past a sample's last label, which its loss
+    never reads, a padded label outside [0, K) is read as the blank (optax's one-hot
+    gives it log-probability 0). The gradient flows through ``loss`` (torch autograd,
+    ``jax.grad``) and through the forward variables.
+    """
+    ctx = namespace_of(
+        logits=logits, logit_paddings=logit_paddings, labels=labels, label_paddings=label_paddings
+    )
+    xp = ctx.xp
+    log_probs, input_lengths, target_lengths = _ctc_inputs(
+        xp, logits, logit_paddings, labels, label_paddings
+    )
+    loss, alpha = _ctc_forward_variables(
+        log_probs, labels, input_lengths, target_lengths, blank_id, log_epsilon=log_epsilon
+    )
+    phi = alpha[:, :, 0::2]  # (T, B, N+1): the blanks
+    emit = alpha[:, :, 1::2]  # (T, B, N): the labels
+    # optax's last row: phi[T-1, :, n] + emit[T-1, :, n-1], the end of the sequence.
+    last = xp.concat([phi[-1, :, :1], xp.logaddexp(phi[-1, :, 1:], emit[-1, ...])], axis=1)
+    phi = xp.concat([phi[:-1, ...], last[None, ...]], axis=0)
+    return loss, phi, emit
 
 
 # --- segmentation -------------------------------------------------------------------------
