@@ -135,6 +135,19 @@ CASES: tuple[Case, ...] = (
     Case("generalized_kl_divergence", (np.log(_P), _Y), {"where": _KEEP}, label="where"),
     Case("convex_kl_divergence", (np.log(_P), 2 * _Y)),
     Case("ctc_loss", (_CTC_LOGITS, _CTC_PAD, _CTC_LAB, _CTC_LAB_PAD)),
+    # No alignment: optax's large finite loss (log_epsilon), not inf.
+    Case(
+        "ctc_loss",
+        (_CTC_LOGITS[:, :3], np.zeros((2, 3)), _CTC_LAB_LONG, np.zeros((2, 3))),
+        {"log_epsilon": -1e3},
+        label="no-alignment",
+    ),
+    Case(
+        "ctc_loss",
+        (_CTC_LOGITS, _CTC_PAD_REP, _CTC_LAB_REP, _CTC_LAB_PAD_REP),
+        {"blank_id": 2},
+        label="repeats-blank2",
+    ),
     # (loss, logalpha_phi, logalpha_emit) flattened into one array (see _flat); the
     # gradient is the loss's.
     Case("ctc_loss_with_forward_probs", (_CTC_LOGITS, _CTC_PAD, _CTC_LAB, _CTC_LAB_PAD)),

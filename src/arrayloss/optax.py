@@ -40,7 +40,6 @@ from ._binary import binary_cross_entropy_with_logits
 from ._classification import cross_entropy
 from ._contrastive import ntxent as _ntxent
 from ._ctc import _ctc_forward_variables
-from ._ctc import ctc_loss as _ctc_loss
 from ._dispatch import namespace_of
 from ._divergence import kl_div
 from ._embedding import triplet_margin_loss as _triplet_margin_loss
@@ -466,25 +465,20 @@ def ctc_loss(
 ) -> Any:
     """:func:`optax.losses.ctc_loss`: (B,) losses from (B, T, K) logits.
 
+    As optax: the loss of :func:`ctc_loss_with_forward_probs`, the recursion of
     :func:`arrayloss.ctc_loss` on the log-softmax of ``logits`` moved to (T, B, K), with
     the lengths read off the paddings (``T - sum(logit_paddings)``,
-    ``N - sum(label_paddings)``). Differences: the paddings must be right-padded (1s
-    after the 0s; optax requires it of ``label_paddings`` only); ``log_epsilon`` is not
-    used: arrayloss computes with the exact ``log 0 = -inf``, so where no alignment
-    exists (a label sequence too long for its frames) the loss is ``inf`` where optax
-    gives a large finite number (about ``-log_epsilon`` per missing frame). Elsewhere
-    the two differ by terms of the order of ``exp(log_epsilon)``.
+    ``N - sum(label_paddings)``) and ``log_epsilon`` used as optax uses it, so a label
+    sequence too long for its frames gets optax's large finite loss (where
+    :func:`arrayloss.ctc_loss` gives ``inf``). Differences: the paddings must be
+    right-padded (1s after the 0s; optax requires it of ``label_paddings`` only); with
+    ``log_epsilon`` above about -37 (float64) or -17 (float32) optax counts a step from a
+    label into the next blank ``1 + exp(log_epsilon)`` times, arrayloss once.
     """
-    del log_epsilon
-    xp = namespace_of(
-        logits=logits, logit_paddings=logit_paddings, labels=labels, label_paddings=label_paddings
-    ).xp
-    log_probs, input_lengths, target_lengths = _ctc_inputs(
-        xp, logits, logit_paddings, labels, label_paddings
+    loss, _, _ = ctc_loss_with_forward_probs(
+        logits, logit_paddings, labels, label_paddings, blank_id=blank_id, log_epsilon=log_epsilon
     )
-    return _ctc_loss(
-        log_probs, labels, input_lengths, target_lengths, blank=blank_id, reduction="none"
-    )
+    return loss
 
 
 def ctc_loss_with_forward_probs(
