@@ -240,6 +240,12 @@ CASES: tuple[Case, ...] = (
         label="3d-where-broadcast",
     ),
     Case("ranking_softmax_loss", (_X[0], _REL[0]), label="one-list"),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": np.zeros((4, 3), dtype=bool)},
+        label="where-no-list",
+    ),
     Case("squared_error", (_X, _Y)),
     Case("squared_error", (_X,), label="no-targets"),
     Case("l2_loss", (_X, _Y)),

@@ -59,7 +59,7 @@ def safe_reduce(xp: Any, loss: Any, where: Any | None, reduce_fn: Callable[..., 
     - a mean (:func:`array_library_reduction`): the mean over ``where``, 0 over no
       element (optax: for ``jnp.mean``, unless ``loss`` holds a NaN). Computed as the
       masked sum over ``max(count, 1)``, so that a mean over nothing also has a zero
-      gradient.
+      gradient (optax's: 0 too).
     - a sum: the sum over ``where``.
     - any other callable: ``reduce_fn(loss, where=where)``, as optax calls it, with
       ``loss`` an array of the inputs' library.

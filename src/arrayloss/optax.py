@@ -432,10 +432,12 @@ def ranking_softmax_loss(
     - their ``sum``: the sum over the lists kept;
     - ``None``: the per-list losses, 0 for a list with no item kept.
 
-    Checked against optax with the default, ``jnp.sum``, ``None`` and a custom callable
-    (conformance/optax_frontend.py). Differences: over no list the default mean's
-    gradient is 0 (optax's NaN); ``weights`` of another floating dtype than ``logits``
-    are cast to it (optax promotes the result).
+    Checked against optax with the default, ``jnp.mean``, ``jnp.sum``, ``None`` and a
+    custom callable (conformance/optax_frontend.py), values and gradients, a mean over
+    no list included (0, gradient 0, as optax's). Differences: ``np.mean`` and the other
+    libraries' means are also 0 over no list (optax makes only ``jnp.mean`` safe);
+    ``weights`` of another floating dtype than ``logits`` are cast to it (optax promotes
+    the result).
     """
     xp = namespace_of(logits=logits, labels=labels, where=where, weights=weights).xp
     check_floating(xp, "logits", logits)
