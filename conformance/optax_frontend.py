@@ -23,7 +23,18 @@ from conformance import frontends
 from conformance.backends import Backend
 from conformance.frontends import Result, compare
 
-__all__ = ["CASES", "Case", "Result", "main", "matrix", "optax_reason", "run_all", "run_case"]
+__all__ = [
+    "CASES",
+    "Case",
+    "JaxNumpy",
+    "Result",
+    "largest_list_loss",
+    "main",
+    "matrix",
+    "optax_reason",
+    "run_all",
+    "run_case",
+]
 
 _RNG = np.random.default_rng(20261204)
 _X = _RNG.normal(size=(4, 3))
@@ -62,6 +73,50 @@ _CTC_PAD_REP = np.array([[0.0] * 6, [0.0] * 3 + [1.0] * 3])
 _CTC_LAB_PAD_REP = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
 _EMB = _RNG.normal(size=(6, 4))
 _EMB_LAB = np.array([0, 0, 1, 1, 2, 2])
+_SIGN3 = np.where(_RNG.uniform(size=(2, 3, 4)) > 0.5, 1.0, -1.0)
+_X_ZEROS = _X.copy()
+_X_ZEROS[0, 1] = _X_ZEROS[2, 2] = 0.0  # perceptron's kink: maximum(0, -0) splits the tie
+_LAB3 = np.array([[0, 3, 1], [2, 2, 0]])  # labels of _X3's (2, 3) rows of 4 classes
+_TIED = np.array([[1.0, 1.0, 0.0], [0.5, 2.0, 2.0], [0.3, 0.3, 0.3], [-1.0, 2.0, 2.0]])
+_TIED_LAB = np.array([0, 1, 2, 0])  # target tied with the largest other score: rows 0, 1
+_TIED2 = _TIED[[0, 1, 3]]  # the perceptron's kink with one other score tied: rows 0, 1
+_TIED2_LAB = _TIED_LAB[[0, 1, 3]]
+_KINKS = np.array([[-1.0, 1.0, 0.0], [1.0, -1.0, 3.0]])  # sparse_plus's joins, exactly
+_BOUNDARY = np.array([[1.0, 0.0, -2.0], [0.5, -0.5, 0.2]])  # row 0: p = (1, 0, 0), 0 exactly
+_BOUNDARY_LAB = np.array([1, 0])
+_WIDE = 2.0 * _RNG.normal(size=(5, 7))  # sparsemax supports of 1 to several classes
+_WIDE_LAB = np.array([0, 6, 3, 3, 1])
+_REL = _RNG.integers(0, 4, size=(4, 3)).astype(float)  # graded relevance 0..3
+_WEIGHTS = _RNG.uniform(0.5, 2.0, size=(4, 3))
+_KEEP_EMPTY = _KEEP.copy()
+_KEEP_EMPTY[1] = False  # a list with no item kept: loss 0, left out of the mean
+_REL3 = _RNG.integers(0, 3, size=(2, 3, 4)).astype(float)
+_KEEP_ITEMS = np.array([True, True, False, True])  # (list_size,): broadcast to every list
+
+
+@dataclass(frozen=True)
+class JaxNumpy:
+    """A ``jax.numpy`` function given to both sides by name (``reduce_fn=jnp.sum``, as
+    optax code passes it): looked up when the case runs, so that importing this module
+    imports no JAX."""
+
+    name: str
+
+    def resolve(self) -> Any:
+        import jax.numpy as jnp
+
+        return getattr(jnp, self.name)
+
+
+def largest_list_loss(loss: Any, where: Any = None) -> Any:
+    """A custom ``reduce_fn``, of any array API library: the largest loss of the lists
+    kept (those outside ``where`` count 0)."""
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(loss)
+    if where is not None:
+        loss = xp.where(where, loss, xp.zeros_like(loss))
+    return xp.max(loss)
 
 
 @dataclass(frozen=True)
@@ -83,6 +138,8 @@ class Case:
     def id(self) -> str:
         return f"{self.fn}[{self.label}]" if self.label else self.fn
 
+
+_F64 = ("float64",)
 
 CASES: tuple[Case, ...] = (
     Case("sigmoid_binary_cross_entropy", (_X, _Y)),
@@ -117,6 +174,84 @@ CASES: tuple[Case, ...] = (
     Case("hinge_loss", (_X, _SIGN)),
     Case("multiclass_hinge_loss", (_X, _LAB)),
     Case("multiclass_hinge_loss", (_X - 5.0, _LAB), label="negative-scores"),
+    Case("multiclass_hinge_loss", (_X3, _LAB3), label="batch-3d"),
+    Case("multiclass_hinge_loss", (_TIED, _TIED_LAB), label="ties"),
+    Case("multiclass_hinge_loss", (_X[:, :1], np.zeros(4, dtype=np.int64)), label="one-class"),
+    Case("perceptron_loss", (_X, _SIGN)),
+    Case("perceptron_loss", (_X3, _SIGN3), label="3d"),
+    Case("perceptron_loss", (_X_ZEROS, _SIGN), label="zero-outputs"),
+    Case("multiclass_perceptron_loss", (_X, _LAB)),
+    Case("multiclass_perceptron_loss", (_X - 5.0, _LAB), label="negative-scores"),
+    Case("multiclass_perceptron_loss", (_X3, _LAB3), label="batch-3d"),
+    Case("multiclass_perceptron_loss", (_X[1], np.array(2)), label="1d"),
+    Case("multiclass_perceptron_loss", (_TIED2, _TIED2_LAB), label="two-way-ties"),
+    Case("sparsemax_loss", (2 * _X, _BIN)),
+    Case("sparsemax_loss", (2 * _X, _BIN[0]), label="int-broadcast"),
+    Case("sparsemax_loss", (2 * _X3, _SIGN3 > 0), label="bool-3d"),
+    Case("sparsemax_loss", (2 * _X, _Y), label="float-labels"),
+    Case("sparsemax_loss", (_KINKS, np.array([[0, 1, 1], [1, 0, 0]])), label="kinks"),
+    # float64 only: optax 0.2.8's projection_simplex fails on float32 under
+    # jax_enable_x64 (its 1 / arange(...) is float64, and its custom JVP rejects the
+    # mixed tangent). tests/test_frontend_optax_offline.py checks float32 by hand.
+    Case("multiclass_sparsemax_loss", (_X, _LAB), dtypes=_F64),
+    Case("multiclass_sparsemax_loss", (_WIDE, _WIDE_LAB), label="wide", dtypes=_F64),
+    Case("multiclass_sparsemax_loss", (_TIED, _TIED_LAB), label="ties", dtypes=_F64),
+    Case("multiclass_sparsemax_loss", (10 * _X, _LAB), label="one-hot-support", dtypes=_F64),
+    Case(
+        "multiclass_sparsemax_loss",
+        (_BOUNDARY, _BOUNDARY_LAB),
+        label="support-boundary",
+        dtypes=_F64,
+    ),
+    Case("ranking_softmax_loss", (_X, _Y)),
+    Case("ranking_softmax_loss", (_X, _REL), label="graded"),
+    Case("ranking_softmax_loss", (_X, _BIN), label="int-labels"),
+    Case("ranking_softmax_loss", (_X, _REL), {"where": _KEEP}, label="where"),
+    Case("ranking_softmax_loss", (_X, _REL), {"where": _KEEP_EMPTY}, label="where-empty-list"),
+    Case("ranking_softmax_loss", (_X, _REL), {"weights": _WEIGHTS}, label="weights"),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": _KEEP_EMPTY, "weights": _WEIGHTS},
+        label="where-weights",
+    ),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": _KEEP, "reduce_fn": JaxNumpy("sum")},
+        label="jnp.sum",
+    ),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": _KEEP_EMPTY, "reduce_fn": JaxNumpy("mean")},
+        label="jnp.mean",
+    ),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": _KEEP_EMPTY, "reduce_fn": None},
+        label="reduce_fn-None",
+    ),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": _KEEP_EMPTY, "reduce_fn": largest_list_loss},
+        label="custom-reduce_fn",
+    ),
+    Case(
+        "ranking_softmax_loss",
+        (_X3, _REL3),
+        {"where": _KEEP_ITEMS, "reduce_fn": None},
+        label="3d-where-broadcast",
+    ),
+    Case("ranking_softmax_loss", (_X[0], _REL[0]), label="one-list"),
+    Case(
+        "ranking_softmax_loss",
+        (_X, _REL),
+        {"where": np.zeros((4, 3), dtype=bool)},
+        label="where-no-list",
+    ),
     Case("squared_error", (_X, _Y)),
     Case("squared_error", (_X,), label="no-targets"),
     Case("l2_loss", (_X, _Y)),
@@ -187,6 +322,10 @@ CASES: tuple[Case, ...] = (
 )
 
 
+def _resolve(value: Any) -> Any:
+    return value.resolve() if isinstance(value, JaxNumpy) else value
+
+
 def _cast(a: Any, dtype: str) -> Any:
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
         return a.astype(dtype)
@@ -241,7 +380,7 @@ def optax_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | None]:
     fn = _quiet(getattr(optax.losses, case.fn))
     args = [jnp.asarray(_cast(a, dtype)) if isinstance(a, np.ndarray) else a for a in case.inputs]
     kwargs = {
-        k: jnp.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
+        k: jnp.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else _resolve(v)
         for k, v in case.kwargs.items()
     }
     if not case.grad:
@@ -270,7 +409,7 @@ def arrayloss_value(
         backend.asarray(_cast(a, dtype)) if isinstance(a, np.ndarray) else a for a in case.inputs
     ]
     kwargs = {
-        k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
+        k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else _resolve(v)
         for k, v in case.kwargs.items()
     }
     value = _flat(backend.call(fn, *args, **kwargs), backend.to_numpy)

@@ -5,6 +5,7 @@ documentation and closed forms, the ``where`` semantics and the documented gaps.
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
 
@@ -42,33 +43,36 @@ OPTAX_0_2_8_SIGNATURES = {
         "(predictions, targets, *, smooth=1.0, apply_softmax=True, ignore_background=False)"
     ),
     "multiclass_hinge_loss": "(scores, labels)",
+    "multiclass_perceptron_loss": "(scores, labels)",
+    "multiclass_sparsemax_loss": "(scores, labels)",
     "ntxent": "(embeddings, labels, temperature=0.07)",
+    "perceptron_loss": "(predictor_outputs, targets)",
     "poly_loss_cross_entropy": "(logits, labels, *, epsilon=2.0, axis=-1, where=None)",
+    # optax's default is jax.numpy.mean; arrayloss's a backend-neutral function `mean`
+    # (addresses removed by _bare).
+    "ranking_softmax_loss": (
+        "(logits, labels, *, where=None, weights=None, reduce_fn=<function mean>)"
+    ),
     "safe_softmax_cross_entropy": "(logits, labels)",
     "sigmoid_binary_cross_entropy": "(logits, labels)",
     "sigmoid_focal_loss": "(logits, labels, *, alpha=None, gamma=2.0)",
     "smooth_labels": "(labels, alpha, *, axis=-1, where=None)",
     "softmax_cross_entropy": "(logits, labels, axis=-1, where=None)",
     "softmax_cross_entropy_with_integer_labels": "(logits, labels, axis=-1, where=None)",
+    "sparsemax_loss": "(logits, labels)",
     "squared_error": "(predictions, targets=None)",
     "triplet_margin_loss": (
         "(anchors, positives, negatives, axis=-1, norm_degree=2, margin=1.0, eps=1e-06)"
     ),
 }
 # The rest of optax 0.2.8's optax.losses: not provided (reasons in ol.NOT_PROVIDED).
-NOT_PROVIDED = {
-    "make_fenchel_young_loss",
-    "multiclass_perceptron_loss",
-    "multiclass_sparsemax_loss",
-    "perceptron_loss",
-    "ranking_softmax_loss",
-    "sparsemax_loss",
-}
+NOT_PROVIDED = {"make_fenchel_young_loss"}
 
 
 def _bare(sig: inspect.Signature) -> str:
     params = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
-    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+    text = str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+    return re.sub(r" at 0x[0-9a-fA-F]+>", ">", text)
 
 
 def test_every_function_is_provided_or_listed() -> None:
@@ -200,3 +204,168 @@ def test_errors() -> None:
         ol.ctc_loss(_LOGITS, _LOGITS, _LOGITS, _LOGITS)
     with pytest.raises(ValueError, match="rank 3"):
         ol.ctc_loss_with_forward_probs(_LOGITS, _LOGITS, _LOGITS, _LOGITS)
+
+
+# --- perceptron, sparsemax and ranking losses: closed forms ----------------------------------
+
+
+def test_perceptron_losses(backend: Backend) -> None:
+    # Closed form max(0, -x y): [max(0, -0.5), max(0, 2), max(0, -0.0)].
+    x = np.array([[0.5, -2.0, 0.0]], dtype=np.float32)
+    y = np.array([[1.0, 1.0, -1.0]], dtype=np.float32)
+    np.testing.assert_array_equal(_np(backend, ol.perceptron_loss, x, y), [[0.0, 2.0, 0.0]])
+    # Closed form max_c s_c - s_y: label 1 of (2, 0.5, -1) gives 2 - 0.5; label 0 gives 0.
+    s = np.array([[2.0, 0.5, -1.0], [2.0, 0.5, -1.0]], dtype=np.float32)
+    got = _np(backend, ol.multiclass_perceptron_loss, s, np.array([1, 0]))
+    np.testing.assert_allclose(got, [1.5, 0.0])
+    # One row of scores, a 0-d label (optax's shapes too): 0.7 - 0.1.
+    one = np.array([0.1, 0.7, 0.3], dtype=np.float32)
+    got = _np(backend, ol.multiclass_perceptron_loss, one, np.array(0))
+    np.testing.assert_allclose(got, 0.6, rtol=1e-6)
+
+
+def test_multiclass_hinge_one_class_and_3d(backend: Backend) -> None:
+    # Closed forms: one class, max(s + 1 - 1) - s = 0 (optax's); (2, 3, C) scores give
+    # (2, 3) losses, max_c(s_c + 1 - [c = y]) - s_y per row: for rows (0, 1, 3), label 0
+    # gives max(0, 2, 4) - 0 = 4 and label 2 gives max(1, 2, 3) - 3 = 0.
+    got = _np(backend, ol.multiclass_hinge_loss, np.array([[0.4], [-2.0]]), np.array([0, 0]))
+    np.testing.assert_array_equal(got, [0.0, 0.0])
+    s = np.broadcast_to(np.array([0.0, 1.0, 3.0]), (2, 3, 3)).copy()
+    labels = np.array([[0, 2, 0], [2, 2, 0]])
+    got = _np(backend, ol.multiclass_hinge_loss, s, labels)
+    np.testing.assert_allclose(got, [[4.0, 0.0, 4.0], [0.0, 0.0, 4.0]])
+
+
+def test_sparsemax_loss_is_sparse_plus(backend: Backend) -> None:
+    # jax.nn.sparse_plus's closed form: 0 for x <= -1, (x + 1)^2 / 4 between, x from 1;
+    # label 0 takes sparse_plus(x), a true label sparse_plus(-x).
+    x = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0], dtype=np.float32)
+    got = _np(backend, ol.sparsemax_loss, x, np.zeros(6, dtype=np.int64))
+    np.testing.assert_allclose(got, [0.0, 0.0, 0.25, 0.5625, 1.0, 3.0])
+    got = _np(backend, ol.sparsemax_loss, x, np.ones(6, dtype=bool))
+    np.testing.assert_allclose(got, [2.0, 1.0, 0.25, 0.0625, 0.0, 0.0])
+
+
+def test_multiclass_sparsemax_loss(backend: Backend) -> None:
+    # By hand: sparsemax(1, 0.5, -1): sorted (1, 0.5, -1), cumulative sums (1, 1.5, 0.5);
+    # 1/2 + 0.5 - 1.5/2 > 0 but 1/3 - 1 - 0.5/3 < 0, so k = 2, tau = (1.5 - 1) / 2 = 0.25
+    # and p = (0.75, 0.25, 0). The loss is s.p - |p|^2 / 2 + 1/2 - s_y = 1.0625 - s_y:
+    # 0.0625, 0.5625 and 2.0625 for labels 0, 1, 2. Equal scores: p = 1/3 each, and
+    # 0.3 - 1/6 + 1/2 - 0.3 = 1/3.
+    s = np.array([[1.0, 0.5, -1.0]] * 3 + [[0.3, 0.3, 0.3]], dtype=np.float32)
+    got = _np(backend, ol.multiclass_sparsemax_loss, s, np.array([0, 1, 2, 1]))
+    np.testing.assert_allclose(got, [0.0625, 0.5625, 2.0625, 1 / 3], rtol=1e-6)
+    # Any batch shape: (2, 1, 3) scores, (2, 1) labels.
+    got = _np(backend, ol.multiclass_sparsemax_loss, s[:2, None], np.array([[0], [1]]))
+    np.testing.assert_allclose(got, [[0.0625], [0.5625]], rtol=1e-6)
+
+
+def _gradients(backend: Backend, fn: object, x: np.ndarray, *rest: object) -> np.ndarray:
+    """The gradient of ``fn(x, *rest).sum()`` with respect to ``x`` on an autodiff
+    backend (torch: autograd, JAX: jax.grad)."""
+    args = [backend.asarray(a) if isinstance(a, np.ndarray) else a for a in rest]
+    if backend.module == "torch":
+        t = backend.asarray(x).detach().requires_grad_(True)
+        fn(t, *args).sum().backward()  # type: ignore[operator]
+        return t.grad.detach().cpu().numpy().astype(np.float64)
+    import jax
+
+    grad = jax.grad(lambda v: fn(v, *args).sum())(backend.asarray(x))  # type: ignore[operator]
+    return np.asarray(grad, dtype=np.float64)
+
+
+def test_gradients_by_hand(backend: Backend) -> None:
+    if not backend.autodiff or backend.gpu:
+        pytest.skip("gradients: torch and JAX on the CPU")
+    # The sparsemax loss's gradient is p - e_y: (0.75 - 1, 0.25, 0) for the scores above.
+    s = np.array([[1.0, 0.5, -1.0]], dtype=np.float32)
+    got = _gradients(backend, ol.multiclass_sparsemax_loss, s, np.array([0]))
+    np.testing.assert_allclose(got, [[-0.25, 0.25, 0.0]], atol=1e-6)
+    # At the support's boundary (p = (1, 0), its second entry exactly 0) optax's support
+    # mask counts only p > 0: the gradient is (1 - 1, 0) for label 0.
+    got = _gradients(backend, ol.multiclass_sparsemax_loss, np.array([[1.0, 0.0]]), np.array([0]))
+    np.testing.assert_allclose(got, [[0.0, 0.0]], atol=1e-12)
+    # sparse_plus's derivative clip((x + 1) / 2, 0, 1): 0, 0.5, 1 at x = -1, 0, 1.
+    x = np.array([-1.0, 0.0, 1.0])
+    got = _gradients(backend, ol.sparsemax_loss, x, np.zeros(3, dtype=np.int64))
+    np.testing.assert_allclose(got, [0.0, 0.5, 1.0])
+    # The perceptron's kink at x y = 0: maximum's tie split, -y / 2 (jnp.maximum's too).
+    got = _gradients(backend, ol.perceptron_loss, np.array([0.0, 1.0]), np.array([1.0, -1.0]))
+    np.testing.assert_allclose(got, [-0.5, 1.0])
+    # Equal scores (C = 3), multiclass hinge: optax's jnp.max shares the other two
+    # classes' s_c + 1: (0.5, 0.5, -1) for label 2.
+    s = np.array([[0.3, 0.3, 0.3]])
+    got = _gradients(backend, ol.multiclass_hinge_loss, s, np.array([2]))
+    np.testing.assert_allclose(got, [[0.5, 0.5, -1.0]], atol=1e-12)
+
+
+def test_ranking_softmax_loss_docstring_examples(backend: Backend) -> None:
+    # optax 0.2.8's losses/_ranking.py docstring: 1.408, then 0.497 with `where`, and the
+    # gradient [-0.755, 0.09, 0.665]. Closed forms: logsumexp(2, 1, 3) - 2 = 1.4076;
+    # log(1 + e^-1) = 0.3133 and logsumexp(1, 0.5, 1.5) - 1.5 = 0.6803, mean 0.4968.
+    scores = np.array([2.0, 1.0, 3.0], dtype=np.float32)
+    labels = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    np.testing.assert_allclose(
+        _np(backend, ol.ranking_softmax_loss, scores, labels), 1.408, atol=5e-4
+    )
+    batch = np.array([[2.0, 1.0, 0.0], [1.0, 0.5, 1.5]], dtype=np.float32)
+    batch_labels = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    keep = np.array([[True, True, False], [True, True, True]])
+    got = _np(backend, ol.ranking_softmax_loss, batch, batch_labels, where=keep)
+    np.testing.assert_allclose(got, 0.497, atol=5e-4)
+    if backend.autodiff and not backend.gpu:
+        got = _gradients(backend, ol.ranking_softmax_loss, scores, labels)
+        np.testing.assert_allclose(got, [-0.755, 0.09, 0.665], atol=5e-4)
+
+
+def test_ranking_softmax_loss_reductions(backend: Backend) -> None:
+    # Closed forms: list 0 keeps items 0 and 1 (labels 1, 0): log(1 + e^-1); list 1
+    # keeps none: 0, and out of the mean; weights multiply the labels.
+    x = np.array([[2.0, 1.0, 5.0], [0.0, 1.0, 2.0]])
+    labels = np.array([[1.0, 0.0, 3.0], [1.0, 1.0, 1.0]])
+    keep = np.array([[True, True, False], [False, False, False]])
+    first = np.log1p(np.exp(-1.0))
+    got = _np(backend, ol.ranking_softmax_loss, x, labels, where=keep, reduce_fn=None)
+    np.testing.assert_allclose(got, [first, 0.0])
+    got = _np(backend, ol.ranking_softmax_loss, x, labels, where=keep)
+    np.testing.assert_allclose(got, first)  # the mean over the one list kept
+    got = _np(backend, ol.ranking_softmax_loss, x, labels, where=keep, reduce_fn=np.sum)
+    np.testing.assert_allclose(got, first)  # NumPy's sum, recognized on every backend
+    weights = np.array([[2.0, 7.0, 1.0], [1.0, 1.0, 1.0]])
+    got = _np(
+        backend, ol.ranking_softmax_loss, x, labels, where=keep, weights=weights, reduce_fn=None
+    )
+    np.testing.assert_allclose(got, [2 * first, 0.0])
+    # No list kept: the default mean is 0 (optax's _safe_reduce), not NaN.
+    got = _np(backend, ol.ranking_softmax_loss, x, labels, where=np.zeros((2, 3), dtype=bool))
+    assert got == 0.0
+
+
+def test_ranking_softmax_loss_calls_a_custom_reduce_fn() -> None:
+    seen = {}
+
+    def reduce_fn(loss: np.ndarray, where: object = None) -> object:
+        seen["where"] = where
+        return loss.max()
+
+    x = np.array([[2.0, 1.0], [0.0, 3.0]])
+    labels = np.array([[1.0, 0.0], [1.0, 0.0]])
+    # Closed form: the per-list losses log(1 + e^-1) and log(1 + e^3); optax's call
+    # passes `where` (None here) as a keyword.
+    got = ol.ranking_softmax_loss(x, labels, reduce_fn=reduce_fn)
+    np.testing.assert_allclose(got, np.log1p(np.exp(3.0)))
+    assert "where" in seen
+    assert seen["where"] is None
+
+
+def test_new_entries_errors() -> None:
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        ol.perceptron_loss(np.ones((2, 3)), np.ones(3))
+    with pytest.raises(ValueError, match="`labels` must have the shape of `scores`"):
+        ol.multiclass_sparsemax_loss(np.ones((2, 3)), np.array([0, 1, 2]))
+    with pytest.raises(TypeError, match="`labels` must have an integer dtype"):
+        ol.multiclass_sparsemax_loss(np.ones((2, 3)), np.array([0.0, 1.0]))
+    with pytest.raises(TypeError, match="`logits` must have a real floating-point dtype"):
+        ol.ranking_softmax_loss(np.ones((2, 3), dtype=np.int64), np.ones((2, 3)))
+    with pytest.raises(TypeError, match="`logits` must have a real floating-point dtype"):
+        ol.sparsemax_loss(np.ones(3, dtype=np.int64), np.ones(3))

@@ -138,11 +138,27 @@ def hinge(
     >>> arrayloss.hinge(np.array([0.3, 2.0]), np.array([0.0, 1.0]), reduction="none")
     array([1.3, 0. ])
     """
+    return _hinge(input, target, reduction, empty=empty, sample_weight=sample_weight, margin=1.0)
+
+
+@jax_auto_jit
+def _hinge(
+    input: Any,
+    target: Any,
+    reduction: str,
+    *,
+    empty: str,
+    sample_weight: Any | None,
+    margin: float,
+) -> Any:
+    r""":func:`hinge` with its margin as an option, :math:`\max(0, m - y x)` (the public
+    loss: m = 1). ``margin=0`` is the perceptron loss
+    (:func:`arrayloss.optax.perceptron_loss`)."""
     empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(input, target, reduction, sample_weight)
     xp = ctx.xp
     with ctx.quiet_floating_point():
-        h = 1.0 - _hinge_labels(xp, t) * x
+        h = margin - _hinge_labels(xp, t) * x
         loss = xp.maximum(h, _zero(ctx, h))
         return apply_reduction(
             ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight
@@ -263,6 +279,24 @@ def categorical_hinge(
     >>> float(arrayloss.categorical_hinge(np.array([[2.0, 0.5, -1.0]]), np.array([[0.0, 1.0, 0.0]])))
     2.5
     """
+    return _categorical_hinge(
+        input, target, reduction, empty=empty, sample_weight=sample_weight, margin=1.0
+    )
+
+
+@jax_auto_jit
+def _categorical_hinge(
+    input: Any,
+    target: Any,
+    reduction: str,
+    *,
+    empty: str,
+    sample_weight: Any | None,
+    margin: float,
+) -> Any:
+    r""":func:`categorical_hinge` with its margin (the ``+ 1``) as an option,
+    :math:`\max(0, \max_c (1 - t_c) x_c - \sum_c t_c x_c + m)` (the public loss:
+    m = 1). ``margin=0`` gives :func:`arrayloss.optax.multiclass_perceptron_loss`."""
     empty = validate_empty(empty)
     ctx, x, t, result_dtype, reduction = _front(
         input, target, reduction, sample_weight, pointwise=False
@@ -280,7 +314,7 @@ def categorical_hinge(
         # class axis when the batch is empty): nothing to reduce, so zeros.
         no_elements = 0 in tuple(x.shape)
         neg = xp.zeros_like(pos) if no_elements else xp.max((1.0 - t) * x, axis=axis)
-        h = neg - pos + 1.0
+        h = neg - pos + margin
         loss = xp.maximum(h, _zero(ctx, h))
         return apply_reduction(
             ctx, loss, reduction, dtype=result_dtype, empty=empty, sample_weight=sample_weight

@@ -22,11 +22,6 @@ array([0.2761, 2.9518], dtype=float32)
 
 Not provided (``NOT_PROVIDED`` lists them with the reason):
 
-- ``sparsemax_loss``, ``multiclass_sparsemax_loss``: no sparsemax kernel in arrayloss
-  (the Euclidean projection onto the simplex is new loss math).
-- ``perceptron_loss``, ``multiclass_perceptron_loss``: no kernel has a zero margin
-  (``hinge`` and ``categorical_hinge`` fix it at 1).
-- ``ranking_softmax_loss``: no listwise ranking kernel.
 - ``make_fenchel_young_loss``: it takes a JAX ``max_fun`` and differentiates it with
   ``jax.grad``; there is nothing backend-neutral to wrap.
 """
@@ -34,6 +29,7 @@ Not provided (``NOT_PROVIDED`` lists them with the reason):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from ._binary import binary_cross_entropy_with_logits
@@ -46,13 +42,17 @@ from ._embedding import triplet_margin_loss as _triplet_margin_loss
 from ._focal import poly1_cross_entropy
 from ._focal import sigmoid_focal_loss as _sigmoid_focal_loss
 from ._generalized_kl import generalized_kl_divergence as _generalized_kl
-from ._keras_family import categorical_hinge, cosine_similarity_loss, hinge
+from ._keras_family import _categorical_hinge, _hinge, cosine_similarity_loss
 from ._keras_family import log_cosh as _log_cosh
 from ._labels import smooth_labels as _smooth_labels
 from ._numerics import log_sigmoid, log_softmax
 from ._overlap import multiclass_dice_loss
+from ._ranking import mean as _ranking_mean
+from ._ranking import safe_reduce
 from ._regression import huber_loss as _huber_loss
 from ._regression import mse_loss
+from ._sparsemax import sparse_plus, sparsemax_fenchel_young
+from ._validation import check_floating, check_integer
 
 __all__ = [
     "NOT_PROVIDED",
@@ -72,24 +72,24 @@ __all__ = [
     "log_cosh",
     "multiclass_generalized_dice_loss",
     "multiclass_hinge_loss",
+    "multiclass_perceptron_loss",
+    "multiclass_sparsemax_loss",
     "ntxent",
+    "perceptron_loss",
     "poly_loss_cross_entropy",
+    "ranking_softmax_loss",
     "safe_softmax_cross_entropy",
     "sigmoid_binary_cross_entropy",
     "sigmoid_focal_loss",
     "smooth_labels",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
+    "sparsemax_loss",
     "squared_error",
     "triplet_margin_loss",
 ]
 
 NOT_PROVIDED = {
-    "sparsemax_loss": "no sparsemax kernel (a projection onto the simplex is new loss math)",
-    "multiclass_sparsemax_loss": "no sparsemax kernel (as sparsemax_loss)",
-    "perceptron_loss": "no kernel with a zero margin (hinge fixes the margin at 1)",
-    "multiclass_perceptron_loss": "no kernel with a zero margin (categorical_hinge: 1)",
-    "ranking_softmax_loss": "no listwise ranking kernel",
     "make_fenchel_young_loss": "takes a JAX max_fun differentiated with jax.grad",
 }
 
@@ -289,25 +289,169 @@ def hinge_loss(predictor_outputs: Any, targets: Any) -> Any:
     """
     xp = namespace_of(predictor_outputs=predictor_outputs, targets=targets).xp
     x, t = _broadcast(xp, predictor_outputs, _float_like(xp, targets, predictor_outputs))
-    return hinge(x, t, reduction="none")
+    return _hinge(x, t, "none", empty="nan", sample_weight=None, margin=1.0)
+
+
+def perceptron_loss(predictor_outputs: Any, targets: Any) -> Any:
+    """:func:`optax.losses.perceptron_loss`: :math:`\\max(0, -x y)`, elementwise.
+
+    The hinge kernel of :func:`arrayloss.hinge` with a zero margin; ``targets`` in
+    {-1, 1} (optax's domain), of ``predictor_outputs``' shape (optax checks it:
+    ``ValueError``). Difference: as in :func:`hinge_loss`, ``targets`` made only of 0
+    and 1 are read as labels -1 and 1; optax multiplies by them as they are.
+    """
+    xp = namespace_of(predictor_outputs=predictor_outputs, targets=targets).xp
+    if tuple(predictor_outputs.shape) != tuple(targets.shape):
+        raise ValueError(
+            f"Shape mismatch: `predictor_outputs` and `targets` must have the same shape; "
+            f"got {tuple(predictor_outputs.shape)} and {tuple(targets.shape)}."
+        )
+    t = _float_like(xp, targets, predictor_outputs)
+    return _hinge(predictor_outputs, t, "none", empty="nan", sample_weight=None, margin=0.0)
+
+
+def _crammer_singer(scores: Any, labels: Any, margin: float) -> Any:
+    """optax's :math:`\\max_c(s_c + m - m [c = y]) - s_y` over the last axis, from
+    the categorical hinge kernel with margin ``m``: see :func:`multiclass_hinge_loss`."""
+    xp = namespace_of(scores=scores, labels=labels).xp
+    classes = xp.arange(scores.shape[-1], dtype=labels.dtype)
+    one_hot = xp.astype(labels[..., None] == classes, scores.dtype)
+    shifted = scores - xp.min(scores, axis=-1, keepdims=True) + 1.0
+    last = (scores.ndim - 1,)
+    s, batch = _classes_last(xp, shifted, last)  # (B, C): the kernel's classes on axis 1
+    t, _ = _classes_last(xp, one_hot, last)
+    loss = _categorical_hinge(s, t, "none", empty="nan", sample_weight=None, margin=margin)
+    return xp.reshape(loss, batch)
 
 
 def multiclass_hinge_loss(scores: Any, labels: Any) -> Any:
     """:func:`optax.losses.multiclass_hinge_loss` (Crammer-Singer), classes last.
 
     :func:`arrayloss.categorical_hinge` on one-hot ``labels``, the scores shifted per
-    row so that their minimum is 0: the loss is invariant to the shift, and with no
-    negative score Keras's 0 for the target class in the inner maximum never wins,
-    so the kernel's value is optax's :math:`\\max_c(s_c + 1 - [c = y]) - s_y`.
-    Difference: labels must be in ``[0, C)``; for others optax's zero one-hot row
-    (``jax.nn.one_hot``) gives :math:`\\max_c s_c + 1`, this function another value
-    (with no target class the shift is no longer neutral).
+    row so that their minimum is 1: the loss is invariant to the shift, and with every
+    score positive Keras's 0 for the target class in the inner maximum never wins nor
+    ties, so the kernel's value is optax's :math:`\\max_c(s_c + 1 - [c = y]) - s_y`,
+    and its gradient optax's too, ties among the other classes included (each of the
+    tied largest gets an equal share, as ``jnp.max``). Differences: labels must be in
+    ``[0, C)``; for others optax's zero one-hot row (``jax.nn.one_hot``) gives
+    :math:`\\max_c s_c + 1`, this function another value (with no target class the
+    shift is no longer neutral). At the kink, where the target's score is exactly 1
+    above the largest other score, the gradient is half of each side's, optax's
+    splits among the tied entries of its maximum: the same when one other class ties.
     """
-    xp = namespace_of(scores=scores, labels=labels).xp
-    classes = xp.arange(scores.shape[-1], dtype=labels.dtype)
-    one_hot = xp.astype(labels[..., None] == classes, scores.dtype)
-    shifted = scores - xp.min(scores, axis=-1, keepdims=True)
-    return categorical_hinge(shifted, one_hot, reduction="none")
+    return _crammer_singer(scores, labels, 1.0)
+
+
+def multiclass_perceptron_loss(scores: Any, labels: Any) -> Any:
+    """:func:`optax.losses.multiclass_perceptron_loss`: :math:`\\max_c s_c - s_y`,
+    classes last.
+
+    :func:`multiclass_hinge_loss`'s kernel (the categorical hinge of the shifted scores)
+    with a zero margin: :math:`\\max(0, \\max_{c \\ne y} s_c - s_y) = \\max_c s_c - s_y`.
+    Differences: labels must be in ``[0, C)`` (optax: a label out of range gives
+    :math:`\\max_c s_c`). Where the target's score ties with the largest other score
+    (the kink: loss 0), the gradient is half of each side's; optax's ``jnp.max`` splits
+    it among the tied scores: the same when one other score ties, another subgradient
+    when several do (all of :math:`C` scores equal: optax :math:`1/C` for each other
+    class, here :math:`1 / (2 (C - 1))`).
+    """
+    return _crammer_singer(scores, labels, 0.0)
+
+
+def sparsemax_loss(logits: Any, labels: Any) -> Any:
+    """:func:`optax.losses.sparsemax_loss`, the binary sparsemax loss, elementwise:
+    :math:`\\operatorname{sparse\\_plus}(-x)` where the label is true (non-zero),
+    :math:`\\operatorname{sparse\\_plus}(x)` where it is 0, broadcast.
+
+    ``sparse_plus`` (:func:`jax.nn.sparse_plus`) is the kernel of ``arrayloss``'s
+    sparsemax module. ``logits`` must be real floating.
+    """
+    xp = namespace_of(logits=logits, labels=labels).xp
+    check_floating(xp, "logits", logits)
+    positive = labels if xp.isdtype(labels.dtype, "bool") else labels != 0
+    x, positive = _broadcast(xp, logits, positive)
+    return sparse_plus(xp, xp.where(positive, -x, x))
+
+
+def multiclass_sparsemax_loss(scores: Any, labels: Any) -> Any:
+    """:func:`optax.losses.multiclass_sparsemax_loss`: one loss per row of ``scores``
+    (classes last), for integer ``labels`` of the batch shape.
+
+    The Fenchel-Young loss of sparsemax (the Euclidean projection of the scores onto the
+    simplex), as optax computes it:
+    :math:`\\sum_{c:\\,p_c > 0} p_c (s_c - s_y) + \\frac{1}{2}(1 - \\lVert p \\rVert^2)`
+    with :math:`p = \\operatorname{sparsemax}(s)`; its gradient is :math:`p - e_y`.
+    Differences: any batch shape ``(..., C)`` (optax's ``vmap`` takes ``(N, C)`` only:
+    a 1-d ``scores`` fails there, and a 3-d one projects each whole ``(T, C)`` slice);
+    labels must be in ``[0, C)`` (optax clamps a label out of range).
+    """
+    ctx = namespace_of(scores=scores, labels=labels)
+    xp = ctx.xp
+    check_floating(xp, "scores", scores)
+    check_integer(xp, "labels", labels)
+    if scores.ndim < 1 or tuple(labels.shape) != tuple(scores.shape[:-1]):
+        raise ValueError(
+            "`labels` must have the shape of `scores` without its last (class) axis; got "
+            f"{tuple(labels.shape)} for `scores` of shape {tuple(scores.shape)}"
+        )
+    classes = xp.arange(scores.shape[-1], dtype=labels.dtype, device=ctx.device)
+    return sparsemax_fenchel_young(ctx, scores, labels[..., None] == classes)
+
+
+# --- ranking ------------------------------------------------------------------------------
+
+
+def ranking_softmax_loss(
+    logits: Any,
+    labels: Any,
+    *,
+    where: Any = None,
+    weights: Any = None,
+    reduce_fn: Callable[..., Any] | None = _ranking_mean,
+) -> Any:
+    """:func:`optax.losses.ranking_softmax_loss`: the listwise softmax loss of lists of
+    items (the last axis), reduced by ``reduce_fn``.
+
+    .. math::
+
+        \\ell(s, y) = -\\sum_i w_i y_i \\log \\frac{e^{s_i}}{\\sum_j e^{s_j}}
+
+    per list: :func:`softmax_cross_entropy` over the last axis with the relevance
+    ``labels`` (cast to ``logits``' dtype) times ``weights`` as unnormalized targets,
+    and ``where`` (all broadcast together) leaving items out of the softmax and the sum;
+    a list with no item kept is 0 and, with ``where``, left out of the reduction.
+    ``reduce_fn`` is called as optax calls it, ``reduce_fn(loss, where=lists_kept)``,
+    except for these, which run with the inputs' own library:
+
+    - the default, a backend-neutral ``jnp.mean`` (``arrayloss._ranking.mean``), and the
+      ``mean`` of ``jax.numpy``, NumPy, PyTorch, Dask, CuPy, array-api-strict or an
+      array-api-compat namespace: the mean over the lists kept, 0 over none (optax: 0
+      for ``jnp.mean``, unless a loss is NaN);
+    - their ``sum``: the sum over the lists kept;
+    - ``None``: the per-list losses, 0 for a list with no item kept.
+
+    Checked against optax with the default, ``jnp.mean``, ``jnp.sum``, ``None`` and a
+    custom callable (conformance/optax_frontend.py), values and gradients, a mean over
+    no list included (0, gradient 0, as optax's). Differences: ``np.mean`` and the other
+    libraries' means are also 0 over no list (optax makes only ``jnp.mean`` safe);
+    ``weights`` of another floating dtype than ``logits`` are cast to it (optax promotes
+    the result).
+    """
+    xp = namespace_of(logits=logits, labels=labels, where=where, weights=weights).xp
+    check_floating(xp, "logits", logits)
+    arrays = [logits, _float_like(xp, labels, logits)]
+    if weights is not None:
+        arrays.append(_float_like(xp, weights, logits))
+    if where is not None:
+        arrays.append(where)
+    arrays = _broadcast(xp, *arrays)
+    logits, labels = arrays[:2]
+    if weights is not None:
+        labels = labels * arrays[2]
+    keep = arrays[-1] if where is not None else None
+    loss = softmax_cross_entropy(logits, labels, axis=-1, where=keep)
+    lists = None if keep is None else xp.any(keep, axis=-1)
+    return safe_reduce(xp, loss, lists, reduce_fn)
 
 
 # --- regression ---------------------------------------------------------------------------
