@@ -109,8 +109,9 @@ def _bce_log_eps_unreduced(ctx: ArrayContext, p: Any, t: Any, weight: Any, eps: 
 
     a shift of each log's argument, not a clamp: it differs from PyTorch's clamped
     logs by about eps / p for every p (at p = 1e-9, t = 1: 20.72227, not 20.72327), and
-    p = 0 costs -log(eps). Its gradient with respect to ``p`` is MindSpore's BinaryCrossEntropyGrad,
-    PyTorch's backward formula and not the derivative of the value above:
+    p = 0 costs -log(eps). Its gradient with respect to ``p`` is MindSpore's
+    BinaryCrossEntropyGrad, PyTorch's backward formula and not the derivative of the
+    value above:
 
         w (p - t) / max(p (1 - p), eps)
 

@@ -155,8 +155,9 @@ class BCELoss(_Cell):
 
     so :math:`x = 0` with label 1 costs :math:`-\log 10^{-12} \approx 27.63` (PyTorch
     100), and the gradient with respect to ``logits`` is MindSpore's,
-    :math:`w_n (x_n - y_n) / \max(x_n (1 - x_n), \epsilon)` (finite at 0 and 1). The
-    gradient with respect to ``weight`` is the unweighted loss (MindSpore's is 0).
+    :math:`w_n (x_n - y_n) / \max(x_n (1 - x_n), \epsilon)` (finite at 0 and 1). Those
+    with respect to ``labels`` and ``weight`` are the derivatives of the value above
+    (MindSpore's: :math:`w_n (\log(1 - x_n) - \log x_n)`, infinite at 0 and 1, and 0).
 
     ``weight`` must have ``logits``'s shape (MindSpore's documented requirement; its CPU
     kernel silently zeroes the other rows of a smaller weight): ``ValueError``
