@@ -38,6 +38,10 @@ _W3 = np.array([1.0, 2.0, 0.5])
 _X4 = _RNG.normal(size=(2, 3, 2, 2))
 _LAB4 = _RNG.integers(0, 3, size=(2, 1, 2, 2))
 _ONEHOT = np.eye(3)[_LAB]
+# BCELoss at and below MindSpore's epsilon 1e-12 (1 - 1e-13 is 1 in float32), each
+# probability with the labels 0, 1 and 0.3; 1e-12 and 1e-9 tell log(p + eps) from a clip.
+_P_EDGE = np.array([0.0, 1e-13, 1e-12, 1e-9, 1 - 1e-13, 1.0])[:, None] * np.ones(3)
+_Y_EDGE = np.ones((6, 1)) * np.array([0.0, 1.0, 0.3])
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,30 @@ CASES: tuple[Case, ...] = (
         {"weight": np.broadcast_to(_W3, _P.shape).copy(), "reduction": "sum"},
         (_P, _Y),
         label="weight-sum",
+    ),
+    # float32 only: MindSpore's float16 kernel rounds 1e-12 to 0, so that p = 0 and 1 give
+    # it inf and NaN (the class's documented difference).
+    Case(
+        "BCELoss",
+        {"reduction": "sum"},
+        (_P_EDGE, _Y_EDGE),
+        dtypes=("float32",),
+        label="edge-sum",
+    ),
+    Case(
+        "BCELoss",
+        {"weight": np.broadcast_to(_W3, _P_EDGE.shape).copy()},
+        (_P_EDGE, _Y_EDGE),
+        dtypes=("float32",),
+        label="edge-weight-mean",
+    ),
+    Case(
+        "BCELoss",
+        {"reduction": "none"},
+        (_P_EDGE, _Y_EDGE),
+        dtypes=("float32",),
+        grad=False,
+        label="edge-none",
     ),
     Case("BCEWithLogitsLoss", {"weight": _W3, "pos_weight": _W3[::-1].copy()}, (_X, _Y)),
     Case("BCEWithLogitsLoss", {"reduction": "none"}, (_X, _Y), grad=False, label="none"),

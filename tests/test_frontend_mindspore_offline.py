@@ -157,14 +157,43 @@ def test_defaults_that_differ_from_torch(backend: Backend) -> None:
     )
 
 
-def test_bce_clamps_at_minus_100_not_log_1e_12(backend: Backend) -> None:
-    # The documented difference: p = 0 with label 1 costs 100 (PyTorch's clamp); MindSpore
-    # charges -log(1e-12) = 27.63 (docs/migration/from-mindspore.md).
-    p = np.array([0.0, 0.5], dtype=np.float32)
-    t = np.array([1.0, 1.0], dtype=np.float32)
-    np.testing.assert_allclose(
-        _value(backend, msl.BCELoss(reduction="none"), p, t), [100.0, math.log(2)], rtol=1e-6
-    )
+# MindSpore's BCELoss at and below its epsilon: probabilities and labels, float32.
+_BCE_P = np.array([0.0, 1e-13, 1e-9, 0.5, 1.0, 0.0, 1e-13, 1.0], dtype=np.float32)
+_BCE_Y = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0], dtype=np.float32)
+
+
+def test_bce_shifts_each_log_by_1e_12(backend: Backend) -> None:
+    # MindSpore's -[y log(x + 1e-12) + (1 - y) log(1 - x + 1e-12)] (its CPU kernel,
+    # measured: docs/migration/from-mindspore.md), by hand in float64. p = 0 with label 1
+    # costs -log(1e-12) = 27.631021 (PyTorch's clamp: 100), p = 1e-9 -log(1.001e-9)
+    # (PyTorch: -log(1e-9) = 20.723266).
+    expected = [
+        -math.log(1e-12),
+        -math.log(1.1e-12),
+        -math.log(1.001e-9),
+        math.log(2),
+        -math.log(1e-12),
+        -math.log1p(1e-12),
+        -math.log1p(1e-12 - 1e-13),
+        0.0,
+    ]
+    actual = _value(backend, msl.BCELoss(reduction="none"), _BCE_P, _BCE_Y)
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-7)
+    assert math.isclose(actual[0], 27.631021, rel_tol=1e-7)
+
+
+def test_bce_gradient_is_mindspores_at_0_and_1(backend: Backend) -> None:
+    # MindSpore's BinaryCrossEntropyGrad, w (x - y) / max(x (1 - x), 1e-12), by hand: not
+    # the derivative of the value (at p = 1e-13, y = 0: 0.1, not 1), finite at 0 and 1.
+    from conformance.mindspore import Case, arrayloss_value
+
+    if not backend.autodiff or backend.gpu:
+        pytest.skip(f"{backend.name}: the gradient is compared on CPU autodiff backends")
+    case = Case("BCELoss", {"reduction": "sum"}, (_BCE_P, _BCE_Y))
+    _, grad = arrayloss_value(case, backend, "float32")
+    p, y = _BCE_P.astype(np.float64), _BCE_Y.astype(np.float64)
+    expected = (p - y) / np.maximum(p * (1 - p), 1e-12)  # [-1e12, -1e12, -1e9, -2, 1e12, 0, 0.1, 0]
+    np.testing.assert_allclose(grad, expected, rtol=1e-6)
 
 
 # --- validation ------------------------------------------------------------------------

@@ -6,10 +6,11 @@ over a private kernel that computes the unreduced loss with ``xp`` only.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._classification import _check_ignore_index, _check_label_smoothing
-from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
+from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel, stop_gradient
 from ._errors import ArrayLossValueError
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction, sample_weight_kept, validate_empty
@@ -95,6 +96,46 @@ def _bce_unreduced(xp: Any, p: Any, t: Any, weight: Any) -> Any:
     # aten/src/ATen/native/Loss.cpp, binary_cross_entropy_out_cpu:
     #   (t - 1) * max(log1p(-p), -100) - t * max(log(p), -100)
     loss = (t - 1.0) * clamped_log(xp, 1.0 - p) - t * clamped_log(xp, p)
+    if weight is not None:
+        loss = loss * weight
+    return loss
+
+
+def _bce_log_eps_unreduced(ctx: ArrayContext, p: Any, t: Any, weight: Any, eps: float) -> Any:
+    """MindSpore 2.10's BCE (its BinaryCrossEntropy CPU kernel, measured: the values at
+    p = 0, 1e-13, 1e-12, 2e-12 and 1 fit only this form):
+
+        -w (t log(p + eps) + (1 - t) log(1 - p + eps))
+
+    a shift of each log's argument, not a clamp: it differs from PyTorch's clamped
+    logs by about eps / p for every p (at p = 1e-9, t = 1: 20.72227, not 20.72327), and
+    p = 0 costs -log(eps). Its gradient with respect to ``p`` is MindSpore's
+    BinaryCrossEntropyGrad, PyTorch's backward formula and not the derivative of the
+    value above:
+
+        w (p - t) / max(p (1 - p), eps)
+
+    (at p = 1e-13, t = 0: 0.1, where the derivative is 1; at p = 1e-12, t = 1: -1e12,
+    not -5e11). So the derivative of the value is corrected by a term whose value is 0
+    and whose derivative is the difference, held constant (as ``_clamp_variance``):
+    the gradients with respect to ``t`` and ``weight`` stay those of the value, and the
+    second derivative with respect to ``p`` that of the value (MindSpore has none). Both
+    finite at p = 0 and 1 for eps > 0.
+    """
+    xp = ctx.xp
+    # Under jax.jit XLA rewrites (1 - p) + eps as (1 + eps) - p, and 1 + 1e-12 is 1 in
+    # float32: p = 1 then gives log(0) (likewise p + eps for a caller's p = 1 - s). A
+    # select on the operand's NaN-ness is opaque to that rewrite and changes nothing:
+    # the values (NaN stays NaN) and the derivative (1) are the operand's.
+    p_eps = xp.where(xp.isnan(p), math.nan, p) + eps
+    q_eps = xp.where(xp.isnan(p), math.nan, 1.0 - p) + eps
+    loss = -(t * xp.log(p_eps) + (1.0 - t) * xp.log(q_eps))
+    pq = p * (1.0 - p)
+    wanted = (p - t) / xp.where(pq > eps, pq, eps)
+    own = (1.0 - t) / q_eps - t / p_eps
+    fix = stop_gradient(ctx, wanted - own) * p
+    # fix - fix is exactly 0 (NaN only where p, and so the loss, is NaN already).
+    loss = loss + (fix - stop_gradient(ctx, fix))
     if weight is not None:
         loss = loss * weight
     return loss
@@ -238,6 +279,38 @@ def binary_cross_entropy(
     >>> bool(np.isclose(loss, -(np.log(0.9) + np.log(0.8) + np.log(0.6)) / 3))
     True
     """
+    return _binary_cross_entropy(
+        input,
+        target,
+        weight,
+        size_average,
+        reduce,
+        reduction,
+        label_smoothing=label_smoothing,
+        ignore_index=ignore_index,
+        empty=empty,
+        sample_weight=sample_weight,
+    )
+
+
+def _binary_cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    *,
+    label_smoothing: float = 0.0,
+    ignore_index: int | None = None,
+    empty: str = "nan",
+    sample_weight: Any | None = None,
+    log_eps: float | None = None,
+) -> Any:
+    """:func:`binary_cross_entropy`; with ``log_eps``, MindSpore's form instead of
+    PyTorch's clamped logs (``_bce_log_eps_unreduced``). Private: the public function
+    mirrors PyTorch and has no such option; ``arrayloss.mindspore.BCELoss`` calls
+    :func:`binary_cross_entropy_log_eps`."""
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
     check_array("input", input)
@@ -263,13 +336,18 @@ def binary_cross_entropy(
     with ctx.quiet_floating_point():
         p = _masked(xp, xp.astype(input, work_dtype, copy=False), used, 0.5)
         t = _masked(xp, xp.astype(target, work_dtype, copy=False), used, 0.0)
-        loss = _bce_unreduced(
-            xp,
-            p,
-            _smoothed(t, eps),
-            None if weight is None else xp.astype(weight, work_dtype, copy=False),
-        )
+        t = _smoothed(t, eps)
+        w = None if weight is None else xp.astype(weight, work_dtype, copy=False)
+        if log_eps is None:
+            loss = _bce_unreduced(xp, p, t, w)
+        else:
+            loss = _bce_log_eps_unreduced(ctx, p, t, w, log_eps)
         return _reduce(ctx, loss, keep, reduction, input.dtype, empty, sample_weight)
+
+
+#: ``_binary_cross_entropy`` with the auto-jit fast path of the public losses (its own
+#: kernels: ``log_eps`` is one of the options baked into them).
+binary_cross_entropy_log_eps = jax_auto_jit(_binary_cross_entropy)
 
 
 @jax_auto_jit

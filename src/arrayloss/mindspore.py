@@ -6,8 +6,8 @@ arguments) of the MindSpore cell, MindSpore's validation (``ValueError`` for a b
 ``reduction``, ``TypeError`` for the dtypes MindSpore refuses), and computes with the
 shared arrayloss kernels on the arrays it is called with: NumPy, PyTorch, JAX, Dask,
 CuPy or any array API library. No formula is written twice: where MindSpore's numbers
-differ from PyTorch's, the difference is passed as arguments to the kernels, or stated
-in the class's docstring (``BCELoss``'s log clamp).
+differ from PyTorch's, the difference is passed as arguments to the kernels (``BCELoss``'s
+``log(p + 1e-12)``), or stated in the class's docstring.
 
 Importing this module imports no array library and no MindSpore.
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from ._binary import binary_cross_entropy_log_eps, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._ctc import ctc_loss
 from ._dispatch import namespace_of
@@ -135,18 +135,38 @@ def _broadcast(logits: Any, labels: Any) -> tuple[Any, Any]:
     return a, b
 
 
+# MindSpore's BinaryCrossEntropy kernels (CPU, 2.10.0): the epsilon added to each log's
+# argument and the floor of the gradient's denominator; 1e-12 as the values at p = 0
+# (27.631021 = -log(1e-12)) and p = 1e-13 (27.535711 = -log(1.1e-12)) show.
+_BCE_EPS = 1e-12
+
+
 class BCELoss(_Cell):
-    """:class:`mindspore.nn.BCELoss`: binary cross entropy on probabilities.
+    r""":class:`mindspore.nn.BCELoss`: binary cross entropy on probabilities.
 
-    :func:`arrayloss.binary_cross_entropy`. ``weight`` must have ``logits``'s shape
-    (MindSpore's documented requirement; its CPU kernel silently zeroes the other rows
-    of a smaller weight): ``ValueError`` otherwise. float16, float32 and bfloat16 only.
+    :func:`arrayloss.binary_cross_entropy` with MindSpore's logs, shifted by its
+    :math:`\epsilon = 10^{-12}` instead of clamped at -100 (measured on MindSpore
+    2.10.0's CPU kernel):
 
-    Difference: MindSpore clips each log at :math:`\\log 10^{-12} \\approx -27.63`;
-    this cell, as PyTorch, at -100. The values are equal wherever
-    :math:`\\log p` and :math:`\\log(1 - p)` of the labelled terms are above -27.63
-    (:math:`10^{-12} < p < 1 - 10^{-12}`); at :math:`p = 0` with label 1 MindSpore
-    charges 27.63 and this cell 100. ``binary_cross_entropy`` has no clamp option.
+    .. math::
+
+        \ell_n = -w_n \left[ y_n \log(x_n + \epsilon)
+                 + (1 - y_n) \log(1 - x_n + \epsilon) \right]
+
+    so :math:`x = 0` with label 1 costs :math:`-\log 10^{-12} \approx 27.63` (PyTorch
+    100), and the gradient with respect to ``logits`` is MindSpore's,
+    :math:`w_n (x_n - y_n) / \max(x_n (1 - x_n), \epsilon)` (finite at 0 and 1). Those
+    with respect to ``labels`` and ``weight`` are the derivatives of the value above
+    (MindSpore's: :math:`w_n (\log(1 - x_n) - \log x_n)`, infinite at 0 and 1, and 0).
+
+    ``weight`` must have ``logits``'s shape (MindSpore's documented requirement; its CPU
+    kernel silently zeroes the other rows of a smaller weight): ``ValueError``
+    otherwise. float16, float32 and bfloat16 only.
+
+    Difference: float16 is computed in float32 and rounded once. MindSpore's CPU kernel
+    computes in float16, where :math:`10^{-12}` rounds to 0: at :math:`x` exactly 0 or
+    1 its loss is inf (NaN where the label makes it :math:`0 \cdot \infty`) and its
+    gradient inf or NaN; this cell gives the finite float32 values.
     """
 
     def __init__(self, weight: Any | None = None, reduction: str = "mean") -> None:
@@ -160,7 +180,9 @@ class BCELoss(_Cell):
                 f"For 'BCELoss', the shape of 'weight' must be the shape of 'logits' "
                 f"{tuple(logits.shape)}, but got {tuple(self.weight.shape)}."
             )
-        return binary_cross_entropy(logits, labels, weight=self.weight, reduction=self.reduction)
+        return binary_cross_entropy_log_eps(
+            logits, labels, self.weight, reduction=self.reduction, log_eps=_BCE_EPS
+        )
 
 
 class BCEWithLogitsLoss(_Cell):
