@@ -42,6 +42,22 @@ _ONEHOT = np.eye(3)[_LAB]
 # probability with the labels 0, 1 and 0.3; 1e-12 and 1e-9 tell log(p + eps) from a clip.
 _P_EDGE = np.array([0.0, 1e-13, 1e-12, 1e-9, 1 - 1e-13, 1.0])[:, None] * np.ones(3)
 _Y_EDGE = np.ones((6, 1)) * np.array([0.0, 1.0, 0.3])
+# SampledSoftmaxLoss: 6 classes of dimension 3, 4 examples. Its sampled values: those of
+# mindspore.ops.UniformCandidateSampler(num_true, 3, True, 6, seed=2, True) for these
+# labels (MindSpore 2.10.0, CPU; the same for num_true 1 and 2), whose classes 0 and 4
+# hit true labels; and one by hand with unequal expected counts.
+_SS_W = _RNG.normal(size=(6, 3))
+_SS_B = _RNG.normal(size=6)
+_SS_LAB1 = np.array([[0], [2], [1], [4]])
+_SS_LAB2 = np.array([[0, 3], [2, 5], [1, 0], [4, 2]])
+_SS_Q = 0.5981224179267883
+_SS_SAMPLER1 = (np.array([4, 0, 5]), np.full((4, 1), _SS_Q), np.full(3, _SS_Q))
+_SS_SAMPLER2 = (np.array([4, 0, 5]), np.full((4, 2), _SS_Q), np.full(3, _SS_Q))
+_SS_HAND2 = (
+    np.array([3, 1]),
+    np.array([[0.2, 0.7], [0.5, 1.5], [0.9, 0.1], [1.0, 0.4]]),
+    np.array([0.3, 2.0]),
+)
 
 
 @dataclass(frozen=True)
@@ -203,13 +219,66 @@ CASES: tuple[Case, ...] = (
         (_X4, np.eye(3)[_LAB4[:, 0]].transpose(0, 3, 1, 2)),
         label="spatial",
     ),
+    # The gradient is with respect to the weights (the first input), of the sum of the
+    # (N,) loss: MindSpore applies no reduction to it.
+    Case(
+        "SampledSoftmaxLoss",
+        {"num_sampled": 3, "num_classes": 6, "sampled_values": _SS_SAMPLER1},
+        (_SS_W, _SS_B, _SS_LAB1, _X),
+    ),
+    Case(
+        "SampledSoftmaxLoss",
+        {
+            "num_sampled": 3,
+            "num_classes": 6,
+            "sampled_values": _SS_SAMPLER1,
+            "remove_accidental_hits": False,
+            "reduction": "mean",
+        },
+        (_SS_W, _SS_B, _i32(_SS_LAB1), _X),
+        label="no-removal-mean",
+    ),
+    Case(
+        "SampledSoftmaxLoss",
+        {"num_sampled": 3, "num_classes": 6, "num_true": 2, "sampled_values": _SS_SAMPLER2},
+        (_SS_W, _SS_B, _SS_LAB2, _X),
+        label="num_true2",
+    ),
+    Case(
+        "SampledSoftmaxLoss",
+        {
+            "num_sampled": 2,
+            "num_classes": 6,
+            "num_true": 2,
+            "sampled_values": _SS_HAND2,
+            "remove_accidental_hits": False,
+            "reduction": "sum",
+        },
+        (_SS_W, _SS_B, _i32(_SS_LAB2), 2 * _X),
+        label="num_true2-hand-sum",
+    ),
+    # Sampled logits far above the true one: softmax under 1e-20, MindSpore's 46.0517.
+    Case(
+        "SampledSoftmaxLoss",
+        {"num_sampled": 3, "num_classes": 6, "sampled_values": _SS_SAMPLER1},
+        (_SS_W, _SS_B - 60 * (np.arange(6) == 2), _SS_LAB1, _X),
+        dtypes=("float32",),
+        label="floor",
+    ),
 )
 
 
 def _cast(a: Any, dtype: str) -> Any:
     if isinstance(a, np.ndarray) and a.dtype.kind == "f":
         return a.astype(dtype)
+    if isinstance(a, tuple):  # SampledSoftmaxLoss's sampled_values
+        return tuple(_cast(v, dtype) for v in a)
     return a
+
+
+def _total(loss: Any) -> Any:
+    """The loss differentiated: its sum where a cell returns no scalar (SampledSoftmaxLoss)."""
+    return loss if len(loss.shape) == 0 else loss.sum()
 
 
 # --- MindSpore -------------------------------------------------------------------------
@@ -230,6 +299,8 @@ def mindspore_reason() -> str | None:
 def _ms(a: Any) -> Any:
     import mindspore as ms
 
+    if isinstance(a, tuple):
+        return tuple(_ms(v) for v in a)
     return ms.Tensor(a) if isinstance(a, np.ndarray) else a
 
 
@@ -244,7 +315,7 @@ def mindspore_value(case: Case, dtype: str) -> tuple[np.ndarray, np.ndarray | No
     value = np.asarray(cell(*args).asnumpy(), dtype=np.float64)
     grad = None
     if case.grad:
-        g = ms.grad(lambda x: cell(x, *args[1:]), grad_position=0)(args[0])
+        g = ms.grad(lambda x: _total(cell(x, *args[1:])), grad_position=0)(args[0])
         grad = np.asarray(g.asnumpy(), dtype=np.float64)
     return value, grad
 
@@ -258,10 +329,12 @@ def arrayloss_value(
     """The ``arrayloss.mindspore`` cell's loss (and gradient on torch and JAX)."""
     import arrayloss.mindspore as front
 
-    init = {
-        k: backend.asarray(_cast(v, dtype)) if isinstance(v, np.ndarray) else v
-        for k, v in case.init.items()
-    }
+    def convert(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return tuple(convert(a) for a in v)
+        return backend.asarray(v) if isinstance(v, np.ndarray) else v
+
+    init = {k: convert(_cast(v, dtype)) for k, v in case.init.items()}
     args = [backend.asarray(_cast(a, dtype)) for a in case.inputs]
 
     def fn(*a: Any) -> Any:
@@ -272,12 +345,12 @@ def arrayloss_value(
     if case.grad and backend.autodiff and not backend.gpu:
         if backend.module == "torch":
             x = args[0].detach().requires_grad_(True)
-            fn(x, *args[1:]).backward()
+            _total(fn(x, *args[1:])).backward()
             grad = x.grad.detach().numpy().astype(np.float64)
         else:
             import jax
 
-            g = jax.grad(lambda x: fn(x, *args[1:]))(args[0])
+            g = jax.grad(lambda x: _total(fn(x, *args[1:])))(args[0])
             grad = np.asarray(g, dtype=np.float64)
     return value, grad
 

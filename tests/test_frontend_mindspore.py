@@ -57,6 +57,7 @@ def test_no_cpu_kernel_is_still_true() -> None:
 
 _F64 = np.zeros((2, 3))
 _F32 = _F64.astype(np.float32)
+_SV = (np.array([1]), np.ones((2, 1), np.float32), np.ones(1, np.float32))
 _ERRORS = [
     ("BCELoss", {}, (_F64, _F64)),
     ("BCEWithLogitsLoss", {}, (_F64, _F64)),
@@ -74,6 +75,17 @@ _ERRORS = [
     ("MultiClassDiceLoss", {"activation": "gelu"}, None),
     ("FocalLoss", {}, (_F32, np.zeros((2, 2), np.int32))),
     ("RMSELoss", {}, (_F32, _F32.astype(np.uint8))),
+    ("SampledSoftmaxLoss", {"num_sampled": 4, "num_classes": 3, "sampled_values": _SV}, None),
+    ("SampledSoftmaxLoss", {"num_sampled": 1, "num_classes": 3, "num_true": 0}, None),
+    ("SampledSoftmaxLoss", {"num_sampled": 1, "num_classes": 3, "num_true": 4}, None),
+    ("SampledSoftmaxLoss", {"num_sampled": 1, "num_classes": 3, "seed": -1}, None),
+    ("SampledSoftmaxLoss", {"num_sampled": 1, "num_classes": 3, "sampled_values": 3}, None),
+    ("SampledSoftmaxLoss", {"num_sampled": 1, "num_classes": 3, "sampled_values": _SV[:2]}, None),
+    (
+        "SampledSoftmaxLoss",
+        {"num_sampled": 1, "num_classes": 3, "sampled_values": _SV},
+        (_F32.T, _F32[0], _F32[:, :1], _F32[:, :2]),
+    ),
 ]
 
 
@@ -101,3 +113,16 @@ def test_errors_match_mindspore(name: str, init: dict[str, Any], args: Any) -> N
     ours = outcome(getattr(front, name), lambda a: a)
     assert theirs is not None
     assert ours is theirs
+
+
+def test_sampled_values_are_mindspore_samplers() -> None:
+    # The SampledSoftmaxLoss cases' sampled values are those of MindSpore's own sampler.
+    from mindspore import Tensor, ops
+
+    from conformance.mindspore import _SS_LAB1, _SS_LAB2, _SS_SAMPLER1, _SS_SAMPLER2
+
+    for num_true, labels, stored in ((1, _SS_LAB1, _SS_SAMPLER1), (2, _SS_LAB2, _SS_SAMPLER2)):
+        sampler = ops.UniformCandidateSampler(num_true, 3, True, 6, 2, True)
+        drawn = sampler(Tensor(labels))
+        for got, want in zip(drawn, stored, strict=True):
+            np.testing.assert_allclose(got.asnumpy(), want, rtol=1e-7)

@@ -67,9 +67,12 @@ MINDSPORE_2_10_SIGNATURES = {
         "(weights=None, ignore_indiex=None, activation='softmax')",
         "(logits, label)",
     ),
+    "SampledSoftmaxLoss": (
+        "(num_sampled, num_classes, num_true=1, sampled_values=None, "
+        "remove_accidental_hits=True, seed=0, reduction='none')",
+        "(weights, biases, labels, logits)",
+    ),
 }
-# Not provided (random negative sampling with MindSpore's own sampler; see the module).
-NOT_PROVIDED = {"SampledSoftmaxLoss"}
 
 
 def _bare(sig: inspect.Signature) -> str:
@@ -84,7 +87,6 @@ def _bare(sig: inspect.Signature) -> str:
 
 def test_every_cell_is_provided() -> None:
     assert set(msl.__all__) == set(MINDSPORE_2_10_SIGNATURES)
-    assert not NOT_PROVIDED & set(dir(msl))
 
 
 @pytest.mark.parametrize("name", sorted(MINDSPORE_2_10_SIGNATURES))
@@ -277,3 +279,72 @@ def test_cells_without_a_mindspore_cpu_kernel(backend: Backend) -> None:
 
     assert math.isclose(loss(msl.TripletMarginLoss(), 3.0), 2.0, rel_tol=1e-5)
     assert math.isclose(loss(msl.TripletMarginLoss(margin=2.0), 3.0), 1.0, rel_tol=1e-5)
+
+
+def _sampled(backend: Backend, cell: msl.SampledSoftmaxLoss, labels: list) -> np.ndarray:
+    # 3 classes of dimension 1, weights 1, 2, 3, no biases, one example of activation 1:
+    # the logit of class c is c + 1.
+    w = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
+    b = np.zeros(3, dtype=np.float32)
+    x = np.ones((1, 1), dtype=np.float32)
+    return _value(backend, cell, w, b, np.array(labels, dtype=np.int32), x)
+
+
+def test_sampled_softmax_closed_forms(backend: Backend) -> None:
+    e = math.e
+    ones = np.ones((1, 1), dtype=np.float32)
+
+    def cell(sampled: list, true_count: object = ones, **kw: object) -> msl.SampledSoftmaxLoss:
+        values = (np.array(sampled), true_count, np.ones(len(sampled), dtype=np.float32))
+        return msl.SampledSoftmaxLoss(len(sampled), 3, sampled_values=values, **kw)
+
+    # True class 0 against sampled 1 and 2, expected counts 1: -log softmax([1, 2, 3])_0.
+    out = _sampled(backend, cell([1, 2]), [[0]])
+    assert out.shape == (1,)
+    assert math.isclose(out[0], math.log(e + e**2 + e**3) - 1, rel_tol=1e-6)
+    # A sampled class equal to the true one keeps its logit (MindSpore removes accidental
+    # hits only in its own sampler), and 'mean' is not applied: still (N,).
+    out = _sampled(backend, cell([0, 2], remove_accidental_hits=True, reduction="mean"), [[0]])
+    assert out.shape == (1,)
+    assert math.isclose(out[0], math.log(2 * e + e**3) - 1, rel_tol=1e-6)
+    # num_true 2: labels 1/2 each; class 1's logit 2 less log(e) = 1; sampled class 2.
+    counts = np.array([[1.0, e]], dtype=np.float32)
+    values = (np.array([2]), counts, np.ones(1, dtype=np.float32))
+    two = msl.SampledSoftmaxLoss(1, 3, 2, values)
+    out = _sampled(backend, two, [[0, 1]])
+    assert math.isclose(out[0], math.log(2 * e + e**3) - 1, rel_tol=1e-6)
+    # A true class of probability under 1e-20 costs -log(1e-20), MindSpore's floor.
+    tiny = np.full((1, 1), math.exp(60.0), dtype=np.float32)
+    out = _sampled(backend, cell([1, 2], tiny), [[0]])
+    assert math.isclose(out[0], -math.log(1e-20), rel_tol=1e-6)
+
+
+def test_sampled_softmax_takes_python_sampled_values(backend: Backend) -> None:
+    cell = msl.SampledSoftmaxLoss(2, 3, sampled_values=([1, 2], [[1.0]], [1.0, 1.0]))
+    e = math.e
+    assert math.isclose(
+        _sampled(backend, cell, [[0]])[0], math.log(e + e**2 + e**3) - 1, rel_tol=1e-6
+    )
+
+
+def test_sampled_softmax_errors() -> None:
+    sv = (np.array([1]), np.ones((1, 1)), np.ones(1))
+    with pytest.raises(ValueError, match="random stream cannot be reproduced"):
+        msl.SampledSoftmaxLoss(2, 3)
+    with pytest.raises(ValueError, match="'num_sampled' must be smaller"):
+        msl.SampledSoftmaxLoss(4, 3, sampled_values=sv)
+    with pytest.raises(ValueError, match="'num_true' must be greater"):
+        msl.SampledSoftmaxLoss(1, 3, 0, sv)
+    with pytest.raises(ValueError, match="'num_true' must be smaller"):
+        msl.SampledSoftmaxLoss(1, 3, 4, sv)
+    with pytest.raises(ValueError, match="'seed' must be greater"):
+        msl.SampledSoftmaxLoss(1, 3, sampled_values=sv, seed=-1)
+    with pytest.raises(TypeError, match="must be a list or tuple"):
+        msl.SampledSoftmaxLoss(1, 3, sampled_values=np.ones(3))
+    with pytest.raises(ValueError, match="length of 'sampled_values'"):
+        msl.SampledSoftmaxLoss(1, 3, sampled_values=sv[:2])
+    with pytest.raises(ValueError, match="'reduction' must be in"):
+        msl.SampledSoftmaxLoss(1, 3, sampled_values=sv, reduction="avg")
+    w = np.ones((3, 1), dtype=np.float32)
+    with pytest.raises(TypeError, match="'labels' should be one of"):
+        msl.SampledSoftmaxLoss(1, 3, sampled_values=sv)(w, w[:, 0], w[:1], w[:1])

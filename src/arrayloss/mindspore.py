@@ -18,9 +18,9 @@ Importing this module imports no array library and no MindSpore.
 >>> round(float(msl.RMSELoss()(logits, labels)), 6)  # MindSpore's docstring: 0.57735026
 0.57735
 
-``SampledSoftmaxLoss`` is not provided: it draws its negative classes with MindSpore's
-own random sampler (``ops.LogUniformCandidateSampler`` seeded by ``seed``), whose draws
-no other library reproduces, so its values cannot be matched.
+``SampledSoftmaxLoss`` needs its ``sampled_values`` given: without them MindSpore draws
+the negative classes with its own seeded sampler (``ops.UniformCandidateSampler``),
+whose random stream no other library reproduces.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 from ._binary import binary_cross_entropy_log_eps, binary_cross_entropy_with_logits
 from ._classification import cross_entropy, multi_margin_loss, nll_loss
 from ._ctc import ctc_loss
-from ._dispatch import namespace_of
+from ._dispatch import device_of, namespace_of
 from ._divergence import kl_div
 from ._embedding import (
     cosine_embedding_loss,
@@ -70,6 +70,7 @@ __all__ = [
     "NLLLoss",
     "PoissonNLLLoss",
     "RMSELoss",
+    "SampledSoftmaxLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "SoftmaxCrossEntropyWithLogits",
@@ -824,4 +825,171 @@ class MultiClassDiceLoss(_Cell):
         return (
             f"MultiClassDiceLoss(ignore_indiex={self.ignore_indiex!r}, "
             f"activation={self.activation!r})"
+        )
+
+
+# MindSpore's SampledSoftmaxLoss._softmax_cross_entropy: -sum(t * log(softmax + 1e-20)),
+# so that a true class whose probability underflows costs at most -log(1e-20) = 46.0517
+# (MindSpore's docstring example shows it). In float16 the 1e-20 rounds to 0.
+_SAMPLED_EPS = 1e-20
+
+
+def _sampled_values_as(xp: Any, logits: Any, name: str, value: Any) -> Any:
+    """``value`` as an array of the inputs' library: used as it is when it is one; any
+    other array or Python sequence (NumPy, a MindSpore tensor, a list) is copied with
+    ``xp.asarray`` onto ``logits``'s device (sampled values are not differentiated)."""
+    try:
+        namespace_of(logits=logits, **{name: value})
+        if hasattr(value, "shape"):
+            return value
+    except TypeError:
+        pass
+    try:
+        return xp.asarray(value, device=device_of(logits))
+    except Exception as exc:
+        raise TypeError(
+            f"For 'SampledSoftmaxLoss', '{name}' (of 'sampled_values') could not be made an "
+            f"array of the inputs' library ({type(exc).__name__}: {exc}); pass NumPy arrays "
+            "or arrays of that library."
+        ) from exc
+
+
+def _sampled_logits(
+    xp: Any, weights: Any, biases: Any, labels: Any, logits: Any, num_true: int, values: Any
+) -> tuple[Any, Any]:
+    """MindSpore's ``_compute_sampled_logits`` (``subtract_log_q=True``): the logits of the
+    true then the sampled classes, ``(N, num_true + num_sampled)``, less the log expected
+    counts, and the labels ``1 / num_true`` on the true columns, 0 on the sampled ones."""
+    sampled, true_expected, sampled_expected = values
+    labels = xp.reshape(labels, (-1, num_true))
+    n = labels.shape[0]
+    dim = weights.shape[1]
+    flat = xp.reshape(labels, (-1,))
+    sampled = xp.reshape(sampled, (-1,))
+    true_w = xp.reshape(xp.take(weights, flat, axis=0), (n, num_true, dim))
+    true_logits = xp.sum(xp.expand_dims(logits, axis=1) * true_w, axis=2)
+    true_logits = true_logits + xp.reshape(xp.take(biases, flat, axis=0), (n, num_true))
+    sampled_logits = logits @ xp.matrix_transpose(xp.take(weights, sampled, axis=0))
+    sampled_logits = sampled_logits + xp.take(biases, sampled, axis=0)
+    true_logits = true_logits - xp.log(xp.astype(true_expected, true_logits.dtype))
+    sampled_logits = sampled_logits - xp.log(xp.astype(sampled_expected, true_logits.dtype))
+    out = xp.concat((true_logits, sampled_logits), axis=1)
+    target = xp.concat(
+        (xp.ones_like(true_logits) / num_true, xp.zeros_like(sampled_logits)), axis=1
+    )
+    return out, target
+
+
+class SampledSoftmaxLoss(_Cell):
+    r""":class:`mindspore.nn.SampledSoftmaxLoss`, with the sampled classes given.
+
+    ``construct(weights, biases, labels, logits)``: ``weights`` ``(C, dim)``, ``biases``
+    ``(C,)``, ``labels`` ``(N, num_true)`` (or ``(N * num_true,)``) int32 or int64
+    (``TypeError`` otherwise, as MindSpore), ``logits`` ``(N, dim)`` (the activations).
+    ``sampled_values`` ``(sampled_candidates, true_expected_count,
+    sampled_expected_count)``: the ``num_sampled`` negative classes ``(S,)``, the
+    expected counts of the true classes ``(N, 1)`` or ``(N, num_true)`` and of the sampled
+    ones ``(S,)``, as ``mindspore.ops.UniformCandidateSampler`` (or any candidate sampler)
+    returns them. With ``z`` the logits of the true then the sampled classes, each less
+    the log of its expected count, and ``t`` ``1 / num_true`` on the true columns:
+
+    .. math::
+
+        \ell_n = -\sum_j t_{n,j} \log(\mathrm{softmax}(z_n)_j + 10^{-20})
+
+    MindSpore's form (not a log-softmax: a true class of probability under 1e-20 costs
+    46.0517, as in MindSpore's docstring example), computed here from the shared
+    log-softmax. As MindSpore 2.10.0 (read off its ``construct`` and measured):
+
+    * the loss is always ``(N,)``: ``reduction`` is validated but not applied;
+    * ``remove_accidental_hits`` is not applied to given ``sampled_values`` (MindSpore
+      passes it only to its own sampler): a sampled class equal to a true label keeps
+      its logit;
+    * ``num_sampled``, ``num_classes`` and ``seed`` are only validated.
+
+    ``sampled_values=None`` raises ``ValueError``: MindSpore would draw them with its own
+    seeded sampler, whose random stream cannot be reproduced. Arrays of the inputs'
+    library are used as they are; NumPy arrays, Python lists and other arrays are
+    copied to the inputs' library and device (MindSpore itself takes only its tensors).
+    """
+
+    def __init__(
+        self,
+        num_sampled: int,
+        num_classes: int,
+        num_true: int = 1,
+        sampled_values: Any = None,
+        remove_accidental_hits: bool = True,
+        seed: int = 0,
+        reduction: str = "none",
+    ) -> None:
+        super().__init__(reduction)
+        cell = "SampledSoftmaxLoss"
+        if num_true < 1:
+            raise ValueError(
+                f"For '{cell}', the 'num_true' must be greater than or equal to 1, "
+                f"but got {num_true}."
+            )
+        if seed < 0:
+            raise ValueError(
+                f"For '{cell}', the 'seed' must be greater than or equal to 0, but got {seed}."
+            )
+        if num_sampled > num_classes:
+            raise ValueError(
+                f"For '{cell}', the 'num_sampled' must be smaller than or equal to "
+                f"'num_classes', but got 'num_sampled': {num_sampled} and 'num_classes': "
+                f"{num_classes}."
+            )
+        if num_true > num_classes:
+            raise ValueError(
+                f"For '{cell}', the 'num_true' must be smaller than or equal to "
+                f"'num_classes', but got 'num_true': {num_true} amd 'num_classes': "
+                f"{num_classes}."
+            )
+        if sampled_values is None:
+            raise ValueError(
+                f"For '{cell}', 'sampled_values' must be given: without it MindSpore draws "
+                "the negative classes with its own seeded UniformCandidateSampler, whose "
+                "random stream cannot be reproduced outside MindSpore. Pass "
+                "(sampled_candidates, true_expected_count, sampled_expected_count), e.g. "
+                "mindspore.ops.UniformCandidateSampler(num_true, num_sampled, True, "
+                "num_classes, seed)(labels) converted to NumPy, or any sampler's."
+            )
+        if not isinstance(sampled_values, (list, tuple)):
+            raise TypeError(
+                f"For '{cell}', the type of 'sampled_values' must be a list or tuple, "
+                f"but got {type(sampled_values).__name__}."
+            )
+        if len(sampled_values) != 3:
+            raise ValueError(
+                f"For '{cell}', the length of 'sampled_values' must be equal to 3,"
+                f"but got {len(sampled_values)}."
+            )
+        self.num_sampled = num_sampled
+        self.num_classes = num_classes
+        self.num_true = num_true
+        self.sampled_values = tuple(sampled_values)
+        self.remove_accidental_hits = remove_accidental_hits
+        self.seed = seed
+
+    def construct(self, weights: Any, biases: Any, labels: Any, logits: Any) -> Any:
+        xp = namespace_of(weights=weights, biases=biases, labels=labels, logits=logits).xp
+        if _dtype_name(labels) not in ("int32", "int64"):
+            raise TypeError(
+                "For 'SampledSoftmaxLoss', the 'labels' should be one of "
+                f"['int32', 'int64'], but got '{_dtype_name(labels)}'."
+            )
+        names = ("sampled_candidates", "true_expected_count", "sampled_expected_count")
+        values = [
+            _sampled_values_as(xp, logits, name, v)
+            for name, v in zip(names, self.sampled_values, strict=True)
+        ]
+        z, t = _sampled_logits(xp, weights, biases, labels, logits, self.num_true, values)
+        p = xp.exp(log_softmax(xp, z, axis=1))
+        return -xp.sum(t * xp.log(p + _SAMPLED_EPS), axis=1)
+
+    def __repr__(self) -> str:
+        return (
+            f"SampledSoftmaxLoss(num_sampled={self.num_sampled!r}, "
+            f"num_classes={self.num_classes!r}, num_true={self.num_true!r})"
         )
