@@ -4,8 +4,9 @@
 cell (``mindspore.nn``, CPU) and with the ``arrayloss.mindspore`` cell of the same name
 on every installed arrayloss backend, in float32 and (where MindSpore's CPU kernels take
 it) float16, compares the values and, on the autodiff backends (torch, JAX), the
-gradients with respect to the first input (``mindspore.grad``), and prints a matrix:
-cell x backend, cases passed/total and the largest relative error. It needs MindSpore
+gradients with respect to the first input (``mindspore.grad``; of the sum where a cell
+returns no scalar), and prints a matrix: cell x backend, cases passed/total and the
+largest relative error. It needs MindSpore
 (``nox -s mindspore``); tests/test_frontend_mindspore.py runs the same cases.
 """
 
