@@ -171,17 +171,32 @@ def command(
     description: str,
     reason: Callable[[], str | None],
     title: Callable[[], str],
-    run: Callable[[tuple[Backend, ...]], list[Result]],
-    table: Callable[[list[Result]], str],
+    run: Callable[..., list[Result]],
+    table: Callable[..., str],
+    names: Sequence[str],
     argv: list[str] | None = None,
 ) -> int:
-    """The command line of one front-end's cross-check: ``--backend`` (repeatable),
-    the matrix, then each failure; exit status 1 if any failed, 0 when skipped."""
+    """The command line of one front-end's cross-check: ``--backend`` and ``--entry``
+    (repeatable; ``names`` are the entries there are cases for), the matrix, then each
+    failure; exit status 1 if any failed, 0 when skipped, 2 for an unknown entry.
+    ``run(backends, entries=...)`` and ``table(results, entries=...)``, ``entries`` a
+    tuple of names (empty: all)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "--backend", action="append", default=[], help="only these backends (repeatable)"
     )
+    parser.add_argument(
+        "--entry",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this entry's cases, e.g. a function or class name (repeatable)",
+    )
     args = parser.parse_args(argv)
+    entries = tuple(args.entry)
+    unknown = sorted(set(entries) - set(names))
+    if unknown:
+        parser.error(f"--entry: no cases for {', '.join(unknown)}")
     why = reason()
     if why:
         print(f"skipped: {why}")
@@ -189,9 +204,9 @@ def command(
     backends = cpu_backends()
     if args.backend:
         backends = tuple(b for b in backends if b.name in args.backend)
-    results = run(backends)
+    results = run(backends, entries=entries)
     print(f"{title()}\n")
-    print(table(results))
+    print(table(results, entries=entries))
     for r in results:
         if not r.passed:
             print(f"FAILED {r.case.id} on {r.backend} {r.dtype}: {r.message}")

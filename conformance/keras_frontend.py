@@ -14,7 +14,6 @@ function or class name, e.g. ``--entry circle --entry Circle``) runs only those 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -411,26 +410,16 @@ def title() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line; ``--entry NAME`` (repeatable, a Keras function or class name)
-    keeps only that entry's cases, the other options are ``frontends.command``'s."""
     description = (__doc__ or "").split("\n")[0]
-    picker = argparse.ArgumentParser(add_help=False)
-    picker.add_argument("--entry", action="append", default=[])
-    picked, rest = picker.parse_known_args(sys.argv[1:] if argv is None else argv)
-    entries = tuple(picked.entry)
-    unknown = sorted(set(entries) - {c.name for c in CASES})
-    if unknown:
-        print(f"--entry: no cases for {', '.join(unknown)}", file=sys.stderr)
-        return 2
-
-    def run(backends: tuple[Backend, ...]) -> list[Result]:
-        return run_all(backends, entries=entries)
-
-    def table(results: list[Result]) -> str:
-        return matrix(results, entries)
-
     return frontends.command(
-        "python -m conformance.keras_frontend", description, reason, title, run, table, rest
+        "python -m conformance.keras_frontend",
+        description,
+        reason,
+        title,
+        run_all,
+        matrix,
+        [c.name for c in CASES],
+        argv,
     )
 
 

@@ -381,16 +381,19 @@ reason = mindspore_reason
 def run_all(
     backends: tuple[Backend, ...] | None = None,
     progress: Callable[[Result], None] | None = None,
+    entries: tuple[str, ...] = (),
 ) -> list[Result]:
+    """Every case (only those of ``entries``, MindSpore cell names, when given)."""
+    cases = [c for c in CASES if not entries or c.cell in entries]
     return frontends.run_all(
-        CASES, run_case, backends, skip=lambda case: case.cell in NO_CPU_KERNEL, progress=progress
+        cases, run_case, backends, skip=lambda case: case.cell in NO_CPU_KERNEL, progress=progress
     )
 
 
-def matrix(results: list[Result]) -> str:
+def matrix(results: list[Result], entries: tuple[str, ...] = ()) -> str:
     return frontends.matrix(
         results,
-        list(dict.fromkeys(c.cell for c in CASES)),
+        list(dict.fromkeys(c.cell for c in CASES if not entries or c.cell in entries)),
         lambda c: c.cell,
         ("float32", "float16"),
         "cell",
@@ -407,7 +410,14 @@ def title() -> str:
 def main(argv: list[str] | None = None) -> int:
     description = (__doc__ or "").split("\n")[0]
     return frontends.command(
-        "python -m conformance.mindspore", description, reason, title, run_all, matrix, argv
+        "python -m conformance.mindspore",
+        description,
+        reason,
+        title,
+        run_all,
+        matrix,
+        [c.cell for c in CASES],
+        argv,
     )
 
 

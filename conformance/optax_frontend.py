@@ -473,14 +473,17 @@ reason = optax_reason
 def run_all(
     backends: tuple[Backend, ...] | None = None,
     progress: Callable[[Result], None] | None = None,
+    entries: tuple[str, ...] = (),
 ) -> list[Result]:
-    return frontends.run_all(CASES, run_case, backends, progress=progress)
+    """Every case (only those of ``entries``, optax function names, when given)."""
+    cases = [c for c in CASES if not entries or c.fn in entries]
+    return frontends.run_all(cases, run_case, backends, progress=progress)
 
 
-def matrix(results: list[Result]) -> str:
+def matrix(results: list[Result], entries: tuple[str, ...] = ()) -> str:
     return frontends.matrix(
         results,
-        list(dict.fromkeys(c.fn for c in CASES)),
+        list(dict.fromkeys(c.fn for c in CASES if not entries or c.fn in entries)),
         lambda c: c.fn,
         ("float32", "float64"),
         "function",
@@ -497,7 +500,14 @@ def title() -> str:
 def main(argv: list[str] | None = None) -> int:
     description = (__doc__ or "").split("\n")[0]
     return frontends.command(
-        "python -m conformance.optax_frontend", description, reason, title, run_all, matrix, argv
+        "python -m conformance.optax_frontend",
+        description,
+        reason,
+        title,
+        run_all,
+        matrix,
+        [c.fn for c in CASES],
+        argv,
     )
 
 

@@ -538,3 +538,33 @@ def test_the_report_has_a_column_per_real_framework(
     out = capsys.readouterr().out
     assert " cells, pass\nfront-end vs Fakelib: 0/2 case runs pass\n" in out
     assert "FAILED (Fakelib) mse[a] on numpy float64: value" in out
+
+
+def test_a_front_end_command_runs_the_entries_asked_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from conformance import frontends
+
+    asked: list[tuple[str, ...]] = []
+
+    def run(backends: Any, entries: tuple[str, ...] = ()) -> list[Any]:
+        asked.append(entries)
+        return []
+
+    def table(results: Any, entries: tuple[str, ...] = ()) -> str:
+        return f"table of {', '.join(entries) or 'all'}"
+
+    def command(*argv: str) -> int:
+        return frontends.command(
+            "prog", "d", lambda: None, lambda: "t", run, table, ["a", "b"], list(argv)
+        )
+
+    assert command("--backend", "numpy", "--entry", "b") == 0
+    assert asked == [("b",)]
+    assert "table of b" in capsys.readouterr().out
+    assert command() == 0
+    assert asked[-1] == ()
+    with pytest.raises(SystemExit) as exit_info:
+        command("--entry", "c")
+    assert exit_info.value.code == 2
+    assert "--entry: no cases for c" in capsys.readouterr().err
