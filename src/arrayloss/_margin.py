@@ -370,6 +370,13 @@ def _multilabel_margin_unreduced(ctx: ArrayContext, x: Any, target: Any) -> Any:
     """Per sample: x (N, C) floating, target (N, C) integer -> (N,)."""
     xp = ctx.xp
     n_classes = x.shape[-1]
+    if 0 in tuple(x.shape):
+        # Nothing to sort (shapes are static, traced or not): the slots path with no
+        # slot. Why not the sorts: JAX 0.7's argsort has no gradient over an empty array
+        # ("Slice size at index 0 in gather op is out of range"); JAX 0.10's has.
+        return (
+            _multilabel_margin_by_slots(ctx, x, target, _prefix_length(xp, target), 0) / n_classes
+        )
     if ctx.eager:
         # The longest valid prefix, read from the values: eager arrays only.
         prefix = _prefix_length(xp, target)
