@@ -500,14 +500,14 @@ def test_stop_gradient_per_backend() -> None:
     import jax.numpy as jnp
 
     a = np.ones(3)
-    assert stop_gradient(namespace_of(x=a), a) is a  # no autodiff: the array itself
+    assert stop_gradient(namespace_of(x=a).xp, a) is a  # no autodiff: the array itself
     t = torch.ones(3, requires_grad=True)
-    detached = stop_gradient(namespace_of(x=t), t)
+    detached = stop_gradient(namespace_of(x=t).xp, t)
     assert not detached.requires_grad
     assert torch.equal(detached, t.detach())
 
     def f(x: Any) -> Any:
-        return jnp.sum(x * stop_gradient(namespace_of(x=x), x))
+        return jnp.sum(x * stop_gradient(namespace_of(x=x).xp, x))
 
     # d/dx of x * const(x) at x = 3 is const = 3 (it would be 6 without the stop).
     assert float(jax.grad(f)(jnp.asarray(3.0))) == 3.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of
+from ._dispatch import jax_auto_jit, namespace_of, stop_gradient
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, validate_empty, validate_reduction
@@ -123,7 +123,8 @@ def ntxent(
         masked = xp.where(negative, s, minus_inf)
         has_negative = xp.any(negative, axis=1, keepdims=True)
         top = xp.max(masked, axis=1, keepdims=True) if n else xp.zeros((0, 1), dtype=work)
-        top = xp.where(has_negative, top, xp.zeros_like(top))
+        # The shift is a constant for autodiff (its gradient cancels; see log_softmax).
+        top = stop_gradient(xp, xp.where(has_negative, top, xp.zeros_like(top)))
         total = xp.sum(xp.where(negative, xp.exp(s - top), xp.zeros_like(s)), axis=1, keepdims=True)
         safe = xp.where(has_negative, total, xp.ones_like(total))
         lse = xp.where(has_negative, xp.log(safe) + top, xp.full_like(total, -xp.inf))

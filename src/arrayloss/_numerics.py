@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import ArrayContext, device_of, stop_gradient
+from ._dispatch import ArrayContext, device_of, native_log_sigmoid, stop_gradient
 
 __all__ = [
     "clamped_log",
@@ -54,6 +54,9 @@ def log_sigmoid(xp: Any, x: Any) -> Any:
     torch that made binary_cross_entropy_with_logits of 10^6 elements 1.7x slower (the
     0-d array costs what the scalar did, and a few microseconds less at 10^3).
     """
+    native = native_log_sigmoid(xp, x.dtype)
+    if native is not None:
+        return native(x)  # the same formula, fused (the fast path's note says why)
     zero = xp.zeros((), dtype=x.dtype, device=device_of(x))
     return xp.minimum(x, zero) - xp.log1p(xp.exp(xp.minimum(x, -x)))
 
@@ -82,12 +85,18 @@ def log_softmax(xp: Any, x: Any, axis: int) -> Any:
     Finite for logits of any finite magnitude (1e4 in float16 included, once the caller
     has upcast half inputs with :func:`compute_dtype`). A slice whose maximum is not
     finite is shifted by 0 instead, so that it gives NaN or -inf as PyTorch's does, not
-    ``inf - inf`` warnings in the shift. The gradient through the shift cancels
-    exactly in the formula, so autodiff gives the softmax gradient.
+    ``inf - inf`` warnings in the shift.
+
+    The shift is held constant for autodiff (``stop_gradient``, as ``jax.nn.log_softmax``
+    and PyTorch's fused kernel do): its gradient cancels in the formula, so autodiff
+    through it would only add a backward pass of ``max`` (an equality mask over the whole
+    input, and on JAX a scatter) and leave a rounding-level residue on each slice's
+    maximum. With it the gradient is the exact ``g - softmax * sum(g)`` of
+    ``torch.log_softmax``'s backward.
     """
     if 0 in tuple(x.shape):
         return x  # nothing to normalize (and no maximum of an empty slice to take)
-    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.max(stop_gradient(xp, x), axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     shifted = x - m
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
@@ -108,7 +117,7 @@ def masked_logsumexp(ctx: ArrayContext, x: Any, mask: Any, axis: int) -> tuple[A
     if x.shape[axis] == 0:
         return xp.zeros(has.shape, dtype=x.dtype, device=ctx.device), has
     top = xp.max(xp.where(mask, x, xp.full_like(x, -xp.inf)), axis=axis, keepdims=True)
-    top = stop_gradient(ctx, xp.where(has, top, xp.zeros_like(top)))
+    top = stop_gradient(ctx.xp, xp.where(has, top, xp.zeros_like(top)))
     z = xp.where(mask, x - top, xp.zeros_like(x))
     total = xp.sum(xp.where(mask, xp.exp(z), xp.zeros_like(z)), axis=axis, keepdims=True)
     lse = xp.log(xp.where(has, total, xp.ones_like(total))) + top
