@@ -6,7 +6,9 @@ definition computes, keeps its errors and warnings, and can be switched off.
   inside a user's ``jit``/``vmap`` it is inlined and changes nothing.
 - PyTorch: cross_entropy, nll_loss, binary_cross_entropy_with_logits, l1_loss,
   mse_loss, huber_loss and smooth_l1_loss hand float32/float64 tensors to ATen's
-  kernels after arrayloss's checks (``_dispatch.native_kernel``).
+  kernels after arrayloss's checks (``_dispatch.native_kernel``); every loss built on
+  log_sigmoid (soft margin, multilabel soft margin, BCE with logits with a pos_weight)
+  uses ATen's ``logsigmoid`` for it (``_dispatch.native_log_sigmoid``).
 
 The expected values here are the generic definitions' (``arrayloss.fast_paths(False)``),
 which the conformance suite checks against PyTorch on every backend; the fast paths
@@ -369,6 +371,26 @@ TORCH_CASES = {
     "huber": ("huber_loss", LOGITS, OTHER, {"delta": 0.7, "reduction": "sum"}),
     "smooth_l1": ("smooth_l1_loss", LOGITS, OTHER, {"beta": 0.3}),
     "smooth_l1 beta 0": ("smooth_l1_loss", LOGITS, OTHER, {"beta": 0.0}),
+    # log_sigmoid's kernel (_dispatch.native_log_sigmoid): logits far past exp's
+    # overflow, and exact zeros (the kink of |x|, where the gradient is sigmoid's 0.5).
+    "soft margin": (
+        "soft_margin_loss",
+        np.where(BINARY > 0, LOGITS * 300, 0.0),
+        SIGNS[:, None] * np.sign(OTHER),
+        {},
+    ),
+    "multilabel soft margin": (
+        "multilabel_soft_margin_loss",
+        np.where(BINARY > 0, LOGITS * 300, 0.0),
+        BINARY[::-1].copy(),
+        {"weight": PROBS[0], "reduction": "none"},
+    ),
+    "bce with logits pos_weight": (
+        "binary_cross_entropy_with_logits",
+        np.where(BINARY > 0, LOGITS * 300, 0.0),
+        BINARY[::-1].copy(),
+        {"pos_weight": PROBS[2] + 1, "weight": PROBS[3]},
+    ),
 }
 
 
@@ -395,6 +417,42 @@ def test_torch_native_kernel_equals_the_generic_loss_with_gradients(case: str, d
     rtol = 1e-5 if dtype == "float32" else 1e-12
     torch.testing.assert_close(fast_value, value, rtol=rtol, atol=rtol)
     torch.testing.assert_close(fast_grad, grad, rtol=rtol, atol=rtol)
+
+
+def test_torch_log_sigmoid_kernel_is_the_composed_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    # _dispatch.native_log_sigmoid: ATen's log_sigmoid for float32/float64 tensors, with
+    # the composed formula's values (finite at +-1e4, where exp overflows) and gradient
+    # (sigmoid(-x): 0.5 at the kink x = 0); not for half precision, not with the fast
+    # paths off, not for other libraries.
+    from arrayloss._numerics import log_sigmoid
+
+    calls: list[Any] = []
+    real = torch.nn.functional.logsigmoid
+
+    def spy(x: Any) -> Any:
+        calls.append(x.dtype)
+        return real(x)
+
+    monkeypatch.setattr(torch.nn.functional, "logsigmoid", spy)
+    values = np.array([-1e4, -100.0, -20.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 20.0, 100.0, 1e4])
+    for dtype in (torch.float32, torch.float64):
+        results = []
+        for fast in (True, False):
+            x = torch.asarray(values, dtype=dtype).requires_grad_(True)
+            with arrayloss.fast_paths(fast):
+                value = log_sigmoid(arrayloss._dispatch.namespace_of(x=x).xp, x)
+            (grad,) = torch.autograd.grad(value.sum(), x)
+            results.append((value.detach(), grad))
+        (fast_value, fast_grad), (value, grad) = results
+        assert torch.isfinite(fast_value).all()
+        torch.testing.assert_close(fast_value, value, rtol=0, atol=0)  # the same formula
+        tol = 1e-6 if dtype == torch.float32 else 1e-15
+        torch.testing.assert_close(fast_grad, grad, rtol=tol, atol=tol)
+        assert fast_grad[5] == 0.5  # d/dx log sigmoid(x) = sigmoid(-x), at x = 0
+    assert calls == [torch.float32, torch.float64]
+    xp = arrayloss._dispatch.namespace_of(x=torch.zeros(2, dtype=torch.bfloat16)).xp
+    assert _dispatch.native_log_sigmoid(xp, torch.bfloat16) is None
+    assert _dispatch.native_log_sigmoid(np, np.float64) is None
 
 
 def test_torch_native_kernel_is_called_for_single_and_double_only(
