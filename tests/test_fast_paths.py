@@ -8,7 +8,8 @@ definition computes, keeps its errors and warnings, and can be switched off.
   mse_loss, huber_loss and smooth_l1_loss hand float32/float64 tensors to ATen's
   kernels after arrayloss's checks (``_dispatch.native_kernel``); every loss built on
   log_sigmoid (soft margin, multilabel soft margin, BCE with logits with a pos_weight)
-  uses ATen's ``logsigmoid`` for it (``_dispatch.native_log_sigmoid``).
+  uses ATen's ``logsigmoid`` for it (``_dispatch.native_elementwise``), and the hinge of the margin and embedding
+  losses ``torch.clamp_min``.
 
 The expected values here are the generic definitions' (``arrayloss.fast_paths(False)``),
 which the conformance suite checks against PyTorch on every backend; the fast paths
@@ -371,7 +372,7 @@ TORCH_CASES = {
     "huber": ("huber_loss", LOGITS, OTHER, {"delta": 0.7, "reduction": "sum"}),
     "smooth_l1": ("smooth_l1_loss", LOGITS, OTHER, {"beta": 0.3}),
     "smooth_l1 beta 0": ("smooth_l1_loss", LOGITS, OTHER, {"beta": 0.0}),
-    # log_sigmoid's kernel (_dispatch.native_log_sigmoid): logits far past exp's
+    # log_sigmoid's kernel (_dispatch.native_elementwise): logits far past exp's
     # overflow, and exact zeros (the kink of |x|, where the gradient is sigmoid's 0.5).
     "soft margin": (
         "soft_margin_loss",
@@ -384,6 +385,19 @@ TORCH_CASES = {
         np.where(BINARY > 0, LOGITS * 300, 0.0),
         BINARY[::-1].copy(),
         {"weight": PROBS[0], "reduction": "none"},
+    ),
+    # clamp_min's kernel (the hinge), at its kink z = 0 too, where the gradient is 1.
+    "margin ranking": (
+        "margin_ranking_loss",
+        np.where(BINARY > 0, OTHER, LOGITS),
+        OTHER,
+        {"target": np.sign(LOGITS), "margin": 0.0, "reduction": "none"},
+    ),
+    "hinge embedding": (
+        "hinge_embedding_loss",
+        np.where(BINARY > 0, 1.0, LOGITS),
+        -np.sign(OTHER),
+        {"reduction": "sum"},
     ),
     "bce with logits pos_weight": (
         "binary_cross_entropy_with_logits",
@@ -420,7 +434,7 @@ def test_torch_native_kernel_equals_the_generic_loss_with_gradients(case: str, d
 
 
 def test_torch_log_sigmoid_kernel_is_the_composed_formula(monkeypatch: pytest.MonkeyPatch) -> None:
-    # _dispatch.native_log_sigmoid: ATen's log_sigmoid for float32/float64 tensors, with
+    # _dispatch.native_elementwise: ATen's log_sigmoid for float32/float64 tensors, with
     # the composed formula's values (finite at +-1e4, where exp overflows) and gradient
     # (sigmoid(-x): 0.5 at the kink x = 0); not for half precision, not with the fast
     # paths off, not for other libraries.
@@ -451,8 +465,8 @@ def test_torch_log_sigmoid_kernel_is_the_composed_formula(monkeypatch: pytest.Mo
         assert fast_grad[5] == 0.5  # d/dx log sigmoid(x) = sigmoid(-x), at x = 0
     assert calls == [torch.float32, torch.float64]
     xp = arrayloss._dispatch.namespace_of(x=torch.zeros(2, dtype=torch.bfloat16)).xp
-    assert _dispatch.native_log_sigmoid(xp, torch.bfloat16) is None
-    assert _dispatch.native_log_sigmoid(np, np.float64) is None
+    assert _dispatch.native_elementwise(xp, torch.bfloat16, "log_sigmoid") is None
+    assert _dispatch.native_elementwise(np, np.float64, "log_sigmoid") is None
 
 
 def test_torch_native_kernel_is_called_for_single_and_double_only(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import ArrayContext, device_of, native_log_sigmoid, stop_gradient
+from ._dispatch import ArrayContext, device_of, native_elementwise, stop_gradient
 
 __all__ = [
     "clamped_log",
@@ -54,7 +54,7 @@ def log_sigmoid(xp: Any, x: Any) -> Any:
     torch that made binary_cross_entropy_with_logits of 10^6 elements 1.7x slower (the
     0-d array costs what the scalar did, and a few microseconds less at 10^3).
     """
-    native = native_log_sigmoid(xp, x.dtype)
+    native = native_elementwise(xp, x.dtype, "log_sigmoid")
     if native is not None:
         return native(x)  # the same formula, fused (the fast path's note says why)
     zero = xp.zeros((), dtype=x.dtype, device=device_of(x))
