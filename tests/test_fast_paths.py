@@ -9,7 +9,8 @@ definition computes, keeps its errors and warnings, and can be switched off.
   kernels after arrayloss's checks (``_dispatch.native_kernel``); every loss built on
   log_sigmoid (soft margin, multilabel soft margin, BCE with logits with a pos_weight)
   uses ATen's ``logsigmoid`` for it (``_dispatch.native_elementwise``), and the hinge of the margin and embedding
-  losses ``torch.clamp_min``.
+  losses ``torch.clamp_min``, kl_div's ``t log t`` ``torch.xlogy`` (a target without
+  a gradient).
 
 The expected values here are the generic definitions' (``arrayloss.fast_paths(False)``),
 which the conformance suite checks against PyTorch on every backend; the fast paths
@@ -386,6 +387,13 @@ TORCH_CASES = {
         BINARY[::-1].copy(),
         {"weight": PROBS[0], "reduction": "none"},
     ),
+    # xlogy's kernel: a target with zeros (t log t = 0) and a NaN.
+    "kl div": (
+        "kl_div",
+        np.log(PROBS),
+        np.where(BINARY > 0, PROBS[::-1], np.where(LOGITS > 1.5, np.nan, 0.0)),
+        {"reduction": "none"},
+    ),
     # clamp_min's kernel (the hinge), at its kink z = 0 too, where the gradient is 1.
     "margin ranking": (
         "margin_ranking_loss",
@@ -467,6 +475,22 @@ def test_torch_log_sigmoid_kernel_is_the_composed_formula(monkeypatch: pytest.Mo
     xp = arrayloss._dispatch.namespace_of(x=torch.zeros(2, dtype=torch.bfloat16)).xp
     assert _dispatch.native_elementwise(xp, torch.bfloat16, "log_sigmoid") is None
     assert _dispatch.native_elementwise(np, np.float64, "log_sigmoid") is None
+
+
+def test_torch_xlogy_kernel_only_for_operands_without_a_gradient() -> None:
+    # torch.xlogy's gradient with respect to y at x = y = 0 is 0 / 0 = NaN; the composed
+    # form's is finite. kl_div with a target that requires a gradient stays composed.
+    x = torch.asarray(np.log(PROBS))
+    t = torch.asarray(np.where(BINARY > 0, PROBS, 0.0))
+    xp = arrayloss._dispatch.namespace_of(x=x).xp
+    assert _dispatch.native_elementwise(xp, t.dtype, "xlogy", t, t) is torch.xlogy
+    t.requires_grad_(True)
+    assert _dispatch.native_elementwise(xp, t.dtype, "xlogy", t, t) is None
+    (grad,) = torch.autograd.grad(arrayloss.kl_div(x, t, reduction="sum"), t)
+    with arrayloss.fast_paths(False):
+        (generic,) = torch.autograd.grad(arrayloss.kl_div(x, t, reduction="sum"), t)
+    assert torch.isfinite(grad).all()
+    torch.testing.assert_close(grad, generic, rtol=0, atol=0)
 
 
 def test_torch_native_kernel_is_called_for_single_and_double_only(

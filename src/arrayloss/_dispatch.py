@@ -878,13 +878,17 @@ def _torch_clamp_min_zero(z: Any) -> Any:
 
 # Elementwise building blocks that PyTorch computes in one fused kernel, by the name of
 # the arrayloss function they replace (see native_elementwise): the torch callable.
-_TORCH_ELEMENTWISE: dict[str, Callable[[], Callable[[Any], Any]]] = {
+_TORCH_ELEMENTWISE: dict[str, Callable[[], Callable[..., Any]]] = {
     "log_sigmoid": lambda: sys.modules["torch"].nn.functional.logsigmoid,
     "clamp_min_zero": lambda: _torch_clamp_min_zero,
+    "xlogy": lambda: sys.modules["torch"].xlogy,
 }
+# Blocks whose native gradient differs from the composed form's somewhere (see
+# native_elementwise): taken only for operands that autograd does not track.
+_TORCH_ELEMENTWISE_CONSTANTS_ONLY = frozenset({"xlogy"})
 
 
-def native_elementwise(xp: Any, dtype: Any, name: str) -> Callable[[Any], Any] | None:
+def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callable[..., Any] | None:
     """Fast path: PyTorch's fused kernel for the elementwise building block ``name``, for
     arrays of ``xp`` and ``dtype``, or None (compose it from standard operations).
 
@@ -904,6 +908,12 @@ def native_elementwise(xp: Any, dtype: Any, name: str) -> Callable[[Any], Any] |
       which builds a mask and goes through array-api-compat's scalar handling; the same
       values, NaN kept, and the same gradient (1 at z = 0, as PyTorch's clamp). 2x to 4x
       faster for the hinge alone at N = 1e5 to 1e6.
+    - ``"xlogy"`` (:func:`arrayloss._numerics.xlogy`, kl_div's ``t log t``):
+      ``torch.xlogy``, the same values (0 where x is 0 unless y is NaN) in one pass
+      instead of two masks, two selects and a log. Its gradient is not the composed
+      form's where x = y = 0 (``x / y``: NaN, where the composed form gives 0), so it is
+      taken only when no operand (``operands``) requires a gradient: kl_div's target,
+      almost always. kl_div's forward at N = 1e7: 1.8x -> 1.2x torch's time.
 
     As :func:`native_kernel`: torch tensors of float32 or float64 only (half precision
     is computed in float32 by the caller already), not under ``torch.compile`` (Inductor
@@ -913,6 +923,8 @@ def native_elementwise(xp: Any, dtype: Any, name: str) -> Callable[[Any], Any] |
         return None
     torch = sys.modules["torch"]
     if dtype not in (torch.float32, torch.float64):
+        return None
+    if name in _TORCH_ELEMENTWISE_CONSTANTS_ONLY and any(a.requires_grad for a in operands):
         return None
     return _TORCH_ELEMENTWISE[name]()
 

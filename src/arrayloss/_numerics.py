@@ -129,6 +129,9 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
 
     Why: the KL divergence's ``t log t`` must be 0 at t = 0, not ``0 * -inf = nan``.
     """
+    native = native_elementwise(xp, x.dtype, "xlogy", x, y)
+    if native is not None and x.dtype == y.dtype:
+        return native(x, y)  # torch.xlogy (the fast path's note says why and when)
     zero = (x == 0) & ~xp.isnan(y)
     # log(1) where the result is 0 anyway: keeps the gradient finite there.
     safe_y = xp.where(zero, 1.0, y)
