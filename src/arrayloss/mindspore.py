@@ -985,7 +985,12 @@ class SampledSoftmaxLoss(_Cell):
             for name, v in zip(names, self.sampled_values, strict=True)
         ]
         z, t = _sampled_logits(xp, weights, biases, labels, logits, self.num_true, values)
-        p = xp.exp(log_softmax(xp, z, axis=1))
+        # MindSpore's _softmax_cross_entropy as written: exp(z - max), normalized, with
+        # the maximum differentiated (not held constant as in arrayloss's log_softmax).
+        # The same values up to rounding; the gradient is MindSpore's also where float16's
+        # softmax underflows to 0 (log(0 + 1e-20) is -inf there): NaN, not +-inf.
+        stable = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+        p = stable / xp.sum(stable, axis=1, keepdims=True)
         return -xp.sum(t * xp.log(p + _SAMPLED_EPS), axis=1)
 
     def __repr__(self) -> str:
