@@ -484,6 +484,8 @@ def test_torch_xlogy_kernel_only_for_operands_without_a_gradient() -> None:
     t = torch.asarray(np.where(BINARY > 0, PROBS, 0.0))
     xp = arrayloss._dispatch.namespace_of(x=x).xp
     assert _dispatch.native_elementwise(xp, t.dtype, "xlogy", t, t) is torch.xlogy
+    mixed = (t.to(torch.float32), t)  # two dtypes: the composed form's promotion decides
+    assert _dispatch.native_elementwise(xp, t.dtype, "xlogy", *mixed) is None
     t.requires_grad_(True)
     assert _dispatch.native_elementwise(xp, t.dtype, "xlogy", t, t) is None
     (grad,) = torch.autograd.grad(arrayloss.kl_div(x, t, reduction="sum"), t)

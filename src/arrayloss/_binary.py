@@ -133,9 +133,9 @@ def _bce_log_eps_unreduced(ctx: ArrayContext, p: Any, t: Any, weight: Any, eps: 
     pq = p * (1.0 - p)
     wanted = (p - t) / xp.where(pq > eps, pq, eps)
     own = (1.0 - t) / q_eps - t / p_eps
-    fix = stop_gradient(ctx.xp, wanted - own) * p
+    fix = stop_gradient(xp, wanted - own) * p
     # fix - fix is exactly 0 (NaN only where p, and so the loss, is NaN already).
-    loss = loss + (fix - stop_gradient(ctx.xp, fix))
+    loss = loss + (fix - stop_gradient(xp, fix))
     if weight is not None:
         loss = loss * weight
     return loss

@@ -153,7 +153,7 @@ def _block_terms(
             z = z + xp.expand_dims(bias[c0:c1, 0] if flat else bias[c0:c1, :], axis=0)
         # Online log-sum-exp: rescale the running sum to the new maximum. The maximum is
         # a constant for autodiff (its derivative cancels exactly in m + log s).
-        mc = xp.max(stop_gradient(ctx.xp, z), axis=1)
+        mc = xp.max(stop_gradient(xp, z), axis=1)
         m_new = mc if m is None else xp.maximum(m, mc)
         # A row whose maximum is not finite (all -inf, or +inf, NaN) is shifted by 0, so
         # that it gives -inf, inf or NaN as log_softmax does, not inf - inf in the shift.

@@ -117,7 +117,7 @@ def masked_logsumexp(ctx: ArrayContext, x: Any, mask: Any, axis: int) -> tuple[A
     if x.shape[axis] == 0:
         return xp.zeros(has.shape, dtype=x.dtype, device=ctx.device), has
     top = xp.max(xp.where(mask, x, xp.full_like(x, -xp.inf)), axis=axis, keepdims=True)
-    top = stop_gradient(ctx.xp, xp.where(has, top, xp.zeros_like(top)))
+    top = stop_gradient(xp, xp.where(has, top, xp.zeros_like(top)))
     z = xp.where(mask, x - top, xp.zeros_like(x))
     total = xp.sum(xp.where(mask, xp.exp(z), xp.zeros_like(z)), axis=axis, keepdims=True)
     lse = xp.log(xp.where(has, total, xp.ones_like(total))) + top
@@ -130,7 +130,7 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
     Why: the KL divergence's ``t log t`` must be 0 at t = 0, not ``0 * -inf = nan``.
     """
     native = native_elementwise(xp, x.dtype, "xlogy", x, y)
-    if native is not None and x.dtype == y.dtype:
+    if native is not None:
         return native(x, y)  # torch.xlogy (the fast path's note says why and when)
     zero = (x == 0) & ~xp.isnan(y)
     # log(1) where the result is 0 anyway: keeps the gradient finite there.

@@ -273,7 +273,7 @@ def _clamp_variance(ctx: ArrayContext, var: Any, eps: float) -> Any:
     """
     xp = ctx.xp
     below = var < eps
-    return xp.where(below, eps + (var - stop_gradient(ctx.xp, var)), var)
+    return xp.where(below, eps + (var - stop_gradient(xp, var)), var)
 
 
 def _gaussian_nll_unreduced(xp: Any, x: Any, y: Any, var: Any, full: bool) -> Any:
