@@ -8,9 +8,11 @@ definition computes, keeps its errors and warnings, and can be switched off.
   mse_loss, huber_loss and smooth_l1_loss hand float32/float64 tensors to ATen's
   kernels after arrayloss's checks (``_dispatch.native_kernel``); every loss built on
   log_sigmoid (soft margin, multilabel soft margin, BCE with logits with a pos_weight)
-  uses ATen's ``logsigmoid`` for it (``_dispatch.native_elementwise``), and the hinge of the margin and embedding
-  losses ``torch.clamp_min``, kl_div's ``t log t`` ``torch.xlogy`` (a target without
-  a gradient).
+  uses ATen's ``logsigmoid`` for it (``_dispatch.native_elementwise``), and the hinge
+  of the margin and embedding losses ``torch.clamp_min``; kl_div's ``t log t``
+  ``torch.xlogy`` and binary_cross_entropy's clamped logs ``clamp_min(log(p), -100)``
+  when nothing needs a gradient. mse, l1, huber and smooth_l1 call F's ATen binding
+  directly, and so does BCE with logits (``_dispatch._TORCH_ATEN_BINDING``).
 
 The expected values here are the generic definitions' (``arrayloss.fast_paths(False)``),
 which the conformance suite checks against PyTorch on every backend; the fast paths
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -495,6 +497,116 @@ def test_torch_xlogy_kernel_only_for_operands_without_a_gradient() -> None:
     torch.testing.assert_close(grad, generic, rtol=0, atol=0)
 
 
+class _LoggedTensor(torch.Tensor):
+    """A torch.Tensor subclass that logs the functions its __torch_function__ sees."""
+
+    seen: ClassVar[list[Any]] = []
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        cls.seen.append(func)
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("mse_loss", {}),
+        ("l1_loss", {}),
+        ("huber_loss", {"delta": 0.7}),
+        ("smooth_l1_loss", {"beta": 0.3}),
+        ("smooth_l1_loss", {"beta": 0.0}),
+        ("binary_cross_entropy_with_logits", {}),
+        ("binary_cross_entropy_with_logits", {"weight": PROBS[0], "pos_weight": PROBS[1] + 1}),
+    ],
+)
+def test_torch_aten_binding_is_torch_functional_to_the_bit(
+    name: str, options: dict[str, Any], reduction: str
+) -> None:
+    # _dispatch._TORCH_ATEN_BINDING: F's ATen binding without F's Python preamble; the
+    # values and gradients are F's own, bit for bit (beta = 0 included, which F turns
+    # into l1_loss). The kink of l1 (d = 0) and values past delta are in the data.
+    x_values = np.where(BINARY > 0, OTHER, LOGITS)
+    options = {k: torch.asarray(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    results = []
+    for ours in (True, False):
+        x = torch.asarray(x_values).requires_grad_(True)
+        t = torch.asarray(BINARY if name.startswith("binary") else OTHER)
+        if ours:
+            value = getattr(arrayloss, name)(x, t, reduction=reduction, **options)
+        else:
+            value = getattr(torch.nn.functional, name)(x, t, reduction=reduction, **options)
+        (grad,) = torch.autograd.grad(value.sum(), x)
+        results.append((value.detach(), grad))
+    (value, grad), (expected, expected_grad) = results
+    torch.testing.assert_close(value, expected, rtol=0, atol=0)
+    torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+
+
+def test_torch_aten_binding_leaves_tensor_subclasses_to_torch_functional() -> None:
+    # A subclass's __torch_function__ is shown F's function, as with PyTorch's own call.
+    x = torch.asarray(LOGITS).as_subclass(_LoggedTensor)
+    t = torch.asarray(OTHER).as_subclass(_LoggedTensor)
+    _LoggedTensor.seen.clear()
+    arrayloss.mse_loss(x, t)
+    assert torch.nn.functional.mse_loss in _LoggedTensor.seen
+
+
+def test_torch_clamped_log_kernel_only_without_a_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    # clamp_min(log(p), -100): the composed clamped_log's values (the clamp at p = 0 and
+    # below e^-100, NaN for p < 0 and NaN), but a NaN gradient at p = 0 (0 * inf); so
+    # taken for constants and under torch.no_grad only, and BCE's gradient stays finite.
+    from arrayloss._numerics import LOG_CLAMP, clamped_log
+
+    calls: list[str] = []
+    real = _dispatch._torch_clamped_log
+
+    def spy(p: Any, floor: float) -> Any:
+        calls.append("native")
+        return real(p, floor)
+
+    monkeypatch.setattr(_dispatch, "_torch_clamped_log", spy)
+    values = np.array([0.0, 1e-45, 1e-300, 1e-30, 0.25, 1.0, 2.0, -0.5, np.nan])
+    for dtype in (torch.float32, torch.float64):
+        p = torch.asarray(values, dtype=dtype)
+        xp = arrayloss._dispatch.namespace_of(p=p).xp
+        fast = clamped_log(xp, p)
+        with arrayloss.fast_paths(False):
+            generic = clamped_log(xp, p)
+        torch.testing.assert_close(fast, generic, rtol=0, atol=0, equal_nan=True)
+        assert fast[0] == LOG_CLAMP
+    assert calls == ["native", "native"]
+    calls.clear()
+    p = torch.asarray(PROBS).requires_grad_(True)
+    p_with_zeros = torch.where(torch.asarray(BINARY) > 0, p, 0.0)
+    t = torch.asarray(BINARY[::-1].copy())
+    (grad,) = torch.autograd.grad(arrayloss.binary_cross_entropy(p_with_zeros, t), p)
+    assert calls == []
+    assert torch.isfinite(grad).all()
+    with torch.no_grad():
+        value = arrayloss.binary_cross_entropy(p_with_zeros, t)
+    assert calls == ["native", "native"]
+    with arrayloss.fast_paths(False):
+        expected = arrayloss.binary_cross_entropy(p_with_zeros.detach(), t)
+    torch.testing.assert_close(value, expected, rtol=0, atol=0)
+
+
+def test_torch_unit_interval_check_of_a_tensor_that_requires_grad() -> None:
+    # The check reads min and max as Python floats: from detached values, so PyTorch's
+    # "Converting a tensor with requires_grad=True to a scalar" warning is not raised.
+    p = torch.asarray(PROBS).requires_grad_(True)
+    t = torch.asarray(BINARY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        arrayloss.binary_cross_entropy(p, t).backward()
+    for bad, got in ((p * 2, r"got values from 0\.\d+ to 1\.\d+"), (p + np.nan, "got NaN")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=f"`input` must lie between 0 and 1; {got}"):
+                arrayloss.binary_cross_entropy(bad, t)
+
+
 def test_torch_native_kernel_is_called_for_single_and_double_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -516,13 +628,14 @@ def test_torch_native_kernel_is_called_for_single_and_double_only(
 
 def test_torch_native_kernel_only_where_its_arguments_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = torch.nn.functional.mse_loss
+    real = torch._C._nn.mse_loss  # the ATen binding under F.mse_loss, called directly
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append("native")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(torch.nn.functional, "mse_loss", spy)
+    monkeypatch.setattr(torch._C._nn, "mse_loss", spy)
+    monkeypatch.setattr(_dispatch, "_torch_aten_kernels", {})  # built again, with the spy
     x = torch.asarray(LOGITS)
     arrayloss.mse_loss(x, torch.asarray(OTHER))
     assert calls == ["native"]

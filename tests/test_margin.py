@@ -11,7 +11,7 @@ import pytest
 
 import arrayloss
 from conformance.backends import BACKENDS as BACKENDS_BY_NAME
-from conformance.backends import Backend
+from conformance.backends import Backend, backend_by_name
 from tests.helpers import REDUCTIONS, assert_matches, rounded, torch_loss
 
 
@@ -185,6 +185,25 @@ def test_multi_margin_empty_batch(backend: Backend) -> None:
     assert backend.to_numpy(
         backend.call(arrayloss.multi_margin_loss, x, t, reduction="none")
     ).shape == (0,)
+
+
+def test_multi_margin_unchecked_index_out_of_range_under_jit() -> None:
+    # Under jax.jit the index is not checked (docs: value checks are skipped traced). The
+    # gathered form keeps the one-hot form's documented result: an index out of range
+    # selects no class, so x_y counts as 0, all C terms count, and a weight gives 0.
+    jax = pytest.importorskip("jax")
+    jnp = backend_by_name("jax").namespace()  # enables x64
+    x = jnp.asarray([[0.1, 0.2, 0.4, 0.8], [0.1, 0.2, 0.4, 0.8]])
+    t = jnp.asarray([3, 7])
+    loss = jax.jit(lambda a, b: arrayloss.multi_margin_loss(a, b, reduction="none"))(x, t)
+    # Row 0, PyTorch's documented example: (0.3 + 0.4 + 0.6) / 4; row 1: (1.1 + 1.2 +
+    # 1.4 + 1.8) / 4, as if x_y were 0 and no class were the target's.
+    np.testing.assert_allclose(np.asarray(loss), [0.325, 1.375], rtol=1e-12)
+    w = jnp.asarray([1.0, 2.0, 3.0, 4.0])
+    weighted = jax.jit(lambda a, b: arrayloss.multi_margin_loss(a, b, weight=w, reduction="none"))(
+        x, t
+    )
+    np.testing.assert_allclose(np.asarray(weighted), [4 * 0.325, 0.0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

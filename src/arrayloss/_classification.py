@@ -612,22 +612,36 @@ def cross_entropy(
 
 
 def _multi_margin_unreduced(
-    xp: Any, x: Any, hits: Any, p: int, margin: float, weight: Any, axis: int
+    ctx: ArrayContext, x: Any, target: Any, p: int, margin: float, weight: Any
 ) -> Any:
-    # aten/src/ATen/native/LossMultiMargin.cpp: for each class i != y,
-    #   h_i = max(0, margin - x_y + x_i) ** p, times weight[y]; summed, divided by C.
-    # where(z > 0, z, 0), not maximum: the gradient at z = 0 is 0, as in PyTorch.
-    zero = xp.zeros_like(x)
-    x_target = xp.sum(xp.where(hits, x, zero), axis=axis, keepdims=True)
+    """The loss of each row of ``x`` (N, C) and its class index in ``target`` (N,).
+
+    aten/src/ATen/native/LossMultiMargin.cpp: for each class i != y,
+    ``h_i = max(0, margin - x_y + x_i) ** p``, summed, divided by C, times ``weight[y]``.
+
+    ``x_y`` is gathered (``take_along_axis``), and the two masks (the hinge's ``z > 0``
+    and the target's own class) are one ``where``: two full-size floating temporaries
+    (``z`` and ``h``; three with p = 2) where the one-hot form built six. An index out of
+    range (unchecked only on traced and lazy arrays) selects no class: ``x_y`` counts as
+    0, no term is left out, and a ``weight`` gives the row 0.
+    """
+    xp = ctx.xp
+    n_classes = x.shape[1]
+    zero = xp.zeros((), dtype=x.dtype, device=ctx.device)
+    counted = (target >= 0) & (target < n_classes)
+    index = xp.where(counted, target, xp.zeros_like(target))
+    x_target = ctx.take_along_axis(x, xp.expand_dims(index, axis=1), axis=1)
+    x_target = xp.where(xp.expand_dims(counted, axis=1), x_target, zero)
     z = (margin - x_target) + x
-    h = xp.where(z > 0, z, zero)
+    others = ~_hits(xp, target, n_classes, 2, 1, None, ctx.device)
+    # where(z > 0, z, 0), not maximum: the gradient at z = 0 is 0, as in PyTorch, and
+    # NaN counts 0 (ATen's `if (z > 0)`).
+    h = xp.where((z > 0) & others, z, zero)
     if p == 2:
         h = h * h
-    h = xp.where(hits, zero, h)  # the target's own class does not count
-    loss = xp.sum(h, axis=axis) / x.shape[axis]
+    loss = xp.sum(h, axis=1) / n_classes
     if weight is not None:
-        w = _on_class_axis(xp, weight, x.ndim, axis)
-        loss = loss * xp.sum(xp.where(hits, w, zero), axis=axis)
+        loss = loss * xp.where(counted, xp.take(weight, index), zero)
     return loss
 
 
@@ -739,8 +753,7 @@ def multi_margin_loss(
     if kept is not None:
         x = zero_where_unweighted(ctx, x, xp.reshape(kept, matrix[:1]))
     with ctx.quiet_floating_point():
-        hits = _hits(xp, t, x.shape[1], 2, 1, None, ctx.device)
-        loss = _multi_margin_unreduced(xp, x, hits, p, float(margin), w, 1)
+        loss = _multi_margin_unreduced(ctx, x, t, p, float(margin), w)
         # One value per target element: shape (N,), or () for a 0-d target.
         loss = xp.reshape(loss, tuple(target.shape))
         return apply_reduction(

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from ._dispatch import ArrayContext, device_of, native_elementwise, stop_gradient
+from ._dispatch import (
+    ArrayContext,
+    device_of,
+    native_elementwise,
+    stop_gradient,
+    torch_is_compiling,
+)
 
 __all__ = [
     "clamped_log",
@@ -21,6 +28,11 @@ __all__ = [
 LOG_CLAMP = -100.0
 
 
+#: is_half's answer for each dtype met. Why: ``str`` of a NumPy dtype costs about 5 us,
+#: and every loss asks at every call (NumPy's ``huber_loss`` at N = 1 took 31 us).
+_HALF_BY_DTYPE: dict[tuple[type, Any], bool] = {}
+
+
 def is_half(xp: Any, dtype: Any) -> bool:
     """True for float16 and bfloat16.
 
@@ -28,7 +40,39 @@ def is_half(xp: Any, dtype: Any) -> bool:
     some namespaces (Dask's through array-api-compat) hold float16 arrays without
     exposing ``float16``.
     """
+    if torch_is_compiling():
+        return _is_half_by_name(dtype)  # no global cache for Dynamo to trace and guard
+    # Keyed by the dtype's type first: dtypes of two libraries are never compared (an
+    # array-api-strict dtype warns when compared with NumPy's).
+    key = (type(dtype), dtype)
+    try:
+        return _HALF_BY_DTYPE[key]
+    except KeyError:
+        half = _HALF_BY_DTYPE[key] = _is_half_by_name(dtype)
+        return half
+    except TypeError:  # an unhashable dtype object
+        return _is_half_by_name(dtype)
+
+
+def _is_half_by_name(dtype: Any) -> bool:
     return str(dtype).rsplit(".", 1)[-1] in ("float16", "bfloat16")
+
+
+def clip(xp: Any, x: Any, lowest: float, highest: float) -> Any:
+    """``xp.clip(x, lowest, highest)`` for Python-number bounds.
+
+    Why: array-api-compat's NumPy ``clip`` broadcasts both bounds to ``x``'s shape in
+    Python first (9.9 us at N = 1, against 2.2 us for ``numpy.clip``; a bound array of
+    ``x``'s size each at large N). NumPy's own ``clip`` gives the same values; its result
+    is taken only in ``x``'s dtype (NumPy 1's value-based casting would promote float32
+    for a bound float32 cannot hold).
+    """
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and type(x) is numpy.ndarray:
+        clipped = numpy.clip(x, lowest, highest)
+        if clipped.dtype == x.dtype:
+            return clipped
+    return xp.clip(x, lowest, highest)
 
 
 def compute_dtype(xp: Any, dtype: Any) -> Any:
@@ -74,6 +118,9 @@ def clamped_log(xp: Any, p: Any) -> Any:
     ``maximum`` converts a Python scalar through ``torch.result_type``, which
     ``torch.compile(fullgraph=True)`` cannot trace (NaN stays NaN either way).
     """
+    native = native_elementwise(xp, p.dtype, "clamped_log", p)
+    if native is not None:
+        return native(p, LOG_CLAMP)  # the same values in two passes; no gradient wanted
     is_zero = p == 0
     log_p = xp.log(xp.where(is_zero, 1.0, p))
     return xp.where(is_zero | (log_p < LOG_CLAMP), LOG_CLAMP, log_p)

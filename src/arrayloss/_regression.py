@@ -28,7 +28,7 @@ from typing import Any
 
 from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
 from ._errors import ArrayLossValueError
-from ._numerics import compute_dtype
+from ._numerics import clip, compute_dtype
 from ._reduction import (
     apply_reduction,
     legacy_reduction,
@@ -70,7 +70,7 @@ def _huber_unreduced(xp: Any, x: Any, y: Any, delta: float) -> Any:
     # equals m (d - 0.5 m) with m = clip(d, -delta, delta), also for +-inf and NaN
     # (inf - inf = nan where PyTorch has it: d = +-inf with delta = inf).
     d = x - y
-    m = xp.clip(d, -delta, delta)
+    m = clip(xp, d, -delta, delta)
     return m * (d - 0.5 * m)
 
 
@@ -79,7 +79,7 @@ def _smooth_l1_unreduced(xp: Any, x: Any, y: Any, beta: float) -> Any:
     #   |d| < beta ? 0.5 d^2 / beta : |d| - 0.5 beta
     # equals (m / beta) (d - 0.5 m) with m = clip(d, -beta, beta).
     d = x - y
-    m = xp.clip(d, -beta, beta)
+    m = clip(xp, d, -beta, beta)
     return (m / beta) * (d - 0.5 * m)
 
 
