@@ -927,8 +927,9 @@ _TORCH_ELEMENTWISE_CONSTANTS_ONLY = frozenset({"xlogy", "clamped_log"})
 
 
 def _torch_clamped_log(p: Any, floor: float) -> Any:
-    torch = sys.modules["torch"]
-    return torch.clamp_min(torch.log(p), floor)
+    # In place on log's fresh result: nothing tracks it (no gradient wanted), and one
+    # full-size temporary and one pass fewer.
+    return sys.modules["torch"].log(p).clamp_min_(floor)
 
 
 def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callable[..., Any] | None:
@@ -959,7 +960,7 @@ def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callab
       almost always. kl_div's forward: 1.5x-1.8x -> 1.04x-1.2x torch's time at N = 1e5
       to 1e7.
     - ``"clamped_log"`` (:func:`arrayloss._numerics.clamped_log`, the two logs of
-      binary_cross_entropy): ``torch.clamp_min(torch.log(p), floor)``, the same values
+      binary_cross_entropy): ``torch.log(p).clamp_min_(floor)``, the same values
       (the floor at p = 0, NaN kept for p < 0 and NaN) in two passes instead of six
       operations with two masks. Its gradient at p = 0 is NaN (0 times log's infinite
       slope), where the composed form's is finite, so it is taken only when no operand
