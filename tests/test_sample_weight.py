@@ -533,12 +533,34 @@ def test_torch_native_kernels_are_bypassed_with_a_sample_weight(
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(torch.nn.functional, name, spy)
+    # mse, l1, huber, smooth_l1 and BCE with logits call F's ATen binding directly
+    # (_dispatch._TORCH_ATEN_BINDING): spy on the bindings too, built again with the spies.
+    from arrayloss import _dispatch
+
+    for module, name in (
+        (torch._C._nn, "l1_loss"),
+        (torch._C._nn, "mse_loss"),
+        (torch._C._nn, "huber_loss"),
+        (torch._C._nn, "smooth_l1_loss"),
+        (torch, "binary_cross_entropy_with_logits"),
+    ):
+        real = getattr(module, name)
+
+        def binding_spy(*args: Any, _name: str = name, _real: Any = real) -> Any:
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(module, name, binding_spy)
+    monkeypatch.setattr(_dispatch, "_torch_aten_kernels", {})
     x = torch.randn(4, 3, dtype=torch.float64)
     t = torch.tensor([0, 2, 1, 0])
     y = torch.randn(4, 3, dtype=torch.float64)
     sw = torch.tensor([True, False, True, True])
     arrayloss.cross_entropy(x, t)
-    assert calls == ["cross_entropy"]  # the spy works: without a weight, native
+    arrayloss.mse_loss(x, y)
+    arrayloss.binary_cross_entropy_with_logits(x, y)
+    # The spies work: without a sample weight, native.
+    assert calls == ["cross_entropy", "mse_loss", "binary_cross_entropy_with_logits"]
     calls.clear()
     arrayloss.cross_entropy(x, t, sample_weight=sw)
     arrayloss.nll_loss(x, t, sample_weight=sw)
