@@ -592,6 +592,26 @@ def test_torch_clamped_log_kernel_only_without_a_gradient(monkeypatch: pytest.Mo
     torch.testing.assert_close(value, expected, rtol=0, atol=0)
 
 
+def test_numpy_clip_fast_path_is_the_standard_clip() -> None:
+    # _dispatch.clip: numpy.clip for exact ndarrays (array-api-compat's broadcasts its
+    # bounds first); the same values as the standard clip, NaN kept, +-inf clipped, the
+    # input's dtype kept (a bound float32 cannot hold: the standard clip decides).
+    xp = _dispatch.namespace_of(x=np.zeros(1)).xp
+    x = np.array([np.nan, np.inf, -np.inf, -2.0, -0.5, 0.0, 0.5, 2.0], dtype=np.float32)
+    for lowest, highest in ((-1.0, 1.0), (-1e40, 1e40)):
+        # 1e40 overflows float32 in the cast (a warning the losses silence: they clip
+        # inside ArrayContext.quiet_floating_point).
+        with np.errstate(over="ignore"):
+            fast = _dispatch.clip(xp, x, lowest, highest)
+            with arrayloss.fast_paths(False):
+                standard = _dispatch.clip(xp, x, lowest, highest)
+        assert fast.dtype == standard.dtype == np.float32
+        np.testing.assert_array_equal(fast, standard)
+    np.testing.assert_array_equal(
+        _dispatch.clip(xp, x, -1.0, 1.0), [np.nan, 1, -1, -1, -0.5, 0, 0.5, 1]
+    )
+
+
 def test_torch_unit_interval_check_of_a_tensor_that_requires_grad() -> None:
     # The check reads min and max as Python floats: from detached values, so PyTorch's
     # "Converting a tensor with requires_grad=True to a scalar" warning is not raised.

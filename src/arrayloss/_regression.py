@@ -26,9 +26,9 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel
+from ._dispatch import ArrayContext, clip, jax_auto_jit, namespace_of, native_kernel
 from ._errors import ArrayLossValueError
-from ._numerics import clip, compute_dtype
+from ._numerics import compute_dtype
 from ._reduction import (
     apply_reduction,
     legacy_reduction,

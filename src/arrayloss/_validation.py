@@ -22,6 +22,7 @@ from ._dispatch import (
     array_size,
     defer_value_check,
     record_warning,
+    remembered,
     stop_gradient,
     torch_is_compiling,
 )
@@ -76,16 +77,7 @@ _REAL_FLOATING: dict[tuple[Any, Any], bool] = {}
 
 def is_real_floating(xp: Any, dtype: Any) -> bool:
     """``xp.isdtype(dtype, "real floating")``, remembered per namespace and dtype."""
-    if torch_is_compiling():
-        return bool(xp.isdtype(dtype, "real floating"))  # no global cache for Dynamo
-    key = (xp, dtype)
-    try:
-        return _REAL_FLOATING[key]
-    except KeyError:
-        answer = _REAL_FLOATING[key] = bool(xp.isdtype(dtype, "real floating"))
-        return answer
-    except TypeError:  # an unhashable dtype object
-        return bool(xp.isdtype(dtype, "real floating"))
+    return remembered(_REAL_FLOATING, (xp, dtype), lambda: bool(xp.isdtype(dtype, "real floating")))
 
 
 def check_floating(xp: Any, name: str, x: Any) -> None:
@@ -125,7 +117,7 @@ def promote_integers(xp: Any, beside: tuple[Any, ...] = (), **arrays: Any) -> tu
         # kind, found without the two passes of dtype-kind queries below (~1.5 us).
         return values
     candidates = [a for a in (*values, *beside) if array_api_compat.is_array_api_obj(a)]
-    floating = [a for a in candidates if xp.isdtype(a.dtype, "real floating")]
+    floating = [a for a in candidates if is_real_floating(xp, a.dtype)]
     if not floating or len(floating) == len(candidates):
         return values
     dtype = xp.result_type(*floating)
