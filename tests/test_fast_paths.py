@@ -592,6 +592,59 @@ def test_torch_clamped_log_kernel_only_without_a_gradient(monkeypatch: pytest.Mo
     torch.testing.assert_close(value, expected, rtol=0, atol=0)
 
 
+def test_torch_soft_margin_kernel_only_without_a_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    # logaddexp(-(x y), 0) in place on the product: the composed -log_sigmoid(y x)'s
+    # values (finite where -y x is 1e4 and exp overflows), the inputs untouched; taken
+    # for constants and under torch.no_grad only, and with a gradient the gradient is the
+    # composed form's (sigmoid(-y x) times -y, -0.5 at x = 0 for y = 1).
+    calls: list[Any] = []
+    real = _dispatch._torch_soft_margin
+
+    def spy(x: Any, y: Any) -> Any:
+        calls.append(x.dtype)
+        return real(x, y)
+
+    monkeypatch.setattr(_dispatch, "_torch_soft_margin", spy)
+    values = np.array([-1e4, -100.0, -20.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 20.0, 100.0, 1e4])
+    signs = np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    for dtype in (torch.float32, torch.float64):
+        x = torch.asarray(values, dtype=dtype)
+        y = torch.asarray(signs, dtype=dtype)
+        x_before, y_before = x.clone(), y.clone()
+        fast = arrayloss.soft_margin_loss(x, y, reduction="none")
+        with arrayloss.fast_paths(False):
+            generic = arrayloss.soft_margin_loss(x, y, reduction="none")
+        assert torch.equal(x, x_before) and torch.equal(y, y_before)
+        assert torch.isfinite(fast).all()
+        assert fast[0] == 1e4 and fast[-1] == 1e4  # log(1 + e^1e4) = 1e4 in either dtype
+        tol = 1e-6 if dtype == torch.float32 else 1e-15
+        torch.testing.assert_close(fast, generic, rtol=tol, atol=tol)
+        # The broadcast target of a (2, 11) input; and the mean.
+        x2 = torch.stack([x, -x])
+        torch.testing.assert_close(
+            arrayloss.soft_margin_loss(x2, y[None, :]),
+            (generic.sum() + arrayloss.soft_margin_loss(-x, y, reduction="sum")) / 22,
+            rtol=tol,
+            atol=tol,
+        )
+    assert calls == [torch.float32] * 3 + [torch.float64] * 3  # three fast calls each
+    calls.clear()
+    x = torch.asarray(values).requires_grad_(True)
+    y = torch.asarray(signs)
+    (grad,) = torch.autograd.grad(arrayloss.soft_margin_loss(x, y, reduction="sum"), x)
+    assert calls == []
+    assert grad[5] == -0.5
+    with arrayloss.fast_paths(False):
+        (expected,) = torch.autograd.grad(arrayloss.soft_margin_loss(x, y, reduction="sum"), x)
+    torch.testing.assert_close(grad, expected, rtol=1e-15, atol=1e-15)
+    with torch.no_grad():
+        arrayloss.soft_margin_loss(x, y)
+    assert calls == [torch.float64]
+    xp = arrayloss._dispatch.namespace_of(x=x).xp
+    half = torch.zeros(2, dtype=torch.bfloat16)
+    assert _dispatch.native_elementwise(xp, torch.bfloat16, "soft_margin", half, half) is None
+
+
 def test_numpy_clip_fast_path_is_the_standard_clip() -> None:
     # _dispatch.clip: numpy.clip for exact ndarrays (array-api-compat's broadcasts its
     # bounds first); the same values as the standard clip, NaN kept, +-inf clipped, the
