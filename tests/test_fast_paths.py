@@ -519,6 +519,8 @@ class _LoggedTensor(torch.Tensor):
         ("smooth_l1_loss", {"beta": 0.0}),
         ("binary_cross_entropy_with_logits", {}),
         ("binary_cross_entropy_with_logits", {"weight": PROBS[0], "pos_weight": PROBS[1] + 1}),
+        ("nll_loss", {"ignore_index": 2}),
+        ("cross_entropy", {"weight": PROBS[0], "label_smoothing": 0.2}),
     ],
 )
 def test_torch_aten_binding_is_torch_functional_to_the_bit(
@@ -532,7 +534,10 @@ def test_torch_aten_binding_is_torch_functional_to_the_bit(
     results = []
     for ours in (True, False):
         x = torch.asarray(x_values).requires_grad_(True)
-        t = torch.asarray(BINARY if name.startswith("binary") else OTHER)
+        if name in ("nll_loss", "cross_entropy"):
+            t = torch.asarray(CLASSES)
+        else:
+            t = torch.asarray(BINARY if name.startswith("binary") else OTHER)
         if ours:
             value = getattr(arrayloss, name)(x, t, reduction=reduction, **options)
         else:
@@ -542,6 +547,68 @@ def test_torch_aten_binding_is_torch_functional_to_the_bit(
     (value, grad), (expected, expected_grad) = results
     torch.testing.assert_close(value, expected, rtol=0, atol=0)
     torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("kernel_checks", [True, False], ids=["cpu", "cuda-like"])
+def test_torch_class_index_range_checked_by_the_kernel_on_cpu(
+    name: str, kernel_checks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _dispatch.kernel_checks_class_indices: on CPU tensors ATen's kernel checks the
+    # targets, so arrayloss's own check runs only once the kernel has raised (and raises
+    # arrayloss's error, naming the index); where the kernel would assert on the device
+    # (CUDA, simulated here) arrayloss checks first, and the kernel never sees the index.
+    from arrayloss import _classification
+
+    checks: list[int] = []
+    kernel_calls: list[str] = []
+    real_check = _classification._check_indices_in_range
+
+    def check_spy(*args: Any) -> None:
+        checks.append(1)
+        real_check(*args)
+
+    monkeypatch.setattr(_classification, "_check_indices_in_range", check_spy)
+    monkeypatch.setattr(_classification, "kernel_checks_class_indices", lambda ctx: kernel_checks)
+    real_native = _dispatch.native_kernel
+
+    def native_spy(*args: Any) -> Any:
+        kernel = real_native(*args)
+        if kernel is None:
+            return None
+
+        def logged(*arguments: Any) -> Any:
+            kernel_calls.append(name)
+            return kernel(*arguments)
+
+        return logged
+
+    monkeypatch.setattr(_classification, "native_kernel", native_spy)
+    loss = getattr(arrayloss, name)
+    x = torch.asarray(np.log(PROBS))
+    good = torch.asarray(CLASSES)
+    expected = getattr(torch.nn.functional, name)(x, good)
+    torch.testing.assert_close(loss(x, good), expected, rtol=0, atol=0)
+    assert checks == ([] if kernel_checks else [1])
+    assert kernel_calls == [name]
+    for bad_index in (5, -1):
+        checks.clear()
+        kernel_calls.clear()
+        bad = torch.asarray(np.where(CLASSES == 2, bad_index, CLASSES))
+        with pytest.raises(
+            arrayloss.ArrayLossIndexError, match=rf"class index {bad_index}, outside \[0, 5\)"
+        ):
+            loss(x, bad, reduction="none")
+        assert checks == [1]  # after the kernel on CPU, before it elsewhere
+        assert kernel_calls == ([name] if kernel_checks else [])
+    # ignore_index names an index the kernel skips: no error on either path.
+    ignored = torch.asarray(np.where(CLASSES == 2, 7, CLASSES))
+    torch.testing.assert_close(
+        loss(x, ignored, ignore_index=7),
+        getattr(torch.nn.functional, name)(x, ignored, ignore_index=7),
+        rtol=0,
+        atol=0,
+    )
 
 
 def test_torch_aten_binding_leaves_tensor_subclasses_to_torch_functional() -> None:
@@ -614,9 +681,11 @@ def test_torch_soft_margin_kernel_only_without_a_gradient(monkeypatch: pytest.Mo
         fast = arrayloss.soft_margin_loss(x, y, reduction="none")
         with arrayloss.fast_paths(False):
             generic = arrayloss.soft_margin_loss(x, y, reduction="none")
-        assert torch.equal(x, x_before) and torch.equal(y, y_before)
+        assert torch.equal(x, x_before)
+        assert torch.equal(y, y_before)
         assert torch.isfinite(fast).all()
-        assert fast[0] == 1e4 and fast[-1] == 1e4  # log(1 + e^1e4) = 1e4 in either dtype
+        assert fast[0] == 1e4  # log(1 + e^1e4) = 1e4 in either dtype
+        assert fast[-1] == 1e4
         tol = 1e-6 if dtype == torch.float32 else 1e-15
         torch.testing.assert_close(fast, generic, rtol=tol, atol=tol)
         # The broadcast target of a (2, 11) input; and the mean.
@@ -684,13 +753,14 @@ def test_torch_native_kernel_is_called_for_single_and_double_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[Any] = []
-    real = torch.nn.functional.cross_entropy
+    real = torch._C._nn.cross_entropy_loss  # the ATen binding under F.cross_entropy
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         calls.append(args[0].dtype)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(torch.nn.functional, "cross_entropy", spy)
+    monkeypatch.setattr(torch._C._nn, "cross_entropy_loss", spy)
+    monkeypatch.setattr(_dispatch, "_torch_aten_kernels", {})  # built again, with the spy
     t = torch.asarray(CLASSES)
     for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         arrayloss.cross_entropy(torch.asarray(LOGITS, dtype=dtype), t)
@@ -733,14 +803,16 @@ def test_torch_native_kernel_not_taken_with_arraylosss_own_options(
     # ATen's kernels know nothing of empty= and ignore_probability_rows= (issue 10,
     # part 2): with either set, the generic definition runs; with the defaults, ATen's.
     calls: list[str] = []
-    for name in ("cross_entropy", "nll_loss"):
-        real = getattr(torch.nn.functional, name)
+    # The ATen bindings under F.cross_entropy and F.nll_loss, which arrayloss calls.
+    for binding, name in (("cross_entropy_loss", "cross_entropy"), ("nll_loss_nd", "nll_loss")):
+        real = getattr(torch._C._nn, binding)
 
         def spy(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
             calls.append(_name)
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(torch.nn.functional, name, spy)
+        monkeypatch.setattr(torch._C._nn, binding, spy)
+    monkeypatch.setattr(_dispatch, "_torch_aten_kernels", {})  # built again, with the spies
     x, t = torch.asarray(LOGITS), torch.asarray(CLASSES)
     p = torch.asarray(PROBS / PROBS.sum(1, keepdims=True))
     arrayloss.cross_entropy(x, t)

@@ -533,24 +533,26 @@ def test_torch_native_kernels_are_bypassed_with_a_sample_weight(
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(torch.nn.functional, name, spy)
-    # mse, l1, huber, smooth_l1 and BCE with logits call F's ATen binding directly
-    # (_dispatch._TORCH_ATEN_BINDING): spy on the bindings too, built again with the spies.
+    # These losses call F's ATen binding directly (_dispatch._TORCH_ATEN_BINDING): spy
+    # on the bindings too, built again with the spies, each logged by its loss's name.
     from arrayloss import _dispatch
 
-    for module, name in (
-        (torch._C._nn, "l1_loss"),
-        (torch._C._nn, "mse_loss"),
-        (torch._C._nn, "huber_loss"),
-        (torch._C._nn, "smooth_l1_loss"),
-        (torch, "binary_cross_entropy_with_logits"),
+    for module, binding, name in (
+        (torch._C._nn, "cross_entropy_loss", "cross_entropy"),
+        (torch._C._nn, "nll_loss_nd", "nll_loss"),
+        (torch._C._nn, "l1_loss", "l1_loss"),
+        (torch._C._nn, "mse_loss", "mse_loss"),
+        (torch._C._nn, "huber_loss", "huber_loss"),
+        (torch._C._nn, "smooth_l1_loss", "smooth_l1_loss"),
+        (torch, "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits"),
     ):
-        real = getattr(module, name)
+        real = getattr(module, binding)
 
         def binding_spy(*args: Any, _name: str = name, _real: Any = real) -> Any:
             calls.append(_name)
             return _real(*args)
 
-        monkeypatch.setattr(module, name, binding_spy)
+        monkeypatch.setattr(module, binding, binding_spy)
     monkeypatch.setattr(_dispatch, "_torch_aten_kernels", {})
     x = torch.randn(4, 3, dtype=torch.float64)
     t = torch.tensor([0, 2, 1, 0])

@@ -20,6 +20,7 @@ from ._dispatch import (
     array_size,
     defer_value_check,
     jax_auto_jit,
+    kernel_checks_class_indices,
     namespace_of,
     native_kernel,
 )
@@ -240,10 +241,18 @@ def _reduce_weighted(
 
 
 def _index_front(
-    ctx: ArrayContext, input: Any, target: Any, weight: Any, ignore_index: object
+    ctx: ArrayContext,
+    input: Any,
+    target: Any,
+    weight: Any,
+    ignore_index: object,
+    *,
+    check_range: bool = True,
 ) -> tuple[Any, Any, Any, Any]:
     """Checks and casts shared by the losses with class-index targets: the work
-    arrays ``(input, target, weight)`` and ``ignore_index`` (None: no index ignored)."""
+    arrays ``(input, target, weight)`` and ``ignore_index`` (None: no index ignored).
+    ``check_range=False`` leaves the range check to a native kernel
+    (:func:`_native_index_loss`)."""
     xp = ctx.xp
     if ignore_index is not None:
         _check_ignore_index(ignore_index)
@@ -255,11 +264,28 @@ def _index_front(
         # uint8 (which PyTorch accepts) cannot be compared with ignore_index = -100
         # (array-api-strict raises OverflowError), in the range check or the kernel.
         target = xp.astype(target, xp.int64, copy=False)
-    _check_indices_in_range(ctx, target, n_classes, ignore_index)
+    if check_range:
+        _check_indices_in_range(ctx, target, n_classes, ignore_index)
     work_dtype = compute_dtype(xp, input.dtype)
     x = xp.astype(input, work_dtype, copy=False)
     w = None if weight is None else xp.astype(weight, work_dtype, copy=False)
     return x, target, w, ignore_index
+
+
+def _native_index_loss(
+    ctx: ArrayContext, native: Any, input: Any, target: Any, weight: Any, *arguments: Any
+) -> Any:
+    """``native(input, target, weight, *arguments)``, PyTorch's nll_loss or cross_entropy
+    kernel on class indices ``target`` (int64), after :func:`_index_front` with
+    ``check_range=not kernel_checks_class_indices(ctx)``: where the kernel checked the
+    indices itself and raised, arrayloss's check raises its own error."""
+    try:
+        return native(input, target, weight, *arguments)
+    except IndexError:
+        if kernel_checks_class_indices(ctx):
+            ignore_index = arguments[1]
+            _check_indices_in_range(ctx, target, int(input.shape[_class_axis(input)]), ignore_index)
+        raise
 
 
 def _int64(xp: Any, target: Any) -> Any:
@@ -368,15 +394,17 @@ def nll_loss(
     xp = ctx.xp
     check_floating(xp, "input", input)
     _check_input_shape(input)
-    x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
-    # Samples of weight 0 read log-probabilities of 0: no NaN in their gradient.
-    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
-    x = zero_where_unweighted(ctx, x, kept, axis=_class_axis(input))
     # ATen's kernel knows none of arrayloss's own options: only with their defaults.
     fits = empty == "nan" and sample_weight is None
     native = native_kernel(ctx, "nll_loss", input.dtype, weight) if fits else None
+    check_range = native is None or not kernel_checks_class_indices(ctx)
+    x, t, w, ignore = _index_front(
+        ctx, input, target, weight, ignore_index, check_range=check_range
+    )
     if native is not None:
-        return native(
+        return _native_index_loss(
+            ctx,
+            native,
             input,
             _int64(xp, t),
             _like_input(xp, weight, input),
@@ -385,6 +413,9 @@ def nll_loss(
             None,
             reduction,
         )
+    # Samples of weight 0 read log-probabilities of 0: no NaN in their gradient.
+    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
+    x = zero_where_unweighted(ctx, x, kept, axis=_class_axis(input))
     with ctx.quiet_floating_point():
         loss, norm = _nll_unreduced(ctx, x, t, w, _class_axis(input), ignore)
         return _reduce_weighted(ctx, loss, norm, reduction, input.dtype, empty, sample_weight)
@@ -580,12 +611,15 @@ def cross_entropy(
                 loss = loss * xp.nan
             return apply_reduction(ctx, loss, reduction, result_dtype, empty, sample_weight)
 
-    x, t, w, ignore = _index_front(ctx, input, target, weight, ignore_index)
-    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
-    x = zero_where_unweighted(ctx, x, kept, axis=axis)
     native = native_kernel(ctx, "cross_entropy", input.dtype, weight) if native_fits else None
+    check_range = native is None or not kernel_checks_class_indices(ctx)
+    x, t, w, ignore = _index_front(
+        ctx, input, target, weight, ignore_index, check_range=check_range
+    )
     if native is not None:
-        return native(
+        return _native_index_loss(
+            ctx,
+            native,
             input,
             _int64(xp, t),
             _like_input(xp, weight, input),
@@ -595,6 +629,8 @@ def cross_entropy(
             reduction,
             eps,
         )
+    kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
+    x = zero_where_unweighted(ctx, x, kept, axis=axis)
     with ctx.quiet_floating_point():
         logp = log_softmax(xp, x, axis)
         loss, norm = _nll_unreduced(ctx, logp, t, w, axis, ignore)
