@@ -570,6 +570,9 @@ def test_torch_class_index_range_checked_by_the_kernel_on_cpu(
 
     monkeypatch.setattr(_classification, "_check_indices_in_range", check_spy)
     monkeypatch.setattr(_classification, "kernel_checks_class_indices", lambda ctx: kernel_checks)
+    # The full path's deferral is tested here: not the plain-call lane before it (tested
+    # in test_torch_plain_class_index_call_goes_straight_to_the_kernel).
+    monkeypatch.setattr(_classification, "plain_torch_class_index_kernel", lambda *args: None)
     real_native = _dispatch.native_kernel
 
     def native_spy(*args: Any) -> Any:
@@ -609,6 +612,153 @@ def test_torch_class_index_range_checked_by_the_kernel_on_cpu(
         rtol=0,
         atol=0,
     )
+
+
+PLAIN_LOSSES = {
+    "mse_loss": {},
+    "l1_loss": {},
+    "huber_loss": {"delta": 0.7},
+    "smooth_l1_loss": {"beta": 0.0},
+    "binary_cross_entropy_with_logits": {},
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_LOSSES))
+def test_torch_plain_call_goes_straight_to_the_kernel(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _dispatch.plain_torch_kernel: a call of plain float32/float64 tensors of one shape,
+    # with every other argument at its default, skips arrayloss's checks (all of which
+    # would pass) for ATen's kernel: F's values and gradients to the bit. Any call that is
+    # not plain takes the full path, with its promotion, warnings and errors.
+    from arrayloss import _binary, _regression
+
+    module = _binary if name.startswith("binary") else _regression
+    taken: list[bool] = []
+    real = _dispatch.plain_torch_kernel
+
+    def spy(*args: Any) -> Any:
+        kernel = real(*args)
+        taken.append(kernel is not None)
+        return kernel
+
+    monkeypatch.setattr(module, "plain_torch_kernel", spy)
+    loss = getattr(arrayloss, name)
+    functional = getattr(torch.nn.functional, name)
+    options = PLAIN_LOSSES[name]
+    t_values = BINARY if name.startswith("binary") else np.where(BINARY > 0, LOGITS, OTHER)
+    for dtype in (torch.float32, torch.float64):
+        for reduction in ("none", "mean", "sum"):
+            results = []
+            for ours in (True, False):
+                x = torch.asarray(LOGITS, dtype=dtype).requires_grad_(True)
+                t = torch.asarray(t_values, dtype=dtype)
+                f = loss if ours else functional
+                value = f(x, t, reduction=reduction, **options)
+                (grad,) = torch.autograd.grad(value.sum(), x)
+                results.append((value.detach(), grad))
+            (value, grad), (expected, expected_grad) = results
+            assert taken.pop() is True
+            torch.testing.assert_close(value, expected, rtol=0, atol=0)
+            torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+    x = torch.asarray(LOGITS)
+    t = torch.asarray(t_values)
+    # Not plain: each takes the full path, and its behavior there.
+    if name.startswith("binary"):
+        with pytest.raises(ValueError, match="must have the shape of `input`"):
+            loss(x, t[:1], **options)  # a target of another shape
+    else:
+        with pytest.warns(UserWarning, match="target size"):
+            loss(x, t[:1], **options)  # a broadcast target
+    loss(x, t.to(torch.float32), **options)  # two dtypes: promoted
+    loss(torch.asarray(LOGITS, dtype=torch.float16), t.to(torch.float16), **options)
+    loss(x.as_subclass(_LoggedTensor), t.as_subclass(_LoggedTensor), **options)
+    with arrayloss.fast_paths(False):
+        loss(x, t, **options)
+    with pytest.raises(ValueError, match="reduction"):
+        loss(x, t, reduction="avg", **options)
+    with pytest.raises((TypeError, ValueError), match="reduction"):
+        loss(x, t, reduction=["mean"], **options)  # type: ignore[arg-type]
+    assert not any(taken)
+    if name == "huber_loss":
+        with pytest.raises(ValueError, match="`delta` must be positive"):
+            loss(x, t, delta=0.0)
+        with pytest.raises(TypeError, match="`delta` must be a real number"):
+            loss(x, t, delta=torch.tensor(1.0))
+    if name == "mse_loss":
+        with pytest.warns(DeprecationWarning, match="size_average"):
+            loss(x, t, size_average=False)
+    assert not any(taken)
+
+
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_torch_plain_class_index_call_goes_straight_to_the_kernel(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _dispatch.plain_torch_class_index_kernel: float32/float64 (N, C, ...) tensors with
+    # int64 class indices on the CPU, every other argument at its default, skip
+    # arrayloss's checks for ATen's kernel (F's values and gradients to the bit); the
+    # kernel's own range check raises, and the full path then raises arrayloss's error.
+    from arrayloss import _classification
+
+    taken: list[bool] = []
+    real = _dispatch.plain_torch_class_index_kernel
+
+    def spy(*args: Any) -> Any:
+        kernel = real(*args)
+        taken.append(kernel is not None)
+        return kernel
+
+    monkeypatch.setattr(_classification, "plain_torch_class_index_kernel", spy)
+    loss = getattr(arrayloss, name)
+    functional = getattr(torch.nn.functional, name)
+    logp = np.log(PROBS)
+    cases = [
+        (logp, CLASSES, {}),
+        (logp, np.where(CLASSES == 2, 9, CLASSES), {"ignore_index": 9, "reduction": "sum"}),
+        (logp.reshape(3, 2, 5).transpose(0, 2, 1), CLASSES.reshape(3, 2), {"reduction": "none"}),
+    ]
+    if name == "cross_entropy":
+        cases.append((logp, CLASSES, {"label_smoothing": 0.3}))
+    for dtype in (torch.float32, torch.float64):
+        for x_values, t_values, options in cases:
+            results = []
+            for ours in (True, False):
+                x = torch.asarray(np.ascontiguousarray(x_values), dtype=dtype).requires_grad_(True)
+                f = loss if ours else functional
+                value = f(x, torch.asarray(t_values), **options)
+                (grad,) = torch.autograd.grad(value.sum(), x)
+                results.append((value.detach(), grad))
+            (value, grad), (expected, expected_grad) = results
+            assert taken.pop() is True
+            torch.testing.assert_close(value, expected, rtol=0, atol=0)
+            torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+    assert not taken
+    x, t = torch.asarray(logp), torch.asarray(CLASSES)
+    # An index out of range: the kernel raises, then the full path arrayloss's error.
+    with pytest.raises(arrayloss.ArrayLossIndexError, match=r"class index 5, outside \[0, 5\)"):
+        loss(x, torch.asarray(np.where(CLASSES == 2, 5, CLASSES)))
+    assert taken == [True]
+    taken.clear()
+    # Not plain: the full path.
+    loss(x, t.to(torch.int32))  # int32 indices
+    loss(x, t, weight=torch.asarray(PROBS[0]))
+    loss(x[0], t[0])  # unbatched (C,)
+    loss(x.to(torch.float16), t)
+    loss(x.as_subclass(_LoggedTensor), t)
+    with arrayloss.fast_paths(False):
+        loss(x, t)
+    assert not any(taken)
+    taken.clear()
+    with pytest.raises(ValueError, match="reduction"):
+        loss(x, t, reduction="avg")
+    with pytest.raises(TypeError, match="ignore_index"):
+        loss(x, t, ignore_index=True)  # type: ignore[arg-type]
+    if name == "cross_entropy":
+        with pytest.raises(ValueError, match="label_smoothing"):
+            loss(x, t, label_smoothing=1.5)
+        loss(x, t, ignore_probability_rows=True)
+    assert not any(taken)
 
 
 def test_torch_aten_binding_leaves_tensor_subclasses_to_torch_functional() -> None:

@@ -10,7 +10,14 @@ import math
 from typing import Any
 
 from ._classification import _check_ignore_index, _check_label_smoothing
-from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_kernel, stop_gradient
+from ._dispatch import (
+    ArrayContext,
+    jax_auto_jit,
+    namespace_of,
+    native_kernel,
+    plain_torch_kernel,
+    stop_gradient,
+)
 from ._errors import ArrayLossValueError
 from ._numerics import clamped_log, compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction, sample_weight_kept, validate_empty
@@ -460,6 +467,25 @@ def binary_cross_entropy_with_logits(
     >>> bool(np.isclose(loss, np.log1p(np.exp(-1.5))))
     True
     """
+    if (
+        weight is None
+        and pos_weight is None
+        and size_average is None
+        and reduce is None
+        and sample_weight is None
+        and ignore_index is None
+        and type(label_smoothing) is float
+        and label_smoothing == 0.0
+        and type(inf_logits) is str
+        and inf_logits == "nan"
+        and type(empty) is str
+        and empty == "nan"
+    ):
+        # Plain tensors, and every option at its default: PyTorch's kernel at once (the
+        # dispatch layer's fast path says why).
+        kernel = plain_torch_kernel("binary_cross_entropy_with_logits", reduction, input, target)
+        if kernel is not None:
+            return kernel(input, target, None, reduction=reduction)
     ctx = namespace_of(
         input=input,
         target=target,

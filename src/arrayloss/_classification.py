@@ -23,6 +23,7 @@ from ._dispatch import (
     kernel_checks_class_indices,
     namespace_of,
     native_kernel,
+    plain_torch_class_index_kernel,
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype, log_softmax
@@ -288,6 +289,22 @@ def _native_index_loss(
         raise
 
 
+def _plain_torch_index_call(
+    loss: str, input: Any, target: Any, reduction: str, ignore_index: int, *smoothing: float
+) -> Any:
+    """``loss`` by PyTorch's kernel at once for plain tensors of class indices
+    (``_dispatch.plain_torch_class_index_kernel``), or None: also where the kernel
+    raised ``IndexError`` for an index out of range, for the full path to raise
+    arrayloss's error."""
+    kernel = plain_torch_class_index_kernel(loss, reduction, input, target)
+    if kernel is None:
+        return None
+    try:
+        return kernel(input, target, None, None, ignore_index, None, reduction, *smoothing)
+    except IndexError:
+        return None
+
+
 def _int64(xp: Any, target: Any) -> Any:
     # Class indices as a native kernel takes them (PyTorch's nll_loss: int64 only).
     return xp.astype(target, xp.int64, copy=False)
@@ -383,6 +400,21 @@ def nll_loss(
     >>> bool(np.isclose(loss, -(np.log(0.7) + np.log(0.8)) / 2))
     True
     """
+    if (
+        weight is None
+        and size_average is None
+        and reduce is None
+        and sample_weight is None
+        and type(ignore_index) is int
+        and type(empty) is str
+        and empty == "nan"
+    ):
+        # Plain tensors, every option at its default: PyTorch's kernel at once (the
+        # dispatch layer's fast path says why). If it raises, the full path below
+        # raises arrayloss's error.
+        result = _plain_torch_index_call("nll_loss", input, target, reduction, ignore_index)
+        if result is not None:
+            return result
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)
@@ -532,6 +564,24 @@ def cross_entropy(
     >>> bool(np.isclose(loss, np.log(np.exp(logits).sum()) - 2.0))
     True
     """
+    if (
+        weight is None
+        and size_average is None
+        and reduce is None
+        and sample_weight is None
+        and type(ignore_index) is int
+        and type(label_smoothing) is float
+        and 0.0 <= label_smoothing <= 1.0
+        and ignore_probability_rows is False
+        and type(empty) is str
+        and empty == "nan"
+    ):
+        # As in nll_loss: plain tensors of class indices, PyTorch's kernel at once.
+        result = _plain_torch_index_call(
+            "cross_entropy", input, target, reduction, ignore_index, label_smoothing
+        )
+        if result is not None:
+            return result
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)

@@ -26,7 +26,14 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from ._dispatch import ArrayContext, clip, jax_auto_jit, namespace_of, native_kernel
+from ._dispatch import (
+    ArrayContext,
+    clip,
+    jax_auto_jit,
+    namespace_of,
+    native_kernel,
+    plain_torch_kernel,
+)
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import (
@@ -214,6 +221,19 @@ def _finish(
 # --- the losses ----------------------------------------------------------------------------
 
 
+def _is_number(value: object) -> bool:
+    # A Python float or int, not a bool, nor anything _check_threshold must look at.
+    return type(value) is float or type(value) is int
+
+
+def _plain_torch_call(loss: str, input: Any, target: Any, reduction: str, **option: Any) -> Any:
+    """``loss`` by PyTorch's kernel at once, for plain tensors whose every check would
+    pass (``_dispatch.plain_torch_kernel``), or None. Asked only with the other
+    arguments at their defaults, and with ``option`` (delta, beta) already valid."""
+    kernel = plain_torch_kernel(loss, reduction, input, target)
+    return None if kernel is None else kernel(input, target, reduction=reduction, **option)
+
+
 def _l1_or_mse(
     name: str,
     kernel: Any,
@@ -227,6 +247,12 @@ def _l1_or_mse(
     empty: str = "nan",
 ) -> Any:
     """The front of l1_loss and mse_loss, which differ only in their kernel."""
+    # (empty is validated already, by the caller.)
+    plain = size_average is None and reduce is None and weight is None and sample_weight is None
+    if plain and empty == "nan":
+        result = _plain_torch_call(name, input, target, reduction)
+        if result is not None:
+            return result
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch (whose
     # loss with a `weight` is a Python composition that autocast leaves alone).
@@ -492,6 +518,16 @@ def huber_loss(
     [0.125, 4.0, 6.0]
     """
     empty = validate_empty(empty)
+    if (
+        weight is None
+        and sample_weight is None
+        and empty == "nan"
+        and _is_number(delta)
+        and delta > 0
+    ):
+        result = _plain_torch_call("huber_loss", input, target, reduction, delta=float(delta))
+        if result is not None:
+            return result
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target, weight = ctx.autocast("huber_loss", input, target, weight)
@@ -588,6 +624,17 @@ def smooth_l1_loss(
     [0.0625, 2.0, 3.0]
     """
     empty = validate_empty(empty)
+    if (
+        size_average is None
+        and reduce is None
+        and sample_weight is None
+        and empty == "nan"
+        and _is_number(beta)
+        and beta >= 0
+    ):
+        result = _plain_torch_call("smooth_l1_loss", input, target, reduction, beta=float(beta))
+        if result is not None:
+            return result
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
     input, target = ctx.autocast("smooth_l1_loss", input, target)
