@@ -801,12 +801,59 @@ def test_torch_clamped_log_kernel_only_without_a_gradient(monkeypatch: pytest.Mo
     (grad,) = torch.autograd.grad(arrayloss.binary_cross_entropy(p_with_zeros, t), p)
     assert calls == []
     assert torch.isfinite(grad).all()
+    # (binary_cross_entropy without a gradient takes its own block, tested below.)
+
+
+def test_torch_binary_cross_entropy_kernel_only_without_a_gradient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # -lerp(log(1 - p), log(p), t) on the clamped logs, in place: the composed form's
+    # values, exactly for targets of 0 and 1 (the clamp at p = 0 and 1 included, NaN for
+    # p = NaN), within rounding for soft targets; for constants and under torch.no_grad
+    # only, so that BCE's gradient stays the composed form's (finite at p = 0).
+    calls: list[Any] = []
+    real = _dispatch._torch_binary_cross_entropy
+
+    def spy(p: Any, t: Any, floor: float) -> Any:
+        calls.append(p.dtype)
+        return real(p, t, floor)
+
+    monkeypatch.setattr(_dispatch, "_torch_binary_cross_entropy", spy)
+    p_values = np.array([0.0, 1e-45, 1e-30, 0.25, 0.5, 1 - 1e-7, 1.0, 0.0, 1.0, 0.75, np.nan])
+    t_values = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.3, 1.0])
+    for dtype in (torch.float32, torch.float64):
+        p = torch.asarray(p_values, dtype=dtype)
+        t = torch.asarray(t_values, dtype=dtype)
+        p_before = p.clone()
+        # The [0, 1] check reads NaN as out of range: the NaN is checked without it.
+        fast = _dispatch._torch_binary_cross_entropy(p, t, -100.0)
+        with arrayloss.fast_paths(False):
+            generic = arrayloss.binary_cross_entropy(p[:-1], t[:-1], reduction="none")
+        torch.testing.assert_close(p, p_before, rtol=0, atol=0, equal_nan=True)
+        torch.testing.assert_close(fast[:9], generic[:9], rtol=0, atol=0)  # t = 0 or 1
+        assert fast[0] == 0
+        assert fast[7] == 100  # log(0) clamped at -100
+        assert fast[8] == 100
+        tol = 1e-6 if dtype == torch.float32 else 1e-15
+        torch.testing.assert_close(fast[9], generic[9], rtol=tol, atol=tol)
+        assert torch.isnan(fast[10])
+        weight = torch.asarray(PROBS[0, :1], dtype=dtype)
+        value = arrayloss.binary_cross_entropy(p[:-1], t[:-1], weight=weight, reduction="sum")
+        with arrayloss.fast_paths(False):
+            expected = arrayloss.binary_cross_entropy(
+                p[:-1], t[:-1], weight=weight, reduction="sum"
+            )
+        torch.testing.assert_close(value, expected, rtol=tol, atol=tol)
+    assert calls == [torch.float32, torch.float32, torch.float64, torch.float64]
+    calls.clear()
+    p = torch.asarray(p_values[:-1]).requires_grad_(True)
+    t = torch.asarray(t_values[:-1])
+    (grad,) = torch.autograd.grad(arrayloss.binary_cross_entropy(p, t, reduction="sum"), p)
+    assert calls == []
+    assert torch.isfinite(grad).all()
     with torch.no_grad():
-        value = arrayloss.binary_cross_entropy(p_with_zeros, t)
-    assert calls == ["native", "native"]
-    with arrayloss.fast_paths(False):
-        expected = arrayloss.binary_cross_entropy(p_with_zeros.detach(), t)
-    torch.testing.assert_close(value, expected, rtol=0, atol=0)
+        arrayloss.binary_cross_entropy(p, t)
+    assert calls == [torch.float64]
 
 
 def test_torch_soft_margin_kernel_only_without_a_gradient(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,12 +14,13 @@ from ._dispatch import (
     ArrayContext,
     jax_auto_jit,
     namespace_of,
+    native_elementwise,
     native_kernel,
     plain_torch_kernel,
     stop_gradient,
 )
 from ._errors import ArrayLossValueError
-from ._numerics import clamped_log, compute_dtype, log_sigmoid
+from ._numerics import LOG_CLAMP, clamped_log, compute_dtype, log_sigmoid
 from ._reduction import apply_reduction, legacy_reduction, sample_weight_kept, validate_empty
 from ._validation import (
     check_array,
@@ -102,7 +103,11 @@ def _both(keep: Any, kept: Any) -> Any:
 def _bce_unreduced(xp: Any, p: Any, t: Any, weight: Any) -> Any:
     # aten/src/ATen/native/Loss.cpp, binary_cross_entropy_out_cpu:
     #   (t - 1) * max(log1p(-p), -100) - t * max(log(p), -100)
-    loss = (t - 1.0) * clamped_log(xp, 1.0 - p) - t * clamped_log(xp, p)
+    native = native_elementwise(xp, p.dtype, "binary_cross_entropy", p, t)
+    if native is not None:
+        loss = native(p, t, LOG_CLAMP)  # two temporaries, not six (the fast path says why)
+    else:
+        loss = (t - 1.0) * clamped_log(xp, 1.0 - p) - t * clamped_log(xp, p)
     if weight is not None:
         loss = loss * weight
     return loss

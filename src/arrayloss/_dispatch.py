@@ -967,10 +967,13 @@ _TORCH_ELEMENTWISE: dict[str, Callable[[], Callable[..., Any]]] = {
     "xlogy": lambda: sys.modules["torch"].xlogy,
     "clamped_log": lambda: _torch_clamped_log,
     "soft_margin": lambda: _torch_soft_margin,
+    "binary_cross_entropy": lambda: _torch_binary_cross_entropy,
 }
 # Blocks whose native gradient differs from the composed form's somewhere (see
 # native_elementwise): taken only for operands that autograd does not track.
-_TORCH_ELEMENTWISE_CONSTANTS_ONLY = frozenset({"xlogy", "clamped_log", "soft_margin"})
+_TORCH_ELEMENTWISE_CONSTANTS_ONLY = frozenset(
+    {"xlogy", "clamped_log", "soft_margin", "binary_cross_entropy"}
+)
 
 
 def _torch_soft_margin(x: Any, y: Any) -> Any:
@@ -995,6 +998,18 @@ def _torch_zero(like: Any) -> Any:
     # code outside it.
     with torch.inference_mode(False), torch.no_grad():
         return torch.zeros((), dtype=like.dtype, device=like.device)
+
+
+def _torch_binary_cross_entropy(p: Any, t: Any, floor: float) -> Any:
+    # -(t log p + (1 - t) log(1 - p)), each log clamped at floor, as
+    # -lerp(log(1 - p), log(p), t): lerp's kernel gives each end exactly at t = 0 and 1
+    # (self + w (end - self) below w = 0.5, end - (end - self)(1 - w) above), and NaN
+    # where either log is NaN. In place on the two fresh logs: two full-size allocations.
+    torch = sys.modules["torch"]
+    log_p = torch.log(p).clamp_min_(floor)
+    log_q = torch.rsub(p, 1.0).log_().clamp_min_(floor)
+    out = log_p if t.shape == log_p.shape else None  # (a target broadcast to a larger shape)
+    return torch.lerp(log_q, log_p, t, out=out).neg_()
 
 
 def _torch_clamped_log(p: Any, floor: float) -> Any:
@@ -1047,6 +1062,15 @@ def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callab
       N = 1e7 each fresh 40 MB block costs about 14 ms of page faults on this machine
       (glibc maps blocks above 32 MB afresh at each allocation), so soft_margin_loss's
       forward went 55.8 -> 23.8 ms (torch: 23.1 ms), and with a gradient 34.8 ms.
+
+    - ``"binary_cross_entropy"`` (``_binary._bce_unreduced``, the unweighted terms
+      ``-(t log p + (1 - t) log(1 - p))`` with each log clamped at -100):
+      ``-lerp(log(1 - p), log(p), t)`` on the two clamped logs, in place. Exact for
+      t = 0 and t = 1 (lerp's kernel returns each end there) and within rounding of
+      the composed form for soft targets; NaN where a log is NaN. Two full-size
+      allocations where the composed form made six (three live at once); as
+      ``clamped_log``, for constants only. binary_cross_entropy's forward at N = 1e7
+      went 1.2x -> 0.43x torch's time, its peak memory 3x -> 2x one input.
 
     A block "for constants only" is also taken under ``torch.no_grad()`` (or
     ``inference_mode``), where no operand is tracked whatever its ``requires_grad``.
