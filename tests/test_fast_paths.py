@@ -804,13 +804,10 @@ def test_torch_clamped_log_kernel_only_without_a_gradient(monkeypatch: pytest.Mo
     # (binary_cross_entropy without a gradient takes its own block, tested below.)
 
 
-def test_torch_binary_cross_entropy_kernel_only_without_a_gradient(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_torch_binary_cross_entropy_kernel_values(monkeypatch: pytest.MonkeyPatch) -> None:
     # -lerp(log(1 - p), log(p), t) on the clamped logs, in place: the composed form's
     # values, exactly for targets of 0 and 1 (the clamp at p = 0 and 1 included, NaN for
-    # p = NaN), within rounding for soft targets; for constants and under torch.no_grad
-    # only, so that BCE's gradient stays the composed form's (finite at p = 0).
+    # p = NaN), within rounding for soft targets; the inputs untouched.
     calls: list[Any] = []
     real = _dispatch._torch_binary_cross_entropy
 
@@ -845,70 +842,64 @@ def test_torch_binary_cross_entropy_kernel_only_without_a_gradient(
             )
         torch.testing.assert_close(value, expected, rtol=tol, atol=tol)
     assert calls == [torch.float32, torch.float32, torch.float64, torch.float64]
-    calls.clear()
-    p = torch.asarray(p_values[:-1]).requires_grad_(True)
-    t = torch.asarray(t_values[:-1])
-    (grad,) = torch.autograd.grad(arrayloss.binary_cross_entropy(p, t, reduction="sum"), p)
-    assert calls == []
-    assert torch.isfinite(grad).all()
     with torch.no_grad():
-        arrayloss.binary_cross_entropy(p, t)
-    assert calls == [torch.float64]
+        arrayloss.binary_cross_entropy(p[:-1].requires_grad_(True), t[:-1])
+    assert calls[-1] == torch.float64
 
 
-def test_torch_soft_margin_kernel_only_without_a_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
-    # logaddexp(-(x y), 0) in place on the product: the composed -log_sigmoid(y x)'s
-    # values (finite where -y x is 1e4 and exp overflows), the inputs untouched; taken
-    # for constants and under torch.no_grad only, and with a gradient the gradient is the
-    # composed form's (sigmoid(-y x) times -y, -0.5 at x = 0 for y = 1).
-    calls: list[Any] = []
-    real = _dispatch._torch_soft_margin
+def _graph_has(node: Any, name: str) -> bool:
+    # Whether autograd's graph below ``node`` holds a node named ``name``.
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.name() == name:
+            return True
+        stack.extend(next_node for next_node, _ in current.next_functions)
+    return False
 
-    def spy(x: Any, y: Any) -> Any:
-        calls.append(x.dtype)
-        return real(x, y)
 
-    monkeypatch.setattr(_dispatch, "_torch_soft_margin", spy)
-    values = np.array([-1e4, -100.0, -20.0, -1.0, -1e-8, 0.0, 1e-8, 1.0, 20.0, 100.0, 1e4])
-    signs = np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_torch_binary_cross_entropy_function_gradient_is_the_composed_forms(
+    reduction: str,
+) -> None:
+    # With a gradient, the terms run as _dispatch._torch_bce_function: its backward is
+    # autograd's gradient through the composed form, operation for operation, so bit for
+    # bit: 0 where a log is clamped (p = 0, p = 1, p below e^-100), finite everywhere;
+    # with respect to the target too; and differentiable again.
+    p_values = np.array([0.0, 1e-45, 1e-30, 0.25, 0.5, 1 - 1e-7, 1.0, 0.0, 1.0, 0.75, 1e-320])
+    t_values = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.3, 1.0])
     for dtype in (torch.float32, torch.float64):
-        x = torch.asarray(values, dtype=dtype)
-        y = torch.asarray(signs, dtype=dtype)
-        x_before, y_before = x.clone(), y.clone()
-        fast = arrayloss.soft_margin_loss(x, y, reduction="none")
-        with arrayloss.fast_paths(False):
-            generic = arrayloss.soft_margin_loss(x, y, reduction="none")
-        assert torch.equal(x, x_before)
-        assert torch.equal(y, y_before)
-        assert torch.isfinite(fast).all()
-        assert fast[0] == 1e4  # log(1 + e^1e4) = 1e4 in either dtype
-        assert fast[-1] == 1e4
-        tol = 1e-6 if dtype == torch.float32 else 1e-15
-        torch.testing.assert_close(fast, generic, rtol=tol, atol=tol)
-        # The broadcast target of a (2, 11) input; and the mean.
-        x2 = torch.stack([x, -x])
-        torch.testing.assert_close(
-            arrayloss.soft_margin_loss(x2, y[None, :]),
-            (generic.sum() + arrayloss.soft_margin_loss(-x, y, reduction="sum")) / 22,
-            rtol=tol,
-            atol=tol,
-        )
-    assert calls == [torch.float32] * 3 + [torch.float64] * 3  # three fast calls each
-    calls.clear()
-    x = torch.asarray(values).requires_grad_(True)
-    y = torch.asarray(signs)
-    (grad,) = torch.autograd.grad(arrayloss.soft_margin_loss(x, y, reduction="sum"), x)
-    assert calls == []
-    assert grad[5] == -0.5
+        weight = torch.asarray(PROBS[1, :1], dtype=dtype)
+        results = []
+        for fast in (True, False):
+            p = torch.asarray(p_values, dtype=dtype).requires_grad_(True)
+            t = torch.asarray(t_values, dtype=dtype).requires_grad_(True)
+            with arrayloss.fast_paths(fast):
+                value = arrayloss.binary_cross_entropy(p, t, weight=weight, reduction=reduction)
+            # The Function sits under the weight and the reduction, on the fast path only.
+            assert _graph_has(value.grad_fn, "BinaryCrossEntropyTermsBackward") is fast
+            results.append(torch.autograd.grad(value.sum(), (p, t)))
+        (grad_p, grad_t), (expected_p, expected_t) = results
+        torch.testing.assert_close(grad_p, expected_p, rtol=0, atol=0)
+        torch.testing.assert_close(grad_t, expected_t, rtol=0, atol=0)
+        assert torch.isfinite(grad_p).all()
+        assert grad_p[7] == 0  # p = 0, t = 1: the clamped log(p) is not differentiated
+    p = torch.asarray(PROBS.ravel()[:12]).requires_grad_(True)
+    t = torch.asarray(PROBS.ravel()[12:24]).requires_grad_(True)
+
+    def loss(p: Any, t: Any) -> Any:
+        return arrayloss.binary_cross_entropy(p, t, reduction=reduction).sum()
+
+    assert torch.autograd.gradcheck(loss, (p, t))
+    assert torch.autograd.gradgradcheck(loss, (p, t))
+    grad = torch.func.grad(loss)(p.detach(), t.detach())
     with arrayloss.fast_paths(False):
-        (expected,) = torch.autograd.grad(arrayloss.soft_margin_loss(x, y, reduction="sum"), x)
-    torch.testing.assert_close(grad, expected, rtol=1e-15, atol=1e-15)
-    with torch.no_grad():
-        arrayloss.soft_margin_loss(x, y)
-    assert calls == [torch.float64]
-    xp = arrayloss._dispatch.namespace_of(x=x).xp
-    half = torch.zeros(2, dtype=torch.bfloat16)
-    assert _dispatch.native_elementwise(xp, torch.bfloat16, "soft_margin", half, half) is None
+        expected = torch.func.grad(loss)(p.detach(), t.detach())
+    torch.testing.assert_close(grad, expected, rtol=0, atol=0)
 
 
 def test_numpy_clip_fast_path_is_the_standard_clip() -> None:
