@@ -1035,7 +1035,7 @@ def _torch_bce_function() -> Any:
     """
     torch = sys.modules["torch"]
 
-    class BinaryCrossEntropyTerms(torch.autograd.Function):  # type: ignore[misc]
+    class BinaryCrossEntropyTerms(torch.autograd.Function):  # type: ignore[misc,name-defined]
         generate_vmap_rule = True
 
         @staticmethod
