@@ -623,6 +623,21 @@ PLAIN_LOSSES = {
 }
 
 
+def _spy_on_lane(monkeypatch: pytest.MonkeyPatch, module: Any, lane: str) -> list[bool]:
+    # Replaces ``module``'s plain-call lane ``lane`` (imported from _dispatch) by a spy;
+    # the list it returns records, per call, whether the lane gave a kernel.
+    taken: list[bool] = []
+    real = getattr(_dispatch, lane)
+
+    def spy(*args: Any) -> Any:
+        kernel = real(*args)
+        taken.append(kernel is not None)
+        return kernel
+
+    monkeypatch.setattr(module, lane, spy)
+    return taken
+
+
 @pytest.mark.parametrize("name", sorted(PLAIN_LOSSES))
 def test_torch_plain_call_goes_straight_to_the_kernel(
     name: str, monkeypatch: pytest.MonkeyPatch
@@ -634,15 +649,7 @@ def test_torch_plain_call_goes_straight_to_the_kernel(
     from arrayloss import _binary, _regression
 
     module = _binary if name.startswith("binary") else _regression
-    taken: list[bool] = []
-    real = _dispatch.plain_torch_kernel
-
-    def spy(*args: Any) -> Any:
-        kernel = real(*args)
-        taken.append(kernel is not None)
-        return kernel
-
-    monkeypatch.setattr(module, "plain_torch_kernel", spy)
+    taken = _spy_on_lane(monkeypatch, module, "plain_torch_kernel")
     loss = getattr(arrayloss, name)
     functional = getattr(torch.nn.functional, name)
     options = PLAIN_LOSSES[name]
@@ -701,15 +708,7 @@ def test_torch_plain_class_index_call_goes_straight_to_the_kernel(
     # kernel's own range check raises, and the full path then raises arrayloss's error.
     from arrayloss import _classification
 
-    taken: list[bool] = []
-    real = _dispatch.plain_torch_class_index_kernel
-
-    def spy(*args: Any) -> Any:
-        kernel = real(*args)
-        taken.append(kernel is not None)
-        return kernel
-
-    monkeypatch.setattr(_classification, "plain_torch_class_index_kernel", spy)
+    taken = _spy_on_lane(monkeypatch, _classification, "plain_torch_class_index_kernel")
     loss = getattr(arrayloss, name)
     functional = getattr(torch.nn.functional, name)
     logp = np.log(PROBS)

@@ -290,12 +290,34 @@ def _native_index_loss(
 
 
 def _plain_torch_index_call(
-    loss: str, input: Any, target: Any, reduction: str, ignore_index: int, *smoothing: float
+    loss: str,
+    input: Any,
+    target: Any,
+    weight: Any,
+    size_average: object,
+    reduce: object,
+    reduction: str,
+    ignore_index: object,
+    empty: object,
+    sample_weight: Any,
+    *smoothing: float,
 ) -> Any:
     """``loss`` by PyTorch's kernel at once for plain tensors of class indices
-    (``_dispatch.plain_torch_class_index_kernel``), or None: also where the kernel
-    raised ``IndexError`` for an index out of range, for the full path to raise
-    arrayloss's error."""
+    (``_dispatch.plain_torch_class_index_kernel``) with the arguments nll_loss and
+    cross_entropy share at their defaults, or None: also where the kernel raised
+    ``IndexError`` for an index out of range, for the full path to raise arrayloss's
+    error."""
+    at_defaults = (
+        weight is None
+        and size_average is None
+        and reduce is None
+        and sample_weight is None
+        and type(ignore_index) is int
+        and type(empty) is str
+        and empty == "nan"
+    )
+    if not at_defaults:
+        return None
     kernel = plain_torch_class_index_kernel(loss, reduction, input, target)
     if kernel is None:
         return None
@@ -400,21 +422,23 @@ def nll_loss(
     >>> bool(np.isclose(loss, -(np.log(0.7) + np.log(0.8)) / 2))
     True
     """
-    if (
-        weight is None
-        and size_average is None
-        and reduce is None
-        and sample_weight is None
-        and type(ignore_index) is int
-        and type(empty) is str
-        and empty == "nan"
-    ):
-        # Plain tensors, every option at its default: PyTorch's kernel at once (the
-        # dispatch layer's fast path says why). If it raises, the full path below
-        # raises arrayloss's error.
-        result = _plain_torch_index_call("nll_loss", input, target, reduction, ignore_index)
-        if result is not None:
-            return result
+    # Plain tensors, every option at its default: PyTorch's kernel at once (the dispatch
+    # layer's fast path says why). If it raises, the full path below raises arrayloss's
+    # error.
+    plain = _plain_torch_index_call(
+        "nll_loss",
+        input,
+        target,
+        weight,
+        size_average,
+        reduce,
+        reduction,
+        ignore_index,
+        empty,
+        sample_weight,
+    )
+    if plain is not None:
+        return plain
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)
@@ -565,23 +589,26 @@ def cross_entropy(
     True
     """
     if (
-        weight is None
-        and size_average is None
-        and reduce is None
-        and sample_weight is None
-        and type(ignore_index) is int
-        and type(label_smoothing) is float
+        type(label_smoothing) is float
         and 0.0 <= label_smoothing <= 1.0
         and ignore_probability_rows is False
-        and type(empty) is str
-        and empty == "nan"
     ):
         # As in nll_loss: plain tensors of class indices, PyTorch's kernel at once.
-        result = _plain_torch_index_call(
-            "cross_entropy", input, target, reduction, ignore_index, label_smoothing
+        plain = _plain_torch_index_call(
+            "cross_entropy",
+            input,
+            target,
+            weight,
+            size_average,
+            reduce,
+            reduction,
+            ignore_index,
+            empty,
+            sample_weight,
+            label_smoothing,
         )
-        if result is not None:
-            return result
+        if plain is not None:
+            return plain
     check_array("input", input)
     check_array("target", target)
     check_array("weight", weight, optional=True)

@@ -1058,6 +1058,8 @@ def _torch_bce_function() -> Any:
             # (create_graph), where autograd must see every step.
             in_place = not torch.is_grad_enabled()
             q = torch.rsub(p, 1.0)
+            # (Masks only: the logs are not kept, one full-size block each, while the
+            # gradient for p is made; a gradient for the target, rare, takes them again.)
             clamped_q = torch.log(q) < floor
             clamped_p = torch.log(p) < floor
             grad_p = grad_t = None
@@ -1231,10 +1233,7 @@ def native_kernel(
     if name is None:
         return None
     if name in _TORCH_ATEN_BINDING:
-        kernel = _torch_aten_kernels.get(name)
-        if kernel is None:
-            kernel = _torch_aten_kernels[name] = _TORCH_ATEN_BINDING[name](name)
-        return kernel
+        return _aten_binding(name)
     return getattr(sys.modules["torch"].nn.functional, name)  # type: ignore[no-any-return]
 
 
@@ -1258,15 +1257,8 @@ def plain_torch_kernel(
     4.4 us for its ATen binding, and at N = 1e5 they were most of what kept the
     regression losses above torch's time (1.21x-1.36x).
     """
-    if not _fast_paths_enabled or type(reduction) is not str:
-        return None
-    if reduction not in _TORCH_REDUCTION_ENUM:
-        return None
-    torch = sys.modules.get("torch")
+    torch = _plain_torch(reduction, input, target)
     if torch is None:
-        return None
-    tensor = torch.Tensor
-    if type(input) is not tensor or type(target) is not tensor:
         return None
     dtype = input.dtype
     if (
@@ -1277,12 +1269,7 @@ def plain_torch_kernel(
         or torch.compiler.is_compiling()
     ):
         return None
-    kernel = _torch_aten_kernels.get(loss)
-    if kernel is None:
-        if loss not in _PLAIN_TORCH_LOSSES:
-            return None
-        kernel = _torch_aten_kernels[loss] = _TORCH_ATEN_BINDING[loss](loss)
-    return kernel
+    return _aten_binding(loss) if loss in _PLAIN_TORCH_LOSSES else None
 
 
 def plain_torch_class_index_kernel(
@@ -1297,15 +1284,8 @@ def plain_torch_class_index_kernel(
     Why: arrayloss's checks cost about 10 us of nll_loss's 12.6 us a call at N = 1
     (torch: 1.8 us); at 4096 x 1000 they kept nll_loss at 2.1x torch's time.
     """
-    if not _fast_paths_enabled or type(reduction) is not str:
-        return None
-    if reduction not in _TORCH_REDUCTION_ENUM:
-        return None
-    torch = sys.modules.get("torch")
+    torch = _plain_torch(reduction, input, target)
     if torch is None:
-        return None
-    tensor = torch.Tensor
-    if type(input) is not tensor or type(target) is not tensor:
         return None
     dtype = input.dtype
     if (
@@ -1322,11 +1302,31 @@ def plain_torch_class_index_kernel(
             return None
     elif ndim < 2 or target.shape != input.shape[:1] + input.shape[2:]:
         return None
-    kernel = _torch_aten_kernels.get(loss)
+    return _aten_binding(loss) if loss in ("nll_loss", "cross_entropy") else None
+
+
+def _plain_torch(reduction: object, input: Any, target: Any) -> Any:
+    """The torch module, when fast paths are on, ``reduction`` is one of the three and
+    ``input`` and ``target`` are both exactly ``torch.Tensor``; else None. The part of
+    a plain call that the two plain-call lanes share."""
+    if not _fast_paths_enabled or type(reduction) is not str:
+        return None
+    if reduction not in _TORCH_REDUCTION_ENUM:
+        return None
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    tensor = torch.Tensor
+    if type(input) is not tensor or type(target) is not tensor:
+        return None
+    return torch
+
+
+def _aten_binding(name: str) -> Callable[..., Any]:
+    """The kernel of ``_TORCH_ATEN_BINDING`` for ``name``, built once."""
+    kernel = _torch_aten_kernels.get(name)
     if kernel is None:
-        if loss not in ("nll_loss", "cross_entropy"):
-            return None
-        kernel = _torch_aten_kernels[loss] = _TORCH_ATEN_BINDING[loss](loss)
+        kernel = _torch_aten_kernels[name] = _TORCH_ATEN_BINDING[name](name)
     return kernel
 
 
