@@ -629,8 +629,8 @@ def _spy_on_lane(monkeypatch: pytest.MonkeyPatch, module: Any, lane: str) -> lis
     taken: list[bool] = []
     real = getattr(_dispatch, lane)
 
-    def spy(*args: Any) -> Any:
-        kernel = real(*args)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        kernel = real(*args, **kwargs)
         taken.append(kernel is not None)
         return kernel
 
@@ -695,6 +695,101 @@ def test_torch_plain_call_goes_straight_to_the_kernel(
     if name == "mse_loss":
         with pytest.warns(DeprecationWarning, match="size_average"):
             loss(x, t, size_average=False)
+    assert not any(taken)
+
+
+SIGN_GRID = np.where(BINARY > 0, 1.0, -1.0)
+LOG_PROBS = np.log(PROBS / PROBS.sum(axis=1, keepdims=True))
+# KL's target: probabilities with zeros (0 log 0 = 0), as log-probabilities for log_target.
+KL_TARGET = np.where(BINARY > 0, np.exp(LOG_PROBS), 0.0)
+
+# The composed losses with a plain-call lane (_dispatch.plain_torch_namespace): the
+# module that asks, the arrays of a call (the first is differentiated), and option sets
+# to call with beside the defaults.
+COMPOSED_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[str, Any]]]] = {
+    "soft_margin_loss": ("_margin", (LOGITS, SIGN_GRID), [{}]),
+    "kl_div": (
+        "_divergence",
+        (LOG_PROBS, KL_TARGET),
+        [{"reduction": "batchmean"}, {"log_target": True, "reduction": "batchmean"}],
+    ),
+    "poisson_nll_loss": (
+        "_probabilistic",
+        (np.abs(LOGITS), np.floor(3 * PROBS)),
+        [{"log_input": False, "eps": 0.25}, {"full": True}],
+    ),
+    "margin_ranking_loss": ("_embedding", (LOGITS, OTHER, SIGN_GRID), [{"margin": 0.3}]),
+    "hinge_embedding_loss": ("_embedding", (np.abs(LOGITS), SIGN_GRID), [{"margin": 2}]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSED_PLAIN_LOSSES))
+def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _dispatch.plain_torch_namespace: a call of plain float32/float64 tensors of one
+    # shape, the legacy arguments and arrayloss's own options at their defaults, skips the
+    # checks and computes the full path's kernel and reduction: the full path's values
+    # and gradients to the bit (the lane switched off), and PyTorch's within rounding.
+    # Any call that is not plain takes the full path, with its promotion and errors.
+    import importlib
+
+    module = importlib.import_module(f"arrayloss.{COMPOSED_PLAIN_LOSSES[name][0]}")
+    taken = _spy_on_lane(monkeypatch, module, "plain_torch_namespace")
+    real_lane = module.plain_torch_namespace
+    _, values, option_sets = COMPOSED_PLAIN_LOSSES[name]
+    loss = getattr(arrayloss, name)
+    functional = getattr(torch.nn.functional, name)
+    reductions = [{"reduction": r} for r in ("none", "mean", "sum")]
+    for dtype in (torch.float32, torch.float64):
+        for options in reductions + option_sets:
+            results = []
+            for how in ("lane", "full path", "torch"):
+                monkeypatch.setattr(
+                    module,
+                    "plain_torch_namespace",
+                    real_lane if how == "lane" else lambda *a, **k: None,
+                )
+                arrays = [torch.asarray(v, dtype=dtype) for v in values]
+                arrays[0].requires_grad_(True)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # kl_div's 'mean'
+                    value = (loss if how != "torch" else functional)(*arrays, **options)
+                (grad,) = torch.autograd.grad(value.sum(), arrays[0])
+                results.append((value.detach(), grad))
+            assert taken.pop() is True, options
+            (value, grad), (full_value, full_grad), (expected, expected_grad) = results
+            torch.testing.assert_close(value, full_value, rtol=0, atol=0)
+            torch.testing.assert_close(grad, full_grad, rtol=0, atol=0)
+            torch.testing.assert_close(value, expected)
+            torch.testing.assert_close(grad, expected_grad)
+    monkeypatch.setattr(module, "plain_torch_namespace", real_lane)
+    taken.clear()
+    arrays = [torch.asarray(v) for v in values]
+    # kl_div's 'mean' warns on the lane as on the full path, at the caller's line.
+    if name == "kl_div":
+        with pytest.warns(UserWarning, match="batchmean") as record:
+            loss(*arrays, reduction="mean")
+        assert record[0].filename == __file__
+        assert taken.pop() is True
+    # Not plain: each takes the full path, and its behavior there.
+    head, *rest = arrays
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # kl_div's 'mean'
+        loss(head, *(a[:1] for a in rest))  # broadcast arrays
+        loss(head, *(a.to(torch.float32) for a in rest))  # two dtypes: promoted
+        loss(*(a.to(torch.float16) for a in arrays))
+        loss(*(a.as_subclass(_LoggedTensor) for a in arrays))
+        loss(*arrays, empty="zero")
+        loss(*arrays, sample_weight=torch.ones(head.shape, dtype=torch.float64))
+        with arrayloss.fast_paths(False):
+            loss(*arrays)
+    with pytest.warns(DeprecationWarning, match="size_average"):
+        loss(*arrays, size_average=False)
+    with pytest.raises(ValueError, match="reduction"):
+        loss(*arrays, reduction="avg")
+    with pytest.raises(ValueError, match="empty"):
+        loss(*arrays, empty="none")
     assert not any(taken)
 
 

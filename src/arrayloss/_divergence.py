@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of
+from ._dispatch import jax_auto_jit, namespace_of, plain_torch_namespace
 from ._numerics import compute_dtype, xlogy
 from ._reduction import (
     REDUCTIONS,
     apply_batchmean,
     apply_reduction,
+    at_defaults,
     legacy_reduction,
     mean_of,
+    reduce_plain,
     sample_weight_kept,
     validate_empty,
     zero_where_unweighted,
@@ -41,6 +43,17 @@ def _kl_div_unreduced(xp: Any, input: Any, target: Any, log_target: bool) -> Any
     if log_target:
         return xp.exp(target) * (target - input)
     return xlogy(xp, target, target) - target * input
+
+
+def _plain_kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) -> Any:
+    # The full path below for a plain call (_dispatch.plain_torch_namespace): the same
+    # warning, kernel and reductions ('batchmean': apply_batchmean's sum / batch).
+    if reduction == "mean":
+        warn_at_caller(_MEAN_WARNING, UserWarning)
+    loss = _kl_div_unreduced(xp, input, target, log_target)
+    if reduction == "batchmean":
+        return xp.sum(loss) / (input.shape[0] if input.ndim else 1)
+    return reduce_plain(xp, loss, reduction)
 
 
 @jax_auto_jit
@@ -121,6 +134,10 @@ def kl_div(
     >>> bool(np.isclose(kl, np.sum(y * np.log(y / q))))
     True
     """
+    if at_defaults(size_average, reduce, empty, sample_weight):
+        plain_xp = plain_torch_namespace(reduction, input, target, reductions=KL_DIV_REDUCTIONS)
+        if plain_xp is not None:  # plain tensors: the checks below would all pass
+            return _plain_kl_div(plain_xp, input, target, reduction, log_target)
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

@@ -14,19 +14,28 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of, native_elementwise
+from ._dispatch import jax_auto_jit, namespace_of, native_elementwise, plain_torch_namespace
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import (
     REDUCTIONS,
     apply_reduction,
+    at_defaults,
     legacy_reduction,
+    reduce_plain,
     sample_weight_kept,
     validate_empty,
     zero_unweighted_samples,
     zero_where_unweighted,
 )
-from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
+from ._validation import (
+    broadcast_shape,
+    check_array,
+    check_floating,
+    dtype_name,
+    is_python_number,
+    promote_integers,
+)
 
 __all__ = [
     "cosine_embedding_loss",
@@ -179,6 +188,11 @@ def margin_ranking_loss(
     >>> float(loss)
     2.0
     """
+    if at_defaults(size_average, reduce, empty, sample_weight) and is_python_number(margin):
+        plain_xp = plain_torch_namespace(reduction, input1, input2, target)
+        if plain_xp is not None:  # plain tensors: the checks below would all pass
+            loss = _margin_ranking_unreduced(plain_xp, input1, input2, target, float(margin))
+            return reduce_plain(plain_xp, loss, reduction)
     empty = validate_empty(empty)
     ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
@@ -284,6 +298,11 @@ def hinge_embedding_loss(
     >>> bool(np.isclose(loss, 0.9))
     True
     """
+    if at_defaults(size_average, reduce, empty, sample_weight) and is_python_number(margin):
+        plain_xp = plain_torch_namespace(reduction, input, target)
+        if plain_xp is not None:  # plain tensors: the checks below would all pass
+            loss = _hinge_embedding_unreduced(plain_xp, input, target, float(margin))
+            return reduce_plain(plain_xp, loss, reduction)
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

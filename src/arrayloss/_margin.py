@@ -10,12 +10,20 @@ import math
 from typing import Any
 
 from ._classification import _check_indices_in_range
-from ._dispatch import ArrayContext, jax_auto_jit, namespace_of, native_elementwise
+from ._dispatch import (
+    ArrayContext,
+    jax_auto_jit,
+    namespace_of,
+    native_elementwise,
+    plain_torch_namespace,
+)
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
 from ._reduction import (
     apply_reduction,
+    at_defaults,
     legacy_reduction,
+    reduce_plain,
     sample_weight_kept,
     validate_empty,
     zero_where_unweighted,
@@ -101,6 +109,12 @@ def soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0) + np.log1p(np.exp(2.0))))
     True
     """
+    if at_defaults(size_average, reduce, empty, sample_weight):
+        plain_xp = plain_torch_namespace(reduction, input, target)
+        if plain_xp is not None:  # plain tensors: the checks below would all pass
+            return reduce_plain(
+                plain_xp, _soft_margin_unreduced(plain_xp, input, target), reduction
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

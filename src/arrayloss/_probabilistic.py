@@ -16,6 +16,7 @@ from ._dispatch import (
     defer_value_check,
     jax_auto_jit,
     namespace_of,
+    plain_torch_namespace,
     stop_gradient,
 )
 from ._errors import ArrayLossTypeError
@@ -23,11 +24,20 @@ from ._numerics import compute_dtype
 from ._reduction import (
     REDUCTIONS,
     apply_reduction,
+    at_defaults,
     legacy_reduction,
+    reduce_plain,
     validate_empty,
     zero_unweighted_samples,
 )
-from ._validation import broadcast_shape, check_array, check_floating, dtype_name, promote_integers
+from ._validation import (
+    broadcast_shape,
+    check_array,
+    check_floating,
+    dtype_name,
+    is_python_number,
+    promote_integers,
+)
 
 __all__ = ["gaussian_nll_loss", "poisson_nll_loss"]
 
@@ -169,6 +179,16 @@ def poisson_nll_loss(
     >>> bool(np.isclose(loss, 2.0 - 3.0 * np.log(2.0 + 1e-8)))
     True
     """
+    if (
+        at_defaults(size_average, reduce, empty, sample_weight)
+        and type(log_input) is bool
+        and type(full) is bool
+        and is_python_number(eps)
+    ):
+        plain_xp = plain_torch_namespace(reduction, input, target)
+        if plain_xp is not None:  # plain tensors: the checks below would all pass
+            loss = _poisson_nll_unreduced(plain_xp, input, target, log_input, full, float(eps))
+            return reduce_plain(plain_xp, loss, reduction)
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

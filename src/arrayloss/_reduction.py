@@ -13,9 +13,11 @@ __all__ = [
     "Reduction",
     "apply_batchmean",
     "apply_reduction",
+    "at_defaults",
     "check_sample_weight",
     "legacy_reduction",
     "mean_of",
+    "reduce_plain",
     "sample_weight_kept",
     "validate_empty",
     "validate_reduction",
@@ -248,6 +250,11 @@ def apply_reduction(
     if sample_weight is not None:
         loss, w, kept = _weigh(ctx, loss, sample_weight)
         count = w if count is None else xp.where(kept, count * w, xp.zeros_like(loss))
+    elif count is None and empty == "nan":
+        result = reduce_plain(xp, loss, reduction)
+        if dtype is not None and result.dtype != dtype:
+            result = xp.astype(result, dtype, copy=False)
+        return ctx.as_array(result)
     if reduction == "none":
         result = loss
     elif reduction == "sum":
@@ -265,6 +272,33 @@ def apply_reduction(
     if dtype is not None and result.dtype != dtype:
         result = xp.astype(result, dtype, copy=False)
     return ctx.as_array(result)
+
+
+def reduce_plain(xp: Any, loss: Any, reduction: str) -> Any:
+    """:func:`apply_reduction` without weights, counts or ``empty='zero'``: 'none'
+    keeps ``loss``, 'sum' is ``sum(loss)``, 'mean' ``sum(loss) / loss.size`` (NaN for
+    no elements, as PyTorch). What the full path computes in that case, and what the
+    plain-call lanes (``_dispatch.plain_torch_namespace``) compute, with no context."""
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    if reduction == "sum":
+        return total
+    if reduction == "mean":
+        return total / array_size(loss)
+    raise AssertionError(reduction)  # pragma: no cover - callers validate first
+
+
+def at_defaults(size_average: object, reduce: object, empty: object, sample_weight: object) -> bool:
+    """Whether PyTorch's legacy arguments and arrayloss's own options of a loss are at
+    their defaults (None, None, 'nan', None): a condition of the plain-call lanes."""
+    return (
+        size_average is None
+        and reduce is None
+        and sample_weight is None
+        and type(empty) is str
+        and empty == "nan"
+    )
 
 
 def apply_batchmean(

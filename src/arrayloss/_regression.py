@@ -50,6 +50,7 @@ from ._validation import (
     check_array,
     check_broadcastable,
     check_floating,
+    is_python_number,
     promote_integers,
     warn_at_caller,
 )
@@ -219,11 +220,6 @@ def _finish(
 
 
 # --- the losses ----------------------------------------------------------------------------
-
-
-def _is_number(value: object) -> bool:
-    # A Python float or int, not a bool, nor anything _check_threshold must look at.
-    return type(value) is float or type(value) is int
 
 
 def _plain_torch_call(loss: str, input: Any, target: Any, reduction: str, **option: Any) -> Any:
@@ -522,7 +518,7 @@ def huber_loss(
         weight is None
         and sample_weight is None
         and empty == "nan"
-        and _is_number(delta)
+        and is_python_number(delta)
         and delta > 0
     ):
         result = _plain_torch_call("huber_loss", input, target, reduction, delta=float(delta))
@@ -629,7 +625,7 @@ def smooth_l1_loss(
         and reduce is None
         and sample_weight is None
         and empty == "nan"
-        and _is_number(beta)
+        and is_python_number(beta)
         and beta >= 0
     ):
         result = _plain_torch_call("smooth_l1_loss", input, target, reduction, beta=float(beta))

@@ -284,6 +284,12 @@ def check_arrays_or_none(cls_name: str, **arrays: object) -> None:
             )
 
 
+def is_python_number(value: object) -> bool:
+    """Whether ``value`` is exactly a Python float or int (not a bool, nor a subclass or
+    array that an option's check must look at): a condition of the plain-call lanes."""
+    return type(value) is float or type(value) is int
+
+
 def warn_at_caller(message: str, category: type[Warning]) -> None:
     """Warn with the stack level of the first frame outside arrayloss.
 
