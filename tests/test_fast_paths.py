@@ -855,6 +855,64 @@ def test_torch_plain_class_index_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
+def test_torch_plain_multi_margin_call_goes_straight_to_the_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # plain_torch_class_index_kernel serves multi_margin_loss too: (N, C) float32/float64
+    # with int64 indices on the CPU, p an int, margin a number, weight and arrayloss's
+    # options at their defaults: F's values and gradients to the bit. ATen's kernel raises
+    # for an index out of range; the full path then raises arrayloss's error.
+    from arrayloss import _classification
+
+    taken = _spy_on_lane(monkeypatch, _classification, "plain_torch_class_index_kernel")
+    t = torch.asarray(CLASSES)
+    for dtype in (torch.float32, torch.float64):
+        for options in (
+            {},
+            {"p": 2, "margin": 0.5, "reduction": "sum"},
+            {"margin": 2, "reduction": "none"},
+        ):
+            results = []
+            for f in (arrayloss.multi_margin_loss, torch.nn.functional.multi_margin_loss):
+                x = torch.asarray(LOGITS, dtype=dtype).requires_grad_(True)
+                value = f(x, t, **options)
+                (grad,) = torch.autograd.grad(value.sum(), x)
+                results.append((value.detach(), grad))
+            (value, grad), (expected, expected_grad) = results
+            assert taken.pop() is True
+            torch.testing.assert_close(value, expected, rtol=0, atol=0)
+            torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+    x = torch.asarray(LOGITS)
+    for bad in (5, -1):
+        with pytest.raises(arrayloss.ArrayLossIndexError, match=rf"class index {bad}, outside"):
+            arrayloss.multi_margin_loss(x, torch.asarray(np.where(CLASSES == 2, bad, CLASSES)))
+        assert taken.pop() is True  # tried, raised, and the full path raised arrayloss's error
+    # No sample: not the kernel (its 'mean' reads uninitialized memory), PyTorch's NaN.
+    empty = arrayloss.multi_margin_loss(x[:0], t[:0])
+    assert taken.pop() is False
+    assert bool(torch.isnan(empty))
+    # Not plain: the full path.
+    arrayloss.multi_margin_loss(x, t.to(torch.int32))
+    arrayloss.multi_margin_loss(x, t, weight=torch.asarray(PROBS[0]))
+    arrayloss.multi_margin_loss(x[0], t[0])  # unbatched (C,)
+    arrayloss.multi_margin_loss(x.to(torch.float16), t)
+    arrayloss.multi_margin_loss(x.as_subclass(_LoggedTensor), t)
+    arrayloss.multi_margin_loss(x, t, sample_weight=torch.ones(6))
+    arrayloss.multi_margin_loss(x, t, empty="zero")
+    arrayloss.multi_margin_loss(x, t, p=2.0)  # type: ignore[arg-type]
+    with arrayloss.fast_paths(False):
+        arrayloss.multi_margin_loss(x, t)
+    with pytest.warns(DeprecationWarning, match="size_average"):
+        arrayloss.multi_margin_loss(x, t, size_average=False)
+    with pytest.raises(ValueError, match="`p` must be 1 or 2"):
+        arrayloss.multi_margin_loss(x, t, p=3)
+    with pytest.raises(TypeError, match="`margin` must be a float"):
+        arrayloss.multi_margin_loss(x, t, margin=True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="reduction"):
+        arrayloss.multi_margin_loss(x, t, reduction="avg")
+    assert not any(taken)
+
+
 def test_torch_aten_binding_leaves_tensor_subclasses_to_torch_functional() -> None:
     # A subclass's __torch_function__ is shown F's function, as with PyTorch's own call.
     x = torch.asarray(LOGITS).as_subclass(_LoggedTensor)

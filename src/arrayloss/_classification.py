@@ -29,12 +29,13 @@ from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueErro
 from ._numerics import compute_dtype, log_softmax
 from ._reduction import (
     apply_reduction,
+    at_defaults,
     legacy_reduction,
     sample_weight_kept,
     validate_empty,
     zero_where_unweighted,
 )
-from ._validation import check_array, check_floating, check_integer, dtype_name
+from ._validation import check_array, check_floating, check_integer, dtype_name, is_python_number
 
 __all__ = ["cross_entropy", "multi_margin_loss", "nll_loss"]
 
@@ -307,16 +308,11 @@ def _plain_torch_index_call(
     cross_entropy share at their defaults, or None: also where the kernel raised
     ``IndexError`` for an index out of range, for the full path to raise arrayloss's
     error."""
-    at_defaults = (
+    if not (
         weight is None
-        and size_average is None
-        and reduce is None
-        and sample_weight is None
         and type(ignore_index) is int
-        and type(empty) is str
-        and empty == "nan"
-    )
-    if not at_defaults:
+        and at_defaults(size_average, reduce, empty, sample_weight)
+    ):
         return None
     kernel = plain_torch_class_index_kernel(loss, reduction, input, target)
     if kernel is None:
@@ -842,6 +838,19 @@ def multi_margin_loss(
     >>> bool(np.isclose(arrayloss.multi_margin_loss(x, np.array([3])), 0.325))
     True
     """
+    if (
+        weight is None
+        and at_defaults(size_average, reduce, empty, sample_weight)
+        and type(p) is int
+        and p in (1, 2)
+        and is_python_number(margin)
+    ):
+        kernel = plain_torch_class_index_kernel("multi_margin_loss", reduction, input, target)
+        if kernel is not None:  # plain tensors: the checks below would all pass
+            try:
+                return kernel(input, target, p, float(margin), None, reduction)
+            except RuntimeError:
+                pass  # "target out of range": the full path raises arrayloss's error
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

@@ -1275,14 +1275,20 @@ def plain_torch_kernel(
 def plain_torch_class_index_kernel(
     loss: str, reduction: str, input: Any, target: Any
 ) -> Callable[..., Any] | None:
-    """As :func:`plain_torch_kernel`, for nll_loss and cross_entropy on class indices:
-    ``input`` exactly a float32 or float64 ``torch.Tensor`` of shape (N, C, d1, ...),
-    ``target`` exactly an int64 ``torch.Tensor`` of shape (N, d1, ...), both on the CPU,
-    where ATen's kernel checks every index itself (:func:`kernel_checks_class_indices`;
-    the loss runs its full path, and raises its own error, if the kernel raises).
+    """As :func:`plain_torch_kernel`, for nll_loss, cross_entropy and multi_margin_loss
+    on class indices: ``input`` exactly a float32 or float64 ``torch.Tensor`` of shape
+    (N, C, d1, ...) ((N, C) with N, C > 0 for multi_margin_loss), ``target`` exactly an
+    int64 ``torch.Tensor`` of shape (N, d1, ...), both on the CPU, where ATen's kernel
+    checks every index itself (:func:`kernel_checks_class_indices`; multi_margin_loss's
+    raises ``RuntimeError("target out of range")``); the loss runs its full path, and
+    raises its own error, if the kernel raises.
 
     Why: arrayloss's checks cost about 10 us of nll_loss's 12.6 us a call at N = 1
     (torch: 1.8 us); at 4096 x 1000 they kept nll_loss at 2.1x torch's time.
+    multi_margin_loss's call at N = 1 took 118 us (torch: 2.0 us): its checks and the
+    composed form's 20 small operations. Its kernel sums each sample in double where
+    the composed form sums in the input's dtype: the lane gives PyTorch's value to the
+    bit, the full path within rounding of it.
     """
     torch = _plain_torch(reduction, input, target)
     if torch is None:
@@ -1302,7 +1308,12 @@ def plain_torch_class_index_kernel(
             return None
     elif ndim < 2 or target.shape != input.shape[:1] + input.shape[2:]:
         return None
-    return _aten_binding(loss) if loss in ("nll_loss", "cross_entropy") else None
+    # multi_margin_loss: (N, C) only, with samples and classes: ATen's 'mean' over no
+    # sample reads uninitialized memory (PyTorch 2.13 gave 3.8e9), and C = 0 is
+    # arrayloss's error.
+    if loss == "multi_margin_loss" and (ndim != 2 or 0 in input.shape):
+        return None
+    return _aten_binding(loss) if loss in _PLAIN_CLASS_INDEX_LOSSES else None
 
 
 def plain_torch_namespace(
@@ -1486,6 +1497,26 @@ def _torch_class_index_binding(name: str) -> Callable[..., Any]:
     return kernel
 
 
+def _torch_multi_margin_binding(name: str) -> Callable[..., Any]:
+    """``F.multi_margin_loss(input, target, p, margin, weight, reduction=...)`` without
+    the legacy arguments: ``torch._C._nn.multi_margin_loss``, F's own last step (F
+    itself where the binding is not there). For plain_torch_class_index_kernel's
+    tensors only (exactly ``torch.Tensor``)."""
+    torch = sys.modules["torch"]
+    functional: Callable[..., Any] = torch.nn.functional.multi_margin_loss
+    binding = getattr(getattr(torch._C, "_nn", None), name, None)
+
+    def kernel(input: Any, target: Any, p: int, margin: float, weight: Any, reduction: str) -> Any:
+        if binding is None:
+            return functional(input, target, p, margin, weight, reduction=reduction)
+        return binding(input, target, p, margin, weight, _TORCH_REDUCTION_ENUM[reduction])
+
+    return kernel
+
+
+# The losses that plain_torch_class_index_kernel serves.
+_PLAIN_CLASS_INDEX_LOSSES = frozenset({"nll_loss", "cross_entropy", "multi_margin_loss"})
+
 # The losses that may take plain_torch_kernel's path (their kernel's arguments are the
 # input, the target and the reduction, with a Python number at most).
 _PLAIN_TORCH_LOSSES = frozenset(
@@ -1495,6 +1526,7 @@ _PLAIN_TORCH_LOSSES = frozenset(
 _TORCH_ATEN_BINDING: dict[str, Callable[[str], Callable[..., Any]]] = {
     "nll_loss": _torch_class_index_binding,
     "cross_entropy": _torch_class_index_binding,
+    "multi_margin_loss": _torch_multi_margin_binding,
     "mse_loss": _torch_pointwise_binding,
     "l1_loss": _torch_pointwise_binding,
     "huber_loss": _torch_pointwise_binding,
