@@ -189,7 +189,11 @@ def test_zero_changes_nothing_on_a_non_empty_input(backend: Backend, loss: str) 
         options = {**_options(case), "reduction": reduction}
         plain = _run(backend, loss, arrays, options)
         zero = _run(backend, loss, arrays, {**options, "empty": "zero"})
-        np.testing.assert_array_equal(zero, plain, err_msg=reduction)
+        # Within rounding, not to the bit: with its defaults a loss may take a plain-call
+        # lane to PyTorch's kernel (_dispatch.plain_torch_embedding_kernel, say), whose
+        # sums can round apart from the composed form that 'zero' computes.
+        eps = float(np.finfo(np.asarray(plain).dtype).eps)
+        np.testing.assert_allclose(zero, plain, rtol=8 * eps, atol=0, err_msg=reduction)
 
 
 # --- (d) errors and the classes ------------------------------------------------------------

@@ -913,6 +913,87 @@ def test_torch_plain_multi_margin_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
+EMBEDDING_LANE_OPTIONS: dict[str, list[dict[str, Any]]] = {
+    "cosine_embedding_loss": [{}, {"margin": 0.2, "reduction": "sum"}, {"reduction": "none"}],
+    "triplet_margin_loss": [
+        {},
+        {"margin": 0.5, "eps": 0.0, "swap": True, "reduction": "sum"},
+        {"p": 2.0, "reduction": "none"},
+    ],
+    "triplet_margin_with_distance_loss": [{}, {"margin": 3, "swap": True}, {"reduction": "none"}],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDING_LANE_OPTIONS))
+def test_torch_plain_embedding_call_goes_straight_to_the_kernel(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _dispatch.plain_torch_embedding_kernel: (N, D) float32/float64 tensors of one shape
+    # (and cosine's target of shape (N,) in their dtype), valid options and the others at
+    # their defaults, go to ATen's kernel, whose formula the composed form follows: F's
+    # values and gradients to the bit; the full path's within rounding.
+    from arrayloss import _embedding
+
+    taken = _spy_on_lane(monkeypatch, _embedding, "plain_torch_embedding_kernel")
+    loss = getattr(arrayloss, name)
+    functional = getattr(torch.nn.functional, name)
+    cosine = name == "cosine_embedding_loss"
+    values = [LOGITS, OTHER, SIGNS] if cosine else [LOGITS, OTHER, np.flip(LOGITS, 0)]
+    for dtype in (torch.float32, torch.float64):
+        for options in EMBEDDING_LANE_OPTIONS[name]:
+            results = []
+            for f in (loss, functional):
+                arrays = [torch.asarray(np.ascontiguousarray(v), dtype=dtype) for v in values]
+                arrays[0].requires_grad_(True)
+                value = f(*arrays, **options)
+                (grad,) = torch.autograd.grad(value.sum(), arrays[0])
+                results.append((value.detach(), grad))
+            assert taken.pop() is True
+            (value, grad), (expected, expected_grad) = results
+            torch.testing.assert_close(value, expected, rtol=0, atol=0)
+            torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+            with arrayloss.fast_paths(False):
+                full = loss(
+                    *(torch.asarray(np.ascontiguousarray(v), dtype=dtype) for v in values),
+                    **options,
+                )
+            torch.testing.assert_close(value, full)
+    taken.clear()
+    arrays = [torch.asarray(np.ascontiguousarray(v)) for v in values]
+    head, second, third = arrays
+    # Not plain: the full path, and its behavior there.
+    loss(head[0], second[0], third[0])  # one sample, 1-d
+    loss(head, second[:1], third)  # broadcast
+    loss(head, second.to(torch.float32), third)  # two dtypes: promoted
+    loss(*(a.to(torch.float16) for a in arrays))
+    loss(*(a.as_subclass(_LoggedTensor) for a in arrays))
+    loss(*arrays, empty="zero")
+    loss(*arrays, sample_weight=torch.ones(6))
+    loss(head[:0], second[:0], third[:0])  # no sample
+    with arrayloss.fast_paths(False):
+        loss(*arrays)
+    with pytest.raises(ValueError, match="reduction"):
+        loss(*arrays, reduction="avg")
+    if cosine:
+        loss(head, second, third.to(torch.int64))  # an integer target
+        with pytest.raises(ValueError, match="must be 0-d or 1-d"):
+            loss(head, second, third[:, None])
+    else:
+        loss(*arrays, margin=float("nan"))  # passes PyTorch's `margin <= 0` check
+        with pytest.raises(ValueError, match="`margin` must be greater than 0"):
+            loss(*arrays, margin=0.0)
+    if name == "triplet_margin_loss":
+        with pytest.raises(TypeError, match="must be a bool"):
+            loss(*arrays, swap=1)
+        loss(*arrays, p=1)
+        with pytest.warns(DeprecationWarning, match="size_average"):
+            loss(*arrays, size_average=False)
+    if name == "triplet_margin_with_distance_loss":
+        loss(*arrays, swap=1)  # PyTorch's `if swap:`, as arrayloss's
+        loss(*arrays, distance_function=lambda x, y: torch.sum((x - y) ** 2, dim=-1))
+    assert not any(taken)
+
+
 def test_torch_aten_binding_leaves_tensor_subclasses_to_torch_functional() -> None:
     # A subclass's __torch_function__ is shown F's function, as with PyTorch's own call.
     x = torch.asarray(LOGITS).as_subclass(_LoggedTensor)

@@ -1257,19 +1257,70 @@ def plain_torch_kernel(
     4.4 us for its ATen binding, and at N = 1e5 they were most of what kept the
     regression losses above torch's time (1.21x-1.36x).
     """
-    torch = _plain_torch(reduction, input, target)
+    if loss not in _PLAIN_TORCH_LOSSES or _plain_torch_arrays(reduction, input, (target,)) is None:
+        return None
+    return _aten_binding(loss)
+
+
+def plain_torch_embedding_kernel(
+    loss: str, reduction: str, *inputs: Any, samples: Any = None
+) -> Callable[..., Any] | None:
+    """As :func:`plain_torch_kernel`, for cosine_embedding_loss and the triplet losses:
+    ATen's kernel (``torch.cosine_embedding_loss``, ``torch.triplet_margin_loss``) for
+    ``inputs`` of one float32 or float64 dtype, one shape (N, D) with N, D > 0 and one
+    device, and ``samples`` (cosine_embedding_loss's target), if given, of that dtype,
+    device and shape (N,). The loss asks with its options valid (a positive margin, the
+    triplet's p = 2) and the others at their defaults.
+
+    ATen's kernels are the formulas that arrayloss's composed forms follow operation for
+    operation (Loss.cpp: the EPSILON of the cosine's magnitudes; ``pairwise_distance``'s
+    ``norm(x1 - x2 + eps)``), composed in C++.
+
+    Why: those are 10 to 20 operations, each a Python call on the composed path:
+    cosine_embedding_loss took 73 us a call at N = 1 (torch: 27 us), triplet_margin_loss
+    77 us (torch: 16 us), of which the composed forms alone were 54 and 55 us.
+    """
+    if loss not in _PLAIN_EMBEDDING_LOSSES:
+        return None
+    first, *others = inputs
+    torch = _plain_torch_arrays(reduction, first, others)
+    if torch is None or first.ndim != 2 or 0 in first.shape:
+        return None
+    if samples is not None and (
+        type(samples) is not torch.Tensor
+        or samples.dtype is not first.dtype
+        or samples.shape != first.shape[:1]
+        or samples.device != first.device
+    ):
+        return None
+    return _aten_binding(loss)
+
+
+def _plain_torch_arrays(
+    reduction: object, input: Any, others: Any, reductions: Any = None
+) -> ModuleType | None:
+    """The torch module, for the plain-call lanes' shared conditions: fast paths on,
+    ``reduction`` one of the three (or of ``reductions``), ``input`` and each of
+    ``others`` exactly ``torch.Tensor`` of one float32 or float64 dtype, one shape and
+    one device, outside ``torch.compile``; else None."""
+    torch = _plain_torch(reduction, input, input, reductions)
     if torch is None:
         return None
     dtype = input.dtype
-    if (
-        (dtype is not torch.float32 and dtype is not torch.float64)
-        or target.dtype is not dtype
-        or target.shape != input.shape
-        or target.device != input.device
-        or torch.compiler.is_compiling()
-    ):
+    if (dtype is not torch.float32 and dtype is not torch.float64) or torch.compiler.is_compiling():
         return None
-    return _aten_binding(loss) if loss in _PLAIN_TORCH_LOSSES else None
+    tensor = torch.Tensor
+    shape = input.shape
+    device = input.device
+    for other in others:
+        if (
+            type(other) is not tensor
+            or other.dtype is not dtype
+            or other.shape != shape
+            or other.device != device
+        ):
+            return None
+    return torch  # type: ignore[no-any-return]
 
 
 def plain_torch_class_index_kernel(
@@ -1337,23 +1388,8 @@ def plain_torch_namespace(
     (3.9x), kl_div 37 against 10.5, poisson_nll_loss 22.5 against 6.8 (the benchmark of
     2026-12-05, 08:12 UTC). The kernels themselves take 5 to 9 us.
     """
-    torch = _plain_torch(reduction, input, input, reductions)
-    if torch is None:
+    if _plain_torch_arrays(reduction, input, others, reductions) is None:
         return None
-    dtype = input.dtype
-    if (dtype is not torch.float32 and dtype is not torch.float64) or torch.compiler.is_compiling():
-        return None
-    tensor = torch.Tensor
-    shape = input.shape
-    device = input.device
-    for other in others:
-        if (
-            type(other) is not tensor
-            or other.dtype is not dtype
-            or other.shape != shape
-            or other.device != device
-        ):
-            return None
     namespace = _TORCH_NAMESPACE
     if not namespace:
         namespace.append(array_api_compat.array_namespace(input))
@@ -1514,6 +1550,20 @@ def _torch_multi_margin_binding(name: str) -> Callable[..., Any]:
     return kernel
 
 
+def _torch_embedding_binding(name: str) -> Callable[..., Any]:
+    """``torch.<name>`` (cosine_embedding_loss, triplet_margin_loss), the ATen kernel
+    under F's function, with the reduction by name: F's own last step."""
+    binding = getattr(sys.modules["torch"], name)
+
+    def kernel(*arguments: Any, reduction: str) -> Any:
+        return binding(*arguments, _TORCH_REDUCTION_ENUM[reduction])
+
+    return kernel
+
+
+# The losses that plain_torch_embedding_kernel serves.
+_PLAIN_EMBEDDING_LOSSES = frozenset({"cosine_embedding_loss", "triplet_margin_loss"})
+
 # The losses that plain_torch_class_index_kernel serves.
 _PLAIN_CLASS_INDEX_LOSSES = frozenset({"nll_loss", "cross_entropy", "multi_margin_loss"})
 
@@ -1527,6 +1577,8 @@ _TORCH_ATEN_BINDING: dict[str, Callable[[str], Callable[..., Any]]] = {
     "nll_loss": _torch_class_index_binding,
     "cross_entropy": _torch_class_index_binding,
     "multi_margin_loss": _torch_multi_margin_binding,
+    "cosine_embedding_loss": _torch_embedding_binding,
+    "triplet_margin_loss": _torch_embedding_binding,
     "mse_loss": _torch_pointwise_binding,
     "l1_loss": _torch_pointwise_binding,
     "huber_loss": _torch_pointwise_binding,

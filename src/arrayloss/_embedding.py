@@ -14,7 +14,13 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of, native_elementwise, plain_torch_namespace
+from ._dispatch import (
+    jax_auto_jit,
+    namespace_of,
+    native_elementwise,
+    plain_torch_embedding_kernel,
+    plain_torch_namespace,
+)
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import (
@@ -424,6 +430,12 @@ def cosine_embedding_loss(
     >>> bool(np.allclose(loss, [0.0, 0.0], rtol=0.0, atol=1e-11))
     True
     """
+    if at_defaults(size_average, reduce, empty, sample_weight) and is_python_number(margin):
+        kernel = plain_torch_embedding_kernel(
+            "cosine_embedding_loss", reduction, input1, input2, samples=target
+        )
+        if kernel is not None:  # plain tensors: the checks below would all pass
+            return kernel(input1, input2, target, float(margin), reduction=reduction)
     empty = validate_empty(empty)
     ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
@@ -548,6 +560,12 @@ def _triplet_unreduced(
     return _clamp_min_zero(xp, margin + dist_pos - dist_neg)
 
 
+def _is_plain_triplet(margin: object, swap: object) -> bool:
+    # The triplet losses' margin and swap as their checks pass them (a positive number, a
+    # bool): a condition of their plain-call lane.
+    return is_python_number(margin) and margin > 0 and type(swap) is bool  # type: ignore[operator]
+
+
 def _check_triplet_ndim(anchor: Any, positive: Any, negative: Any) -> None:
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise ArrayLossValueError(
@@ -638,6 +656,27 @@ def triplet_margin_loss(
     >>> float(arrayloss.triplet_margin_loss(a, a, n, margin=6.0, eps=0.0))
     1.0
     """
+    if (
+        at_defaults(size_average, reduce, empty, sample_weight)
+        and _is_plain_triplet(margin, swap)
+        and is_python_number(p)
+        and p == 2
+        and is_python_number(eps)
+    ):
+        kernel = plain_torch_embedding_kernel(
+            "triplet_margin_loss", reduction, anchor, positive, negative
+        )
+        if kernel is not None:  # plain tensors: the checks below would all pass
+            return kernel(
+                anchor,
+                positive,
+                negative,
+                float(margin),
+                2.0,
+                float(eps),
+                swap,
+                reduction=reduction,
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(
         anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
@@ -753,6 +792,19 @@ def triplet_margin_with_distance_loss(
     >>> float(arrayloss.triplet_margin_with_distance_loss(a, p, n, distance_function=l1))
     1.0
     """
+    if (
+        distance_function is None
+        and at_defaults(None, None, empty, sample_weight)  # it has no legacy arguments
+        and _is_plain_triplet(margin, swap)
+    ):
+        kernel = plain_torch_embedding_kernel(
+            "triplet_margin_loss", reduction, anchor, positive, negative
+        )
+        if kernel is not None:  # plain tensors: the checks below would all pass
+            # F's pairwise_distance(p=2, eps=1e-6) and clamp_min: triplet_margin_loss's.
+            return kernel(
+                anchor, positive, negative, float(margin), 2.0, 1e-6, swap, reduction=reduction
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(
         anchor=anchor, positive=positive, negative=negative, sample_weight=sample_weight
