@@ -994,6 +994,34 @@ def test_torch_plain_embedding_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
+def _stacked(*arrays: np.ndarray) -> np.ndarray:
+    # Three samples of a call's array for torch.func.vmap: the array, flipped, scaled.
+    return np.stack([arrays[0], np.flip(arrays[0], 0), 0.5 * arrays[0]])
+
+
+VMAP_CALLS: dict[str, tuple[np.ndarray, ...]] = {
+    **{name: values for name, (_, values, _) in COMPOSED_PLAIN_LOSSES.items()},
+    "mse_loss": (LOGITS, OTHER),
+    "binary_cross_entropy_with_logits": (LOGITS, BINARY),
+    "cosine_embedding_loss": (LOGITS, OTHER, SIGNS),
+    "triplet_margin_loss": (LOGITS, OTHER, np.flip(LOGITS, 0)),
+    "triplet_margin_with_distance_loss": (LOGITS, OTHER, np.flip(LOGITS, 0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VMAP_CALLS))
+def test_torch_func_vmap_over_the_lanes_batches_without_warnings(name: str) -> None:
+    # Under torch.func transforms the plain-call lanes stand aside (_dispatch._plain_torch):
+    # ATen's triplet kernel has no batching rule (vmap warned of "a performance drop"), and soft_margin's constants-only block writes with out=, which
+    # vmap refuses. The batched call equals the loop of calls (warnings are errors here).
+    loss = getattr(arrayloss, name)
+    options = {"reduction": "batchmean"} if name == "kl_div" else {"reduction": "sum"}
+    batched = [torch.asarray(np.ascontiguousarray(_stacked(v))) for v in VMAP_CALLS[name]]
+    values = torch.func.vmap(lambda *arrays: loss(*arrays, **options))(*batched)
+    expected = torch.stack([loss(*(a[i] for a in batched), **options) for i in range(3)])
+    torch.testing.assert_close(values, expected)
+
+
 def test_torch_aten_binding_leaves_tensor_subclasses_to_torch_functional() -> None:
     # A subclass's __torch_function__ is shown F's function, as with PyTorch's own call.
     x = torch.asarray(LOGITS).as_subclass(_LoggedTensor)

@@ -1165,10 +1165,11 @@ def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callab
         return None
     if any(a.dtype != dtype for a in operands):
         return None
-    if (
-        name in _TORCH_ELEMENTWISE_CONSTANTS_ONLY
-        and torch.is_grad_enabled()
-        and any(a.requires_grad for a in operands)
+    if name in _TORCH_ELEMENTWISE_CONSTANTS_ONLY and (
+        (torch.is_grad_enabled() and any(a.requires_grad for a in operands))
+        # Under torch.func.vmap: "soft_margin" writes with out=, which has no batching
+        # rule ("the fallback path doesn't work on out= or view ops").
+        or torch._C._are_functorch_transforms_active()
     ):
         return None
     return _TORCH_ELEMENTWISE[name]()
@@ -1403,7 +1404,12 @@ _TORCH_NAMESPACE: list[ModuleType] = []
 def _plain_torch(reduction: object, input: Any, target: Any, reductions: Any = None) -> Any:
     """The torch module, when fast paths are on, ``reduction`` is one of the three (or
     of ``reductions``) and ``input`` and ``target`` are both exactly ``torch.Tensor``;
-    else None. The part of a plain call that the plain-call lanes share."""
+    else None; also None under a torch.func transform (vmap, grad, ...). The part of a
+    plain call that the plain-call lanes share.
+
+    Why not under a transform: ATen's triplet_margin_loss has no vmap batching rule
+    (torch.func.vmap warns of "a performance drop" and loops), where the composed form
+    batches; the full path is the tested road there."""
     if not _fast_paths_enabled or type(reduction) is not str:
         return None
     if reduction not in (_TORCH_REDUCTION_ENUM if reductions is None else reductions):
@@ -1413,6 +1419,8 @@ def _plain_torch(reduction: object, input: Any, target: Any, reductions: Any = N
         return None
     tensor = torch.Tensor
     if type(input) is not tensor or type(target) is not tensor:
+        return None
+    if torch._C._are_functorch_transforms_active():
         return None
     return torch
 
