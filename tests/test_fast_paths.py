@@ -994,6 +994,75 @@ def test_torch_plain_embedding_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
+def test_torch_plain_binary_cross_entropy_without_a_gradient_is_atens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # _dispatch.plain_torch_binary_cross_entropy: plain CPU tensors that need no gradient
+    # go to ATen's kernel, which checks the probabilities; arrayloss checks the target
+    # first (PyTorch does not). F's values to the bit; the composed form's within
+    # rounding. With a gradient, out of range, or not plain: the full path.
+    from arrayloss import _binary
+
+    taken: list[bool] = []
+    real = _dispatch.plain_torch_binary_cross_entropy
+
+    def spy(*args: Any) -> Any:
+        result = real(*args)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(_binary, "plain_torch_binary_cross_entropy", spy)
+    soft = np.where(BINARY > 0, PROBS, 1 - PROBS) * 0.9  # soft targets beside hard ones
+    edges = np.concatenate([PROBS.ravel()[:-3], [0.0, 1.0, 1e-30]])
+    for dtype in (torch.float32, torch.float64):
+        for p_values, t_values in ((PROBS, BINARY), (PROBS, soft), (edges, BINARY.ravel())):
+            p = torch.asarray(p_values, dtype=dtype)
+            t = torch.asarray(t_values, dtype=dtype)
+            for reduction in ("none", "mean", "sum"):
+                value = arrayloss.binary_cross_entropy(p, t, reduction=reduction)
+                assert taken.pop() is True
+                expected = torch.nn.functional.binary_cross_entropy(p, t, reduction=reduction)
+                torch.testing.assert_close(value, expected, rtol=0, atol=0)
+                with arrayloss.fast_paths(False):
+                    composed = arrayloss.binary_cross_entropy(p, t, reduction=reduction)
+                torch.testing.assert_close(value, composed)
+    p, t = torch.asarray(PROBS), torch.asarray(BINARY)
+    with torch.no_grad():
+        arrayloss.binary_cross_entropy(p.requires_grad_(True), t)
+    assert taken.pop() is True  # no gradient wanted under no_grad
+    # Out of range (NaN included): the kernel, or arrayloss's target check, refuses, and
+    # the full path raises arrayloss's error.
+    for name, bad in (("input", 1.5), ("input", np.nan), ("target", -0.5), ("target", np.nan)):
+        arrays = {"input": PROBS.copy(), "target": BINARY.copy()}
+        arrays[name][2, 3] = bad
+        with pytest.raises(arrayloss.ArrayLossValueError, match=f"`{name}` must lie between"):
+            arrayloss.binary_cross_entropy(*(torch.asarray(a) for a in arrays.values()))
+        assert taken.pop() is False
+    taken.clear()
+    # A gradient: the composed form's, not ATen's.
+    x = torch.asarray(PROBS).requires_grad_(True)
+    (grad,) = torch.autograd.grad(arrayloss.binary_cross_entropy(x, t), x)
+    with arrayloss.fast_paths(False):
+        (generic,) = torch.autograd.grad(arrayloss.binary_cross_entropy(x, t), x)
+    torch.testing.assert_close(grad, generic, rtol=0, atol=0)
+    arrayloss.binary_cross_entropy(p[:0], t[:0])  # nothing: the full path's NaN
+    assert not any(taken)
+    taken.clear()
+    # Not plain: never asked.
+    arrayloss.binary_cross_entropy(p, t, weight=torch.asarray(PROBS[0]))
+    arrayloss.binary_cross_entropy(p, t, label_smoothing=0.1)
+    arrayloss.binary_cross_entropy(p, t, ignore_index=-1)
+    arrayloss.binary_cross_entropy(p, t, empty="zero")
+    arrayloss.binary_cross_entropy(p, t, sample_weight=torch.ones(6, 5))
+    with pytest.warns(DeprecationWarning, match="size_average"):
+        arrayloss.binary_cross_entropy(p, t, size_average=False)
+    assert not taken
+    with pytest.raises(TypeError, match="must have the dtype of `input`"):
+        arrayloss.binary_cross_entropy(p, t.to(torch.float32))  # the full path's error
+    arrayloss.binary_cross_entropy(p.to(torch.float16), t.to(torch.float16))
+    assert not any(taken)
+
+
 def _stacked(*arrays: np.ndarray) -> np.ndarray:
     # Three samples of a call's array for torch.func.vmap: the array, flipped, scaled.
     return np.stack([arrays[0], np.flip(arrays[0], 0), 0.5 * arrays[0]])

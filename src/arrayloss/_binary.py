@@ -16,12 +16,19 @@ from ._dispatch import (
     namespace_of,
     native_elementwise,
     native_kernel,
+    plain_torch_binary_cross_entropy,
     plain_torch_kernel,
     stop_gradient,
 )
 from ._errors import ArrayLossValueError
 from ._numerics import LOG_CLAMP, clamped_log, compute_dtype, log_sigmoid
-from ._reduction import apply_reduction, legacy_reduction, sample_weight_kept, validate_empty
+from ._reduction import (
+    apply_reduction,
+    at_defaults,
+    legacy_reduction,
+    sample_weight_kept,
+    validate_empty,
+)
 from ._validation import (
     check_array,
     check_broadcasts_to,
@@ -291,6 +298,16 @@ def binary_cross_entropy(
     >>> bool(np.isclose(loss, -(np.log(0.9) + np.log(0.8) + np.log(0.6)) / 3))
     True
     """
+    if (
+        weight is None
+        and ignore_index is None
+        and type(label_smoothing) is float
+        and label_smoothing == 0.0
+        and at_defaults(size_average, reduce, empty, sample_weight)
+    ):
+        result = plain_torch_binary_cross_entropy(reduction, input, target)
+        if result is not None:  # plain tensors, no gradient: ATen's kernel checked them
+            return result
     return _binary_cross_entropy(
         input,
         target,
