@@ -1046,6 +1046,9 @@ def test_torch_plain_binary_cross_entropy_without_a_gradient_is_atens(
         (generic,) = torch.autograd.grad(arrayloss.binary_cross_entropy(x, t), x)
     torch.testing.assert_close(grad, generic, rtol=0, atol=0)
     arrayloss.binary_cross_entropy(p[:0], t[:0])  # nothing: the full path's NaN
+    # Large: the full path's in-place form is faster than ATen's kernel there.
+    size = _dispatch._BCE_LANE_MAX_ELEMENTS + 1
+    arrayloss.binary_cross_entropy(torch.full((size,), 0.5), torch.ones(size))
     assert not any(taken)
     taken.clear()
     # Not plain: never asked.
