@@ -248,7 +248,11 @@ def _check_var_nonnegative(ctx: ArrayContext, var: Any) -> None:
     if not ctx.eager:
         defer_value_check(ctx, lambda: var < 0)
         return
-    xp = ctx.xp
+    _raise_if_negative(ctx.xp, var)
+
+
+def _raise_if_negative(xp: Any, var: Any) -> None:
+    # The check of an eager ``var``: PyTorch's ``torch.any(var < 0)``, read back.
     negative = var < 0
     if bool(xp.any(negative)):
         smallest = float(xp.min(xp.where(negative, var, xp.zeros_like(var))))
@@ -283,7 +287,7 @@ def _var_for_input(xp: Any, var: Any, input: Any) -> Any:
     )
 
 
-def _clamp_variance(ctx: ArrayContext, var: Any, eps: float) -> Any:
+def _clamp_variance(xp: Any, var: Any, eps: float) -> Any:
     """``max(var, eps)`` whose derivative with respect to ``var`` is 1 everywhere.
 
     PyTorch clamps a clone of ``var`` in place under ``torch.no_grad()``: autograd sees
@@ -291,7 +295,6 @@ def _clamp_variance(ctx: ArrayContext, var: Any, eps: float) -> Any:
     (below eps too). Here: ``eps + (var - stop_gradient(var))`` below eps (value eps
     exactly, derivative 1), ``var`` elsewhere (NaN stays NaN, inf stays inf).
     """
-    xp = ctx.xp
     below = var < eps
     return xp.where(below, eps + (var - stop_gradient(xp, var)), var)
 
@@ -398,6 +401,17 @@ def gaussian_nll_loss(
     >>> bool(np.allclose(loss, 0.5 * (np.log(4.0) + (x - y) ** 2 / 4.0 + np.log(2 * np.pi))))
     True
     """
+    if (
+        at_defaults(None, None, empty, sample_weight)
+        and type(full) is bool
+        and is_python_number(eps)
+    ):
+        plain_xp = plain_torch_namespace(reduction, input, target, var)
+        if plain_xp is not None:  # plain tensors: the checks below (but var's) would pass
+            _raise_if_negative(plain_xp, var)
+            v = _clamp_variance(plain_xp, var, float(eps))
+            loss = _gaussian_nll_unreduced(plain_xp, input, target, v, full)
+            return reduce_plain(plain_xp, loss, reduction)
     empty = validate_empty(empty)
     scalar = _scalar_var(var)
     ctx = namespace_of(
@@ -433,7 +447,7 @@ def gaussian_nll_loss(
     x, y = zero_unweighted_samples(ctx, sample_weight, shape, x, y)
     with ctx.quiet_floating_point():
         if scalar is None:
-            v = _clamp_variance(ctx, xp.astype(var, work_dtype, copy=False), eps)
+            v = _clamp_variance(xp, xp.astype(var, work_dtype, copy=False), eps)
             loss = _gaussian_nll_unreduced(xp, x, y, v, full)
         else:
             loss = _gaussian_nll_scalar_var(x, y, max(scalar, eps), full)
