@@ -926,6 +926,53 @@ def test_torch_plain_multi_margin_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
+def test_torch_plain_multilabel_margin_call_goes_straight_to_the_kernel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # plain_torch_class_index_kernel serves multilabel_margin_loss: (N, C) float32/float64
+    # with an int64 target of that shape on the CPU; ATen's kernel checks every element of
+    # the target in [-1, C), the padding after the first -1 included, as arrayloss does.
+    from arrayloss import _margin
+
+    taken = _spy_on_lane(monkeypatch, _margin, "plain_torch_class_index_kernel")
+    t = torch.asarray(MULTILABEL)
+    for dtype in (torch.float32, torch.float64):
+        for reduction in ("none", "mean", "sum"):
+            results = []
+            for f in (arrayloss.multilabel_margin_loss, torch.nn.functional.multilabel_margin_loss):
+                x = torch.asarray(LOGITS, dtype=dtype).requires_grad_(True)
+                value = f(x, t, reduction=reduction)
+                (grad,) = torch.autograd.grad(value.sum(), x)
+                results.append((value.detach(), grad))
+            (value, grad), (expected, expected_grad) = results
+            assert taken.pop() is True
+            torch.testing.assert_close(value, expected, rtol=0, atol=0)
+            torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+    x = torch.asarray(LOGITS)
+    for position, bad in (((0, 0), 5), ((0, 1), -2), ((0, 4), 7)):  # (0, 4): after the -1
+        target = MULTILABEL.copy()
+        target[position] = bad
+        with pytest.raises(arrayloss.ArrayLossIndexError, match=rf"class index {bad}, outside"):
+            arrayloss.multilabel_margin_loss(x, torch.asarray(target))
+        assert taken.pop() is True  # tried, raised, and the full path raised arrayloss's error
+    empty = arrayloss.multilabel_margin_loss(x[:0], t[:0])  # not ATen's uninitialized mean
+    assert taken.pop() is False
+    assert bool(torch.isnan(empty))
+    # Not plain: the full path.
+    arrayloss.multilabel_margin_loss(x, t.to(torch.int32))
+    arrayloss.multilabel_margin_loss(x[0], t[0])  # unbatched (C,)
+    arrayloss.multilabel_margin_loss(x.to(torch.float16), t)
+    arrayloss.multilabel_margin_loss(x.as_subclass(_LoggedTensor), t)
+    arrayloss.multilabel_margin_loss(x, t, sample_weight=torch.ones(6))
+    with arrayloss.fast_paths(False):
+        arrayloss.multilabel_margin_loss(x, t)
+    with pytest.warns(DeprecationWarning, match="size_average"):
+        arrayloss.multilabel_margin_loss(x, t, size_average=False)
+    with pytest.raises(ValueError, match="reduction"):
+        arrayloss.multilabel_margin_loss(x, t, reduction="avg")
+    assert not any(taken)
+
+
 EMBEDDING_LANE_OPTIONS: dict[str, list[dict[str, Any]]] = {
     "cosine_embedding_loss": [{}, {"margin": 0.2, "reduction": "sum"}, {"reduction": "none"}],
     "triplet_margin_loss": [

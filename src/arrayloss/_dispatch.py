@@ -1368,18 +1368,21 @@ def _plain_torch_arrays(
 def plain_torch_class_index_kernel(
     loss: str, reduction: str, input: Any, target: Any
 ) -> Callable[..., Any] | None:
-    """As :func:`plain_torch_kernel`, for nll_loss, cross_entropy and multi_margin_loss
-    on class indices: ``input`` exactly a float32 or float64 ``torch.Tensor`` of shape
-    (N, C, d1, ...) ((N, C) with N, C > 0 for multi_margin_loss), ``target`` exactly an
-    int64 ``torch.Tensor`` of shape (N, d1, ...), both on the CPU, where ATen's kernel
-    checks every index itself (:func:`kernel_checks_class_indices`; multi_margin_loss's
-    raises ``RuntimeError("target out of range")``); the loss runs its full path, and
-    raises its own error, if the kernel raises.
+    """As :func:`plain_torch_kernel`, for nll_loss, cross_entropy, multi_margin_loss and
+    multilabel_margin_loss on class indices: ``input`` exactly a float32 or float64
+    ``torch.Tensor`` of shape (N, C, d1, ...) ((N, C) with N, C > 0 for the margin
+    losses), ``target`` exactly an int64 ``torch.Tensor`` of shape (N, d1, ...)
+    (multilabel_margin_loss: (N, C)), both on the CPU, where ATen's kernel checks every
+    index itself (:func:`kernel_checks_class_indices`; the margin losses' kernels raise
+    ``RuntimeError``: "target out of range", "argument #2 'target' is out of range",
+    the padding after a -1 included); the loss runs its full path, and raises its own
+    error, if the kernel raises.
 
     Why: arrayloss's checks cost about 10 us of nll_loss's 12.6 us a call at N = 1
     (torch: 1.8 us); at 4096 x 1000 they kept nll_loss at 2.1x torch's time.
-    multi_margin_loss's call at N = 1 took 118 us (torch: 2.0 us): its checks and the
-    composed form's 20 small operations. Its kernel sums each sample in double where
+    multi_margin_loss's call at N = 1 took 118 us (torch: 2.0 us), multilabel_margin_loss's
+    193 us (torch: 2.9 us): their checks and the composed forms' 20 to 40 small
+    operations. Its kernel sums each sample in double where
     the composed form sums in the input's dtype: the lane gives PyTorch's value to the
     bit, the full path within rounding of it.
     """
@@ -1396,15 +1399,19 @@ def plain_torch_class_index_kernel(
     ):
         return None
     ndim = input.ndim
-    if ndim == 2:  # (N, C) and (N,), the common case, without building a shape
+    if loss == "multilabel_margin_loss":
+        # (N, C) and a row of class indices (padded with -1) per sample.
+        if ndim != 2 or target.shape != input.shape:
+            return None
+    elif ndim == 2:  # (N, C) and (N,), the common case, without building a shape
         if target.ndim != 1 or target.shape[0] != input.shape[0]:
             return None
     elif ndim < 2 or target.shape != input.shape[:1] + input.shape[2:]:
         return None
-    # multi_margin_loss: (N, C) only, with samples and classes: ATen's 'mean' over no
-    # sample reads uninitialized memory (PyTorch 2.13 gave 3.8e9), and C = 0 is
-    # arrayloss's error.
-    if loss == "multi_margin_loss" and (ndim != 2 or 0 in input.shape):
+    # The margin losses: (N, C) only, with samples and classes: ATen's 'mean' over no
+    # sample reads uninitialized memory (PyTorch 2.13 gave 3.8e9 and -6.3e-39), and
+    # C = 0 is arrayloss's error.
+    if loss in _PLAIN_MARGIN_LOSSES and (ndim != 2 or 0 in input.shape):
         return None
     return _aten_binding(loss) if loss in _PLAIN_CLASS_INDEX_LOSSES else None
 
@@ -1628,8 +1635,25 @@ def _torch_embedding_binding(name: str) -> Callable[..., Any]:
 # The losses that plain_torch_embedding_kernel serves.
 _PLAIN_EMBEDDING_LOSSES = frozenset({"cosine_embedding_loss", "triplet_margin_loss"})
 
+
+def _torch_multilabel_margin_binding(name: str) -> Callable[..., Any]:
+    """``torch._C._nn.multilabel_margin_loss(input, target, reduction)``, F's own last
+    step without the legacy arguments (F itself where the binding is not there)."""
+    torch = sys.modules["torch"]
+    binding = getattr(getattr(torch._C, "_nn", None), name, None)
+    functional = torch.nn.functional.multilabel_margin_loss
+
+    def kernel(input: Any, target: Any, reduction: str) -> Any:
+        if binding is None:
+            return functional(input, target, reduction=reduction)
+        return binding(input, target, _TORCH_REDUCTION_ENUM[reduction])
+
+    return kernel
+
+
 # The losses that plain_torch_class_index_kernel serves.
-_PLAIN_CLASS_INDEX_LOSSES = frozenset({"nll_loss", "cross_entropy", "multi_margin_loss"})
+_PLAIN_MARGIN_LOSSES = frozenset({"multi_margin_loss", "multilabel_margin_loss"})
+_PLAIN_CLASS_INDEX_LOSSES = frozenset({"nll_loss", "cross_entropy", *_PLAIN_MARGIN_LOSSES})
 
 # The losses that may take plain_torch_kernel's path (their kernel's arguments are the
 # input, the target and the reduction, with a Python number at most).
@@ -1641,6 +1665,7 @@ _TORCH_ATEN_BINDING: dict[str, Callable[[str], Callable[..., Any]]] = {
     "nll_loss": _torch_class_index_binding,
     "cross_entropy": _torch_class_index_binding,
     "multi_margin_loss": _torch_multi_margin_binding,
+    "multilabel_margin_loss": _torch_multilabel_margin_binding,
     "binary_cross_entropy": _torch_bce_binding,
     "cosine_embedding_loss": _torch_embedding_binding,
     "triplet_margin_loss": _torch_embedding_binding,

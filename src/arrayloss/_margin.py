@@ -15,6 +15,7 @@ from ._dispatch import (
     jax_auto_jit,
     namespace_of,
     native_elementwise,
+    plain_torch_class_index_kernel,
     plain_torch_namespace,
 )
 from ._errors import ArrayLossValueError
@@ -496,6 +497,13 @@ def multilabel_margin_loss(
     >>> bool(np.isclose(arrayloss.multilabel_margin_loss(x, y), 0.85))
     True
     """
+    if at_defaults(size_average, reduce, empty, sample_weight):
+        kernel = plain_torch_class_index_kernel("multilabel_margin_loss", reduction, input, target)
+        if kernel is not None:  # plain tensors: the checks below would all pass
+            try:
+                return kernel(input, target, reduction)
+            except RuntimeError:
+                pass  # "'target' is out of range": the full path raises arrayloss's error
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
