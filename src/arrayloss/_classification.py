@@ -848,7 +848,7 @@ def multi_margin_loss(
         kernel = plain_torch_class_index_kernel("multi_margin_loss", reduction, input, target)
         if kernel is not None:  # plain tensors: the checks below would all pass
             try:
-                return kernel(input, target, p, float(margin), None, reduction)
+                return kernel(input, target, p, float(margin), None, reduction=reduction)
             except RuntimeError:
                 pass  # "target out of range": the full path raises arrayloss's error
     empty = validate_empty(empty)

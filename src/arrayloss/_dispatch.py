@@ -1296,7 +1296,7 @@ def plain_torch_binary_cross_entropy(reduction: str, input: Any, target: Any) ->
     if not (float(lowest) >= 0 and float(highest) <= 1):  # NaN fails too
         return None
     try:
-        return _aten_binding("binary_cross_entropy")(input, target, reduction)
+        return _aten_binding("binary_cross_entropy")(input, target, None, reduction=reduction)
     except RuntimeError:  # "all elements of input should be between 0 and 1"
         return None
 
@@ -1589,44 +1589,20 @@ def _torch_class_index_binding(name: str) -> Callable[..., Any]:
     return kernel
 
 
-def _torch_multi_margin_binding(name: str) -> Callable[..., Any]:
-    """``F.multi_margin_loss(input, target, p, margin, weight, reduction=...)`` without
-    the legacy arguments: ``torch._C._nn.multi_margin_loss``, F's own last step (F
-    itself where the binding is not there). For plain_torch_class_index_kernel's
-    tensors only (exactly ``torch.Tensor``)."""
+def _torch_reduction_last_binding(name: str) -> Callable[..., Any]:
+    """``F.<name>(*arguments, reduction=...)`` without the legacy arguments, as F's own
+    last step: the ATen binding (``torch._C._nn.<name>``, else ``torch.<name>``) with
+    PyTorch's reduction enum appended; F itself where there is no binding. For the
+    plain-call lanes' tensors only (exactly ``torch.Tensor``): multi_margin_loss,
+    multilabel_margin_loss, binary_cross_entropy (its weight passed as None),
+    cosine_embedding_loss, triplet_margin_loss."""
     torch = sys.modules["torch"]
-    functional: Callable[..., Any] = torch.nn.functional.multi_margin_loss
-    binding = getattr(getattr(torch._C, "_nn", None), name, None)
-
-    def kernel(input: Any, target: Any, p: int, margin: float, weight: Any, reduction: str) -> Any:
-        if binding is None:
-            return functional(input, target, p, margin, weight, reduction=reduction)
-        return binding(input, target, p, margin, weight, _TORCH_REDUCTION_ENUM[reduction])
-
-    return kernel
-
-
-def _torch_bce_binding(name: str) -> Callable[..., Any]:
-    """``torch._C._nn.binary_cross_entropy(input, target, None, reduction)``, F's own
-    last step without a weight (F itself where the binding is not there)."""
-    torch = sys.modules["torch"]
-    binding = getattr(getattr(torch._C, "_nn", None), name, None)
-    functional = torch.nn.functional.binary_cross_entropy
-
-    def kernel(input: Any, target: Any, reduction: str) -> Any:
-        if binding is None:
-            return functional(input, target, reduction=reduction)
-        return binding(input, target, None, _TORCH_REDUCTION_ENUM[reduction])
-
-    return kernel
-
-
-def _torch_embedding_binding(name: str) -> Callable[..., Any]:
-    """``torch.<name>`` (cosine_embedding_loss, triplet_margin_loss), the ATen kernel
-    under F's function, with the reduction by name: F's own last step."""
-    binding = getattr(sys.modules["torch"], name)
+    functional: Callable[..., Any] = getattr(torch.nn.functional, name)
+    binding = getattr(getattr(torch._C, "_nn", None), name, None) or getattr(torch, name, None)
 
     def kernel(*arguments: Any, reduction: str) -> Any:
+        if binding is None:
+            return functional(*arguments, reduction=reduction)
         return binding(*arguments, _TORCH_REDUCTION_ENUM[reduction])
 
     return kernel
@@ -1634,21 +1610,6 @@ def _torch_embedding_binding(name: str) -> Callable[..., Any]:
 
 # The losses that plain_torch_embedding_kernel serves.
 _PLAIN_EMBEDDING_LOSSES = frozenset({"cosine_embedding_loss", "triplet_margin_loss"})
-
-
-def _torch_multilabel_margin_binding(name: str) -> Callable[..., Any]:
-    """``torch._C._nn.multilabel_margin_loss(input, target, reduction)``, F's own last
-    step without the legacy arguments (F itself where the binding is not there)."""
-    torch = sys.modules["torch"]
-    binding = getattr(getattr(torch._C, "_nn", None), name, None)
-    functional = torch.nn.functional.multilabel_margin_loss
-
-    def kernel(input: Any, target: Any, reduction: str) -> Any:
-        if binding is None:
-            return functional(input, target, reduction=reduction)
-        return binding(input, target, _TORCH_REDUCTION_ENUM[reduction])
-
-    return kernel
 
 
 # The losses that plain_torch_class_index_kernel serves.
@@ -1664,11 +1625,11 @@ _PLAIN_TORCH_LOSSES = frozenset(
 _TORCH_ATEN_BINDING: dict[str, Callable[[str], Callable[..., Any]]] = {
     "nll_loss": _torch_class_index_binding,
     "cross_entropy": _torch_class_index_binding,
-    "multi_margin_loss": _torch_multi_margin_binding,
-    "multilabel_margin_loss": _torch_multilabel_margin_binding,
-    "binary_cross_entropy": _torch_bce_binding,
-    "cosine_embedding_loss": _torch_embedding_binding,
-    "triplet_margin_loss": _torch_embedding_binding,
+    "multi_margin_loss": _torch_reduction_last_binding,
+    "multilabel_margin_loss": _torch_reduction_last_binding,
+    "binary_cross_entropy": _torch_reduction_last_binding,
+    "cosine_embedding_loss": _torch_reduction_last_binding,
+    "triplet_margin_loss": _torch_reduction_last_binding,
     "mse_loss": _torch_pointwise_binding,
     "l1_loss": _torch_pointwise_binding,
     "huber_loss": _torch_pointwise_binding,

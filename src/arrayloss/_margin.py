@@ -501,7 +501,7 @@ def multilabel_margin_loss(
         kernel = plain_torch_class_index_kernel("multilabel_margin_loss", reduction, input, target)
         if kernel is not None:  # plain tensors: the checks below would all pass
             try:
-                return kernel(input, target, reduction)
+                return kernel(input, target, reduction=reduction)
             except RuntimeError:
                 pass  # "'target' is out of range": the full path raises arrayloss's error
     empty = validate_empty(empty)
