@@ -265,7 +265,7 @@ def _index_front(
     if xp.isdtype(target.dtype, "unsigned integer"):
         # uint8 (which PyTorch accepts) cannot be compared with ignore_index = -100
         # (array-api-strict raises OverflowError), in the range check or the kernel.
-        target = xp.astype(target, xp.int64, copy=False)
+        target = xp.astype(target, ctx.index_dtype, copy=False)
     if check_range:
         _check_indices_in_range(ctx, target, n_classes, ignore_index)
     work_dtype = compute_dtype(xp, input.dtype)

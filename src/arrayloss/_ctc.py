@@ -38,12 +38,6 @@ _FLOOR = -1e30
 # --- validation ----------------------------------------------------------------------------
 
 
-def _index_dtype(xp: Any) -> Any:
-    # The library's default integer dtype: int64, but int32 in JAX without x64, where
-    # asking for int64 warns and gives int32 anyway.
-    return xp.asarray(0).dtype
-
-
 def _check_blank(blank: object) -> int:
     if isinstance(blank, bool) or not isinstance(blank, int):
         raise TypeError(f"`blank` must be an int; got {type(blank).__name__}")
@@ -67,7 +61,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
                 f"`{name}` must hold one length per sample ({batch}); got shape "
                 f"{tuple(lengths.shape)}"
             )
-        return xp.reshape(xp.astype(lengths, _index_dtype(xp), copy=False), (batch,))
+        return xp.reshape(xp.astype(lengths, ctx.index_dtype, copy=False), (batch,))
     if isinstance(lengths, Sequence) and not isinstance(lengths, str):
         values = []
         for v in lengths:
@@ -81,7 +75,7 @@ def _lengths(ctx: ArrayContext, name: str, lengths: Any, log_probs: Any, batch: 
             raise ArrayLossValueError(
                 f"`{name}` must hold one length per sample ({batch}); got {len(values)}"
             )
-        return xp.asarray(values, dtype=_index_dtype(xp), device=ctx.device)
+        return xp.asarray(values, dtype=ctx.index_dtype, device=ctx.device)
     raise TypeError(
         f"`{name}` must be an integer array or a sequence of ints (as PyTorch's tensor or "
         f"tuple of ints); got {type(lengths).__name__}"
@@ -198,7 +192,7 @@ def _validated(
     target_lengths = _lengths(ctx, "target_lengths", target_lengths, log_probs, batch)
     if ctx.eager:
         _check_values(ctx, targets, input_lengths, target_lengths, n_time)
-    index = _index_dtype(xp)
+    index = ctx.index_dtype
     if targets.ndim == 1:
         # The longest target: read on eager arrays; traced or lazy, every label fits.
         if ctx.eager:

@@ -125,6 +125,18 @@ class ArrayContext:
         errstate: contextlib.AbstractContextManager[Any] = numpy.errstate(all="ignore")
         return errstate
 
+    @property
+    def index_dtype(self) -> Any:
+        """The library's default integer dtype, for the indices and counts a loss makes
+        itself: int64, but int32 in JAX's default configuration (``jax_enable_x64``
+        off).
+
+        Why: there, asking JAX for int64 warns ("Explicitly requested dtype int64 ...
+        will be truncated") and gives int32 anyway; ``multilabel_margin_loss`` warned
+        so at every call.
+        """
+        return self.xp.asarray(0).dtype
+
     def on_device(self, x: Any) -> Any:
         """``x`` (an array of this namespace) on this context's device.
 

@@ -527,7 +527,7 @@ def _linear_cross_entropy(
                 f"(class probabilities); got {tuple(target.shape)}"
             )
         if xp.isdtype(target.dtype, "unsigned integer"):
-            target = xp.astype(target, xp.int64, copy=False)
+            target = xp.astype(target, ctx.index_dtype, copy=False)
     ignore = -100 if ignore_index is None else ignore_index
     if not probabilities:
         _check_indices_in_range(ctx, target, n_classes, ignore)

@@ -278,37 +278,40 @@ def multilabel_soft_margin_loss(
 
 def _prefix_length(xp: Any, target: Any) -> Any:
     """Per sample, the number of valid target slots: the index of the first negative
-    entry, or C when there is none (int64, shape (N,))."""
+    entry, or C when there is none (shape (N,), argmax's index dtype)."""
     n_classes = target.shape[-1]
     negative = xp.concat(
         [xp.astype(target < 0, xp.int8, copy=False), xp.ones_like(target[..., :1], dtype=xp.int8)],
         axis=-1,
     )
     # argmax finds the first maximum: the first negative, or the appended 1 at C.
-    return xp.minimum(xp.argmax(negative, axis=-1), xp.asarray(n_classes, dtype=xp.int64))
+    first = xp.argmax(negative, axis=-1)
+    return xp.minimum(first, xp.asarray(n_classes, dtype=first.dtype))
 
 
 def _valid_slots(xp: Any, prefix: Any, n_slots: int, device: Any) -> Any:
     """(N, n_slots) booleans: slot j of sample n lies in its valid prefix."""
-    return xp.arange(n_slots, dtype=xp.int64, device=device) < xp.expand_dims(prefix, axis=-1)
+    return xp.arange(n_slots, dtype=prefix.dtype, device=device) < xp.expand_dims(prefix, axis=-1)
 
 
 def _target_multiplicity(ctx: ArrayContext, target: Any, n_classes: int, device: Any) -> Any:
     """m[n, i] = the number of valid target slots of sample n that name class i (the
-    valid slots are the prefix before the first negative index), as int64."""
+    valid slots are the prefix before the first negative index), in the library's
+    default integer dtype (``ctx.index_dtype``)."""
     xp = ctx.xp
-    target = xp.astype(target, xp.int64, copy=False)
+    index = ctx.index_dtype
+    target = xp.astype(target, index, copy=False)
     valid = _valid_slots(xp, _prefix_length(xp, target), target.shape[-1], device)
-    slot_keys = xp.where(valid, 2 * target, xp.asarray(2 * n_classes, dtype=xp.int64))
-    class_keys = 2 * xp.arange(n_classes, dtype=xp.int64, device=device) + 1
+    slot_keys = xp.where(valid, 2 * target, xp.asarray(2 * n_classes, dtype=index))
+    class_keys = 2 * xp.arange(n_classes, dtype=index, device=device) + 1
     class_keys = xp.broadcast_to(class_keys, target.shape)
     keys = ctx.sort(xp.concat([slot_keys, class_keys], axis=-1), axis=-1)
     is_slot = (keys % 2 == 0) & (keys < 2 * n_classes)
-    slots_up_to = xp.cumulative_sum(xp.astype(is_slot, xp.int64, copy=False), axis=-1)
+    slots_up_to = xp.cumulative_sum(xp.astype(is_slot, index, copy=False), axis=-1)
     # At a class key 2i + 1 the running count is #{j : y_j <= i}; these counts rise along
     # the sorted keys, so sorting them (non-class positions pushed past the end) lists
     # them in class order: no gather needed.
-    beyond = xp.asarray(target.shape[-1] + 1, dtype=xp.int64)
+    beyond = xp.asarray(target.shape[-1] + 1, dtype=index)
     counts = ctx.sort(xp.where(is_slot | (keys >= 2 * n_classes), beyond, slots_up_to), axis=-1)
     counts = counts[..., :n_classes]
     previous = xp.concat([xp.zeros_like(counts[..., :1]), counts[..., :-1]], axis=-1)
@@ -335,8 +338,8 @@ def _multilabel_margin_by_slots(
     number of valid slots per sample, at most ``n_slots``): O(n_slots) passes over
     (N, C), no sort."""
     xp = ctx.xp
-    target = xp.astype(target[..., :n_slots], xp.int64, copy=False)
-    classes = xp.arange(x.shape[-1], dtype=xp.int64, device=ctx.device)
+    target = xp.astype(target[..., :n_slots], ctx.index_dtype, copy=False)
+    classes = xp.arange(x.shape[-1], dtype=ctx.index_dtype, device=ctx.device)
     valid = _valid_slots(xp, prefix, n_slots, ctx.device)
     # Slot j's class, or -1 (no class) where the slot is padding.
     slots = xp.where(valid, target, xp.full_like(target, -1))
@@ -519,7 +522,7 @@ def multilabel_margin_loss(
         )
     _check_multilabel_target(ctx, input, target)
     if xp.isdtype(target.dtype, "unsigned integer"):
-        target = xp.astype(target, xp.int64, copy=False)
+        target = xp.astype(target, ctx.index_dtype, copy=False)
     work_dtype = compute_dtype(xp, input.dtype)
     x = xp.reshape(
         xp.astype(input, work_dtype, copy=False), (-1, 1 if input.ndim == 0 else input.shape[-1])

@@ -414,7 +414,7 @@ def multiclass_dice_loss(
                 f"{target.dtype} of shape {tuple(target.shape)}"
             )
         if xp.isdtype(target.dtype, "unsigned integer"):
-            target = xp.astype(target, xp.int64, copy=False)
+            target = xp.astype(target, ctx.index_dtype, copy=False)
         _check_indices_in_range(ctx, target, n_classes, None)
         hits = _hits(xp, target, n_classes, input.ndim, 1, None, ctx.device)
         t = xp.astype(hits, work, copy=False)
