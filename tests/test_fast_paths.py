@@ -973,6 +973,88 @@ def test_torch_plain_multilabel_margin_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
+def test_torch_plain_linear_cross_entropy_is_pytorchs_definition(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # plain_torch_linear_cross_entropy: (N, D) features, a (C, D) weight, a (C,) bias or
+    # none, int64 class indices, on the CPU, logits no more than the full path's block:
+    # PyTorch's definition (linear, then cross_entropy) to the bit, values and gradients
+    # of the features, weight and bias; the full path within rounding. An index out of
+    # range: ATen raises, the full path raises arrayloss's error. Anything else: the
+    # full path.
+    from arrayloss import _linear
+
+    taken = _spy_on_lane(monkeypatch, _linear, "plain_torch_linear_cross_entropy")
+    features, head, bias = LOGITS[:, :3], OTHER[:, :3], PROBS[:, 0]  # C = 6 classes of D = 3
+    t = torch.asarray(CLASSES)
+    for dtype in (torch.float32, torch.float64):
+        for with_bias in (False, True):
+            for options in (
+                {},
+                {"reduction": "sum", "label_smoothing": 0.2},
+                {"reduction": "none", "ignore_index": 2},
+            ):
+                results = []
+                for f in (
+                    arrayloss.linear_cross_entropy,
+                    torch.nn.functional.linear_cross_entropy,
+                    "full path",
+                ):
+                    x, w, b = (
+                        torch.asarray(a, dtype=dtype).requires_grad_(True)
+                        for a in (features, head, bias)
+                    )
+                    kwargs = {**options, "linear_bias": b if with_bias else None}
+                    if f == "full path":
+                        with arrayloss.fast_paths(False):
+                            value = arrayloss.linear_cross_entropy(x, w, t, **kwargs)
+                    else:
+                        value = f(x, w, t, **kwargs)
+                    grads = torch.autograd.grad(value.sum(), (x, w, b) if with_bias else (x, w))
+                    results.append((value.detach(), grads))
+                (value, grads), (expected, expected_grads), (full, full_grads) = results
+                assert taken[-2:] == [True, False]  # the lane, then fast paths off
+                del taken[:]
+                torch.testing.assert_close(value, expected, rtol=0, atol=0)
+                for grad, expected_grad, full_grad in zip(
+                    grads, expected_grads, full_grads, strict=True
+                ):
+                    torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+                    torch.testing.assert_close(grad, full_grad)
+                torch.testing.assert_close(value, full)
+    x, w = torch.asarray(features), torch.asarray(head)
+    for bad in (6, -1):
+        with pytest.raises(arrayloss.ArrayLossIndexError, match=rf"class index {bad}, outside"):
+            arrayloss.linear_cross_entropy(
+                x, w, torch.asarray(np.where(CLASSES == 2, bad, CLASSES))
+            )
+        assert taken.pop() is True  # tried, raised, and the full path raised arrayloss's error
+    # Not plain: the full path.
+    arrayloss.linear_cross_entropy(x, w, t.to(torch.int32))
+    arrayloss.linear_cross_entropy(x, w, t, weight=torch.ones(6, dtype=torch.float64))
+    arrayloss.linear_cross_entropy(x, w, t, options={"batch_chunk_size": 2})
+    arrayloss.linear_cross_entropy(x, w, t, linear_bias=torch.ones(6, dtype=torch.float32))
+    with pytest.raises(TypeError, match="one dtype"):
+        arrayloss.linear_cross_entropy(x, w.to(torch.float32), t)
+    arrayloss.linear_cross_entropy(x[0], w, t[0])  # unbatched (D,)
+    arrayloss.linear_cross_entropy(x[:0], w, t[:0])  # no sample
+    arrayloss.linear_cross_entropy(x.to(torch.float16), w.to(torch.float16), t)
+    arrayloss.linear_cross_entropy(x.as_subclass(_LoggedTensor), w, t)
+    arrayloss.linear_cross_entropy(x, w, t, sample_weight=torch.ones(6))
+    arrayloss.linear_cross_entropy(x, w, t, empty="zero")
+    arrayloss.linear_cross_entropy(x, w, t, label_smoothing=0)  # an int: the full path checks it
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        arrayloss.linear_cross_entropy(x.to(torch.float32), w.to(torch.float32), t)
+    with arrayloss.fast_paths(False):
+        arrayloss.linear_cross_entropy(x, w, t)
+    with pytest.raises(ValueError, match="reduction"):
+        arrayloss.linear_cross_entropy(x, w, t, reduction="avg")
+    # More logits than one block of the full path: the full path, chunked.
+    monkeypatch.setattr(_linear, "BLOCK_ELEMENTS", 6 * 6 - 1)
+    arrayloss.linear_cross_entropy(x, w, t)
+    assert not any(taken)
+
+
 EMBEDDING_LANE_OPTIONS: dict[str, list[dict[str, Any]]] = {
     "cosine_embedding_loss": [{}, {"margin": 0.2, "reduction": "sum"}, {"reduction": "none"}],
     "triplet_margin_loss": [

@@ -1428,6 +1428,80 @@ def plain_torch_class_index_kernel(
     return _aten_binding(loss) if loss in _PLAIN_CLASS_INDEX_LOSSES else None
 
 
+def plain_torch_linear_cross_entropy(
+    reduction: str,
+    input: Any,
+    linear_weight: Any,
+    target: Any,
+    linear_bias: Any,
+    max_logits: int,
+) -> Callable[..., Any] | None:
+    """Fast path: for ``linear_cross_entropy`` of plain tensors whose logits are small,
+    PyTorch's own definition at once (``linear``, then ATen's ``cross_entropy``), as
+    ``kernel(input, linear_weight, linear_bias, target, reduction, ignore_index,
+    label_smoothing)``;
+    or None.
+
+    Such a call: ``input`` (N, D) and ``target`` (N,) as :func:`plain_torch_class_index_kernel`
+    takes them for cross_entropy (float32 or float64, int64 targets, the CPU, fast paths
+    on, outside ``torch.compile`` and torch.func transforms); ``linear_weight`` (C, D) and
+    ``linear_bias`` (C,) or None, exactly ``torch.Tensor`` of ``input``'s dtype and
+    device; N, C > 0; not under ``torch.autocast``; and at most ``max_logits`` logits
+    (N x C), which the full path would compute as one block anyway: the lane holds no
+    more memory than it. The loss passes its other arguments at their defaults only.
+    ATen's cross_entropy checks every class index (``IndexError``: the full path then
+    raises arrayloss's error).
+
+    Why: the fused, chunked form is tens of operations and its checks: 245 us a call at
+    N = 1 (1 x 100 features, 1,000 classes), where PyTorch's linear_cross_entropy takes
+    10.5 us (the benchmark of 2026-12-05, 12:04 UTC). The lane gives PyTorch's reference
+    values and gradients to the bit; the full path's online log-sum-exp agrees with them
+    within rounding.
+    """
+    if plain_torch_class_index_kernel("cross_entropy", reduction, input, target) is None:
+        return None
+    torch = sys.modules["torch"]
+    tensor = torch.Tensor
+    dtype = input.dtype
+    if (
+        input.ndim != 2
+        or type(linear_weight) is not tensor
+        or linear_weight.ndim != 2
+        or linear_weight.dtype is not dtype
+        or not linear_weight.is_cpu
+        or linear_weight.shape[1] != input.shape[1]
+        or not 0 < input.shape[0] * linear_weight.shape[0] <= max_logits
+        or torch.is_autocast_enabled("cpu")
+    ):
+        return None
+    if linear_bias is not None and (
+        type(linear_bias) is not tensor
+        or linear_bias.dtype is not dtype
+        or not linear_bias.is_cpu
+        or linear_bias.shape != linear_weight.shape[:1]
+    ):
+        return None
+    return _torch_linear_cross_entropy
+
+
+def _torch_linear_cross_entropy(
+    input: Any,
+    linear_weight: Any,
+    linear_bias: Any,
+    target: Any,
+    reduction: str,
+    ignore_index: int,
+    label_smoothing: float,
+) -> Any:
+    # PyTorch's reference definition of F.linear_cross_entropy (what it computes without
+    # chunking options): linear, then cross_entropy, each by its ATen binding.
+    torch = sys.modules["torch"]
+    logits = torch._C._nn.linear(input, linear_weight, linear_bias)
+    return _aten_binding("cross_entropy")(
+        logits, target, None, None, ignore_index, None, reduction, label_smoothing
+    )
+
+
 def plain_torch_namespace(
     reduction: str, input: Any, *others: Any, reductions: Any = None
 ) -> ModuleType | None:

@@ -24,7 +24,14 @@ from ._classification import (
     _check_weight,
     cross_entropy,
 )
-from ._dispatch import ArrayContext, array_size, jax_auto_jit, namespace_of, stop_gradient
+from ._dispatch import (
+    ArrayContext,
+    array_size,
+    jax_auto_jit,
+    namespace_of,
+    plain_torch_linear_cross_entropy,
+    stop_gradient,
+)
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import (
@@ -361,7 +368,9 @@ def linear_cross_entropy(
     options : None, torch.nn.LinearCrossEntropyOptions or mapping, optional
         The block sizes. None: arrayloss's defaults (8192 classes per block, and rows
         such that a block holds 2**22 logits); unlike PyTorch, where None selects its
-        unchunked reference path, arrayloss always chunks (the values agree to rounding).
+        unchunked reference path, arrayloss chunks (the values agree to rounding); only
+        plain torch tensors whose logits fit in one block (N x C <= 2**22) take PyTorch's
+        definition itself, a fast path (docs/performance.md).
         A ``torch.nn.LinearCrossEntropyOptions`` gives its ``batch_chunk_size``; its other
         fields tune PyTorch's own kernel and are ignored. A mapping may give
         ``batch_chunk_size`` (rows per block) and ``vocab_chunk_size`` (classes per
@@ -412,6 +421,29 @@ def linear_cross_entropy(
     >>> bool(np.isclose(loss, arrayloss.cross_entropy(x @ w.T, np.array([0, 2]))))
     True
     """
+    if (
+        options is None
+        and weight is None
+        and empty == "nan"
+        and sample_weight is None
+        and type(label_smoothing) is float
+        and 0.0 <= label_smoothing <= 1.0
+        and (ignore_index is None or type(ignore_index) is int)
+    ):
+        # Plain tensors whose logits fit in one block: PyTorch's own definition at once
+        # (the dispatch layer's fast path says why). If ATen raises IndexError for a
+        # class index, the full path below raises arrayloss's error.
+        kernel = plain_torch_linear_cross_entropy(
+            reduction, input, linear_weight, target, linear_bias, BLOCK_ELEMENTS
+        )
+        if kernel is not None:
+            ignore = -100 if ignore_index is None else ignore_index
+            try:
+                return kernel(
+                    input, linear_weight, linear_bias, target, reduction, ignore, label_smoothing
+                )
+            except IndexError:
+                pass
     empty = validate_empty(empty)
     batch_chunk, vocab_chunk = _chunk_sizes(options)
     return _linear_cross_entropy(
