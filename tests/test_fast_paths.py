@@ -139,8 +139,90 @@ def test_every_loss_but_two_is_wrapped_and_keeps_its_signature() -> None:
         assert loss.__wrapped__.__name__ == name
         assert inspect.signature(loss) == inspect.signature(loss.__wrapped__)
     assert not hasattr(arrayloss.ctc_loss, "__wrapped__")
+    # multilabel_margin_loss reads its slot count first, then calls its wrapped kernel.
     assert not hasattr(arrayloss.multilabel_margin_loss, "__wrapped__")
+    assert hasattr(arrayloss._margin._multilabel_margin_loss, "__wrapped__")
     assert len(CALLS) == len(loss_functions()) - 2
+
+
+def _multilabel_target(slots: int, n_classes: int = 20) -> np.ndarray:
+    # 6 samples; sample n names min(n, slots) classes (the last sample exactly slots),
+    # then -1 padding, then indices PyTorch ignores.
+    rng = np.random.default_rng(slots)
+    t = rng.integers(-1, n_classes, size=(6, n_classes))
+    for n in range(6):
+        k = slots if n == 5 else min(n, slots)
+        t[n, :k] = rng.integers(0, n_classes, size=k)
+        if k < n_classes:
+            t[n, k] = -1
+    return t
+
+
+def test_jax_multilabel_margin_reads_its_slots_then_runs_a_kernel_per_slot_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # concrete_jax_hint: an eager call on JAX arrays reads the most target slots of a
+    # sample, then runs the auto-jit kernel keyed by it, which loops over that many slots
+    # (as the eager loss does); more slots than _SLOT_LOOP_MAX, or a user's jit, sort.
+    # Every path equals the generic loss and PyTorch.
+    from arrayloss import _margin
+
+    sorted_traces: list[int] = []
+    real_sort = _margin._multilabel_margin_by_sorting
+
+    def spy_sort(*args: Any) -> Any:
+        sorted_traces.append(1)
+        return real_sort(*args)
+
+    monkeypatch.setattr(_margin, "_multilabel_margin_by_sorting", spy_sort)
+    wrapped = _margin._multilabel_margin_loss.__wrapped__
+    x = np.random.default_rng(3).normal(size=(6, 20))
+
+    def kernels() -> list[Any]:
+        return [key for key in _dispatch._jit_cache if key[0] is wrapped]
+
+    for slots in (0, 2, 5, _margin._SLOT_LOOP_MAX + 1):
+        t = _multilabel_target(slots)
+        assert int(_margin._most_target_slots(np, t)) == slots
+        xs, ts = jnp.asarray(x), jnp.asarray(t)
+        expected = torch.nn.functional.multilabel_margin_loss(
+            torch.asarray(x), torch.asarray(t), reduction="none"
+        )
+        generic = _generic(arrayloss.multilabel_margin_loss, xs, ts, reduction="none")
+        before = len(sorted_traces)
+        for _ in range(2):
+            got = arrayloss.multilabel_margin_loss(xs, ts, reduction="none")
+            assert isinstance(got, jax.Array)
+            np.testing.assert_allclose(np.asarray(got), np.asarray(generic), rtol=1e-12)
+            np.testing.assert_allclose(np.asarray(got), expected.numpy(), rtol=1e-12)
+        sorts = len(sorted_traces) - before
+        key = kernels()[-1]
+        if slots <= _margin._SLOT_LOOP_MAX:
+            # The slot loop, traced once.
+            assert (int, slots) in key[1]
+            assert sorts == 0
+        else:
+            # The sorts, traced once.
+            assert key[1][-1] == (type(None), None)
+            assert sorts == 1
+    assert len(kernels()) == 4
+    # Under a user's jit the slots cannot be read: the sorts.
+    t = _multilabel_target(2)
+    before = len(sorted_traces)
+    got = jax.jit(lambda a, b: arrayloss.multilabel_margin_loss(a, b))(
+        jnp.asarray(x), jnp.asarray(t)
+    )
+    assert len(sorted_traces) == before + 1
+    np.testing.assert_allclose(
+        float(got),
+        float(torch.nn.functional.multilabel_margin_loss(torch.asarray(x), torch.asarray(t))),
+        rtol=1e-12,
+    )
+    # A hint is only read from concrete JAX arrays.
+    assert _dispatch.concrete_jax_hint(_margin._most_target_slots, t) is None
+    with arrayloss.fast_paths(False):
+        assert _dispatch.concrete_jax_hint(_margin._most_target_slots, jnp.asarray(t)) is None
+    assert _dispatch.concrete_jax_hint(_margin._most_target_slots, jnp.asarray(t)) == 2
 
 
 # --- JAX: cached jitted kernels ------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from ._classification import _check_indices_in_range
 from ._dispatch import (
     ArrayContext,
+    concrete_jax_hint,
     jax_auto_jit,
     namespace_of,
     native_elementwise,
@@ -387,8 +388,12 @@ def _multilabel_margin_by_sorting(ctx: ArrayContext, x: Any, target: Any) -> Any
     return xp.sum(weights_threshold * (sum_above - count_above * values), axis=-1)
 
 
-def _multilabel_margin_unreduced(ctx: ArrayContext, x: Any, target: Any) -> Any:
-    """Per sample: x (N, C) floating, target (N, C) integer -> (N,)."""
+def _multilabel_margin_unreduced(
+    ctx: ArrayContext, x: Any, target: Any, slots: int | None = None
+) -> Any:
+    """Per sample: x (N, C) floating, target (N, C) integer -> (N,). ``slots``: the most
+    valid target slots of any sample when already read (see :func:`_most_target_slots`),
+    at most ``_SLOT_LOOP_MAX``; None where it was not."""
     xp = ctx.xp
     n_classes = x.shape[-1]
     if 0 in tuple(x.shape):
@@ -398,6 +403,11 @@ def _multilabel_margin_unreduced(ctx: ArrayContext, x: Any, target: Any) -> Any:
         return (
             _multilabel_margin_by_slots(ctx, x, target, _prefix_length(xp, target), 0) / n_classes
         )
+    if slots is not None:
+        # Read before the call (an auto-jitted kernel, keyed by it): traced arrays too.
+        return _multilabel_margin_by_slots(ctx, x, target, _prefix_length(xp, target), slots) / (
+            n_classes
+        )
     if ctx.eager:
         # The longest valid prefix, read from the values: eager arrays only.
         prefix = _prefix_length(xp, target)
@@ -405,6 +415,13 @@ def _multilabel_margin_unreduced(ctx: ArrayContext, x: Any, target: Any) -> Any:
         if n_slots <= _SLOT_LOOP_MAX:
             return _multilabel_margin_by_slots(ctx, x, target, prefix, n_slots) / n_classes
     return _multilabel_margin_by_sorting(ctx, x, target) / n_classes
+
+
+def _most_target_slots(xp: Any, target: Any) -> Any:
+    """The most valid target slots of any sample of ``target`` ((C,) or (N, C)), 0 with
+    no sample: a 0-d integer array (for ``concrete_jax_hint``)."""
+    prefix = xp.reshape(_prefix_length(xp, target), (-1,))
+    return xp.max(xp.concat([prefix, xp.zeros((1,), dtype=prefix.dtype)]))
 
 
 def _check_multilabel_target(ctx: ArrayContext, input: Any, target: Any) -> None:
@@ -420,8 +437,6 @@ def _check_multilabel_target(ctx: ArrayContext, input: Any, target: Any) -> None
     _check_indices_in_range(ctx, target, 1 if input.ndim == 0 else int(input.shape[-1]), -1)
 
 
-# Not jax_auto_jit: eagerly the values choose a loop over target slots, which a traced
-# kernel cannot (it sorts instead: 4x to 25x slower at N >= 1e5; see jax_auto_jit).
 def multilabel_margin_loss(
     input: Any,
     target: Any,
@@ -507,6 +522,33 @@ def multilabel_margin_loss(
                 return kernel(input, target, reduction=reduction)
             except RuntimeError:
                 pass  # "'target' is out of range": the full path raises arrayloss's error
+    # On concrete JAX arrays, the most target slots of a sample, read first: the auto-jit
+    # kernel is keyed by it and loops over that many slots, as the eager loss does (a
+    # kernel traced without it must sort: 4x to 25x slower at N >= 1e5).
+    slots = concrete_jax_hint(_most_target_slots, target)
+    return _multilabel_margin_loss(
+        input,
+        target,
+        size_average,
+        reduce,
+        reduction,
+        empty,
+        sample_weight,
+        slots if slots is not None and slots <= _SLOT_LOOP_MAX else None,
+    )
+
+
+@jax_auto_jit
+def _multilabel_margin_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None,
+    reduce: bool | None,
+    reduction: str,
+    empty: str,
+    sample_weight: Any | None,
+    slots: int | None,
+) -> Any:
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
@@ -529,7 +571,7 @@ def multilabel_margin_loss(
     )
     t = xp.reshape(target, x.shape)
     with ctx.quiet_floating_point():
-        loss = _multilabel_margin_unreduced(ctx, x, t)
+        loss = _multilabel_margin_unreduced(ctx, x, t, slots)
         if input.ndim < 2:
             loss = xp.reshape(loss, ())
         return apply_reduction(
