@@ -580,6 +580,44 @@ def test_torch_xlogy_kernel_only_for_operands_without_a_gradient() -> None:
     torch.testing.assert_close(grad, generic, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("name", ["kl_div", "poisson_nll_loss"])
+def test_torch_in_place_terms_only_for_constants_and_to_the_bit(name: str) -> None:
+    # "kl_div_terms" (xlogy(t, t) - t x) and "poisson_log_terms" (exp(x) - y x) subtract
+    # the product in place from the fresh first term: the composed form's bits, taken
+    # only where nothing requires a gradient (in place over a tensor autograd keeps
+    # would fail); a broadcast pair computes out of place.
+    block = {"kl_div": "kl_div_terms", "poisson_nll_loss": "poisson_log_terms"}[name]
+    first = {"kl_div": lambda x, t: torch.xlogy(t, t), "poisson_nll_loss": lambda x, t: x.exp()}
+    loss = getattr(arrayloss, name)
+    options = {"reduction": "none"}
+    for dtype in (torch.float32, torch.float64):
+        x = torch.asarray(np.log(PROBS), dtype=dtype)
+        t = torch.asarray(np.where(BINARY > 0, PROBS, 0.0), dtype=dtype)
+        xp = _dispatch.namespace_of(x=x).xp
+        native = _dispatch.native_elementwise(xp, dtype, block, x, t)
+        assert native is not None
+        composed = first[name](x, t) - t * x
+        torch.testing.assert_close(native(x, t), composed, rtol=0, atol=0)
+        torch.testing.assert_close(loss(x, t, **options), composed, rtol=0, atol=0)
+        # Broadcast both ways: out of place, the same values as PyTorch's.
+        for a, b in ((x, t[0]), (x[0], t)):
+            torch.testing.assert_close(native(a, b), first[name](a, b) - b * a, rtol=0, atol=0)
+        # With a gradient: the composed form, and its gradient.
+        for tracked in (x, t):
+            tracked.requires_grad_(True)
+            assert _dispatch.native_elementwise(xp, dtype, block, x, t) is None
+            with torch.no_grad():
+                assert _dispatch.native_elementwise(xp, dtype, block, x, t) is not None
+            tracked.requires_grad_(False)
+        x.requires_grad_(True)
+        value = loss(x, t, reduction="sum")
+        (grad,) = torch.autograd.grad(value, x)
+        expected = getattr(torch.nn.functional, name)(x, t, reduction="sum")
+        (expected_grad,) = torch.autograd.grad(expected, x)
+        torch.testing.assert_close(value, expected)
+        torch.testing.assert_close(grad, expected_grad)
+
+
 class _LoggedTensor(torch.Tensor):
     """A torch.Tensor subclass that logs the functions its __torch_function__ sees."""
 
