@@ -21,6 +21,7 @@ themselves are also in the conformance run (test_conformance.py, both paths).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import warnings
 from collections.abc import Callable, Iterator
@@ -824,7 +825,7 @@ LOG_PROBS = np.log(PROBS / PROBS.sum(axis=1, keepdims=True))
 # KL's target: probabilities with zeros (0 log 0 = 0), as log-probabilities for log_target.
 KL_TARGET = np.where(BINARY > 0, np.exp(LOG_PROBS), 0.0)
 
-# The composed losses with a plain-call lane (_dispatch.plain_torch_namespace): the
+# The composed losses with a plain-call lane (_dispatch.plain_namespace): the
 # module that asks, the arrays of a call (the first is differentiated), and option sets
 # to call with beside the defaults.
 COMPOSED_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[str, Any]]]] = {
@@ -853,7 +854,7 @@ COMPOSED_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[st
 def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # _dispatch.plain_torch_namespace: a call of plain float32/float64 tensors of one
+    # _dispatch.plain_namespace: a call of plain float32/float64 tensors of one
     # shape, the legacy arguments and arrayloss's own options at their defaults, skips the
     # checks and computes the full path's kernel and reduction: the full path's values
     # and gradients to the bit (the lane switched off), and PyTorch's within rounding.
@@ -861,8 +862,8 @@ def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
     import importlib
 
     module = importlib.import_module(f"arrayloss.{COMPOSED_PLAIN_LOSSES[name][0]}")
-    taken = _spy_on_lane(monkeypatch, module, "plain_torch_namespace")
-    real_lane = module.plain_torch_namespace
+    taken = _spy_on_lane(monkeypatch, module, "plain_namespace")
+    real_lane = module.plain_namespace
     _, values, option_sets = COMPOSED_PLAIN_LOSSES[name]
     loss = getattr(arrayloss, name)
     functional = getattr(torch.nn.functional, name)
@@ -873,7 +874,7 @@ def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
             for how in ("lane", "full path", "torch"):
                 monkeypatch.setattr(
                     module,
-                    "plain_torch_namespace",
+                    "plain_namespace",
                     real_lane if how == "lane" else lambda *a, **k: None,
                 )
                 arrays = [torch.asarray(v, dtype=dtype) for v in values]
@@ -889,7 +890,7 @@ def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
             torch.testing.assert_close(grad, full_grad, rtol=0, atol=0)
             torch.testing.assert_close(value, expected)
             torch.testing.assert_close(grad, expected_grad)
-    monkeypatch.setattr(module, "plain_torch_namespace", real_lane)
+    monkeypatch.setattr(module, "plain_namespace", real_lane)
     taken.clear()
     arrays = [torch.asarray(v) for v in values]
     # kl_div's 'mean' warns on the lane as on the full path, at the caller's line.
@@ -924,6 +925,86 @@ def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
         with pytest.raises(ValueError, match="var has negative entry"):
             loss(head, rest[0], -rest[1] - 1.0)
         assert taken == [True]
+
+
+# Every loss with a plain-call lane on NumPy (_dispatch.plain_namespace): the composed
+# ones above, and those whose torch lane is ATen's kernel (on NumPy: their composed
+# kernel). Values with extremes: exp and products overflow, log(0), 0 / 0 (NumPy would
+# warn; the full path silences it, and so must the lane).
+NUMPY_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[str, Any]]]] = {
+    **COMPOSED_PLAIN_LOSSES,
+    "mse_loss": ("_regression", (LOGITS * 1e200, OTHER), [{}]),
+    "l1_loss": ("_regression", (LOGITS, OTHER), [{}]),
+    "huber_loss": ("_regression", (LOGITS, OTHER), [{"delta": 0.5}]),
+    "smooth_l1_loss": ("_regression", (LOGITS, OTHER), [{"beta": 0.5}, {"beta": 0.0}]),
+    "binary_cross_entropy_with_logits": ("_binary", (LOGITS * 1e3, BINARY), [{}]),
+    "poisson_nll_loss": (
+        "_probabilistic",
+        (np.abs(LOGITS) * 1e3, np.floor(3 * PROBS)),  # exp overflows: inf, as PyTorch
+        [{"log_input": False, "eps": 0.25}, {"full": True}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_PLAIN_LOSSES))
+def test_numpy_plain_call_skips_only_the_checks(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # _dispatch.plain_namespace on NumPy: a call of plain float32/float64 ndarrays of one
+    # shape, the other arguments at their defaults, skips the checks and computes the
+    # full path's kernel and reduction (_reduction.reduce_plain_call): the full path's
+    # values, dtype and type (a 0-d ndarray, not a NumPy scalar) to the bit, no warning
+    # (they are errors here), and PyTorch's values within rounding. Any call that is
+    # not plain takes the full path.
+    import importlib
+
+    module_name, values, option_sets = NUMPY_PLAIN_LOSSES[name]
+    module = importlib.import_module(f"arrayloss.{module_name}")
+    taken = _spy_on_lane(monkeypatch, module, "plain_namespace")
+    loss = getattr(arrayloss, name)
+    functional = getattr(torch.nn.functional, name)
+    reductions = [{"reduction": r} for r in ("none", "mean", "sum")]
+    for dtype in ("float32", "float64"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the overflow of the cast
+            arrays = [np.asarray(v, dtype=dtype) for v in values]
+        for options in reductions + option_sets:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                warnings.filterwarnings("ignore", "reduction: 'mean'", UserWarning)
+                value = loss(*arrays, **options)
+                assert taken.pop() is True, options
+                with arrayloss.fast_paths(False):
+                    full = loss(*arrays, **options)
+                expected = functional(*(torch.asarray(a) for a in arrays), **options).numpy()
+            assert type(value) is np.ndarray
+            assert value.dtype == full.dtype == np.dtype(dtype)
+            assert value.shape == full.shape
+            np.testing.assert_array_equal(value, full, strict=True)
+            rtol, atol = (2e-6, 1e-7) if dtype == "float32" else (1e-12, 1e-15)
+            np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol)
+    taken.clear()
+    arrays = [np.asarray(v) for v in values]
+    head, *rest = arrays
+
+    class _Subclass(np.ndarray):
+        pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kl_div's 'mean', a broadcast's size warning
+        with contextlib.suppress(ValueError):  # BCE with logits refuses it
+            loss(head, *(a[:1] for a in rest))  # broadcast arrays
+        loss(head, *(a.astype(np.float32) for a in rest))  # two dtypes: promoted
+        loss(*(a.astype(np.float16) for a in arrays))
+        loss(*(a.astype(">f8") for a in arrays))  # not native-endian
+        loss(*(a.view(_Subclass) for a in arrays))
+        loss(*arrays, empty="zero")
+        loss(*arrays, sample_weight=np.ones(head.shape))
+        with arrayloss.fast_paths(False):
+            loss(*arrays)
+        if "size_average" in inspect.signature(loss).parameters:
+            loss(*arrays, size_average=False)
+    with pytest.raises(ValueError, match="reduction"):
+        loss(*arrays, reduction="avg")
+    assert not any(taken)
 
 
 @pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])

@@ -16,6 +16,7 @@ from ._dispatch import (
     namespace_of,
     native_elementwise,
     native_kernel,
+    plain_namespace,
     plain_torch_binary_cross_entropy,
     plain_torch_kernel,
     stop_gradient,
@@ -26,6 +27,7 @@ from ._reduction import (
     apply_reduction,
     at_defaults,
     legacy_reduction,
+    reduce_plain_call,
     sample_weight_kept,
     validate_empty,
 )
@@ -508,6 +510,12 @@ def binary_cross_entropy_with_logits(
         kernel = plain_torch_kernel("binary_cross_entropy_with_logits", reduction, input, target)
         if kernel is not None:
             return kernel(input, target, None, reduction=reduction)
+        # Plain NumPy arrays: the composed kernel below, without the checks.
+        plain_xp = plain_namespace(reduction, input, target)
+        if plain_xp is not None:
+            return reduce_plain_call(
+                plain_xp, reduction, _bce_with_logits_unreduced, input, target, None, None
+            )
     ctx = namespace_of(
         input=input,
         target=target,

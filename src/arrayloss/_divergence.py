@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dispatch import jax_auto_jit, namespace_of, native_elementwise, plain_torch_namespace
+from ._dispatch import jax_auto_jit, namespace_of, native_elementwise, plain_namespace
 from ._numerics import compute_dtype, xlogy
 from ._reduction import (
     REDUCTIONS,
@@ -18,6 +18,7 @@ from ._reduction import (
     legacy_reduction,
     mean_of,
     reduce_plain,
+    reduce_plain_call,
     sample_weight_kept,
     validate_empty,
     zero_where_unweighted,
@@ -49,7 +50,7 @@ def _kl_div_unreduced(xp: Any, input: Any, target: Any, log_target: bool) -> Any
 
 
 def _plain_kl_div(xp: Any, input: Any, target: Any, reduction: str, log_target: bool) -> Any:
-    # The full path below for a plain call (_dispatch.plain_torch_namespace): the same
+    # The full path below for a plain call (_dispatch.plain_namespace): the same
     # warning, kernel and reductions ('batchmean': apply_batchmean's sum / batch).
     if reduction == "mean":
         warn_at_caller(_MEAN_WARNING, UserWarning)
@@ -138,9 +139,11 @@ def kl_div(
     True
     """
     if at_defaults(size_average, reduce, empty, sample_weight):
-        plain_xp = plain_torch_namespace(reduction, input, target, reductions=KL_DIV_REDUCTIONS)
-        if plain_xp is not None:  # plain tensors: the checks below would all pass
-            return _plain_kl_div(plain_xp, input, target, reduction, log_target)
+        plain_xp = plain_namespace(reduction, input, target, reductions=KL_DIV_REDUCTIONS)
+        if plain_xp is not None:  # plain arrays: the checks below would all pass
+            return reduce_plain_call(
+                plain_xp, None, _plain_kl_div, input, target, reduction, log_target
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

@@ -18,8 +18,8 @@ from ._dispatch import (
     jax_auto_jit,
     namespace_of,
     native_elementwise,
+    plain_namespace,
     plain_torch_embedding_kernel,
-    plain_torch_namespace,
 )
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
@@ -28,7 +28,7 @@ from ._reduction import (
     apply_reduction,
     at_defaults,
     legacy_reduction,
-    reduce_plain,
+    reduce_plain_call,
     sample_weight_kept,
     validate_empty,
     zero_unweighted_samples,
@@ -195,10 +195,17 @@ def margin_ranking_loss(
     2.0
     """
     if at_defaults(size_average, reduce, empty, sample_weight) and is_python_number(margin):
-        plain_xp = plain_torch_namespace(reduction, input1, input2, target)
-        if plain_xp is not None:  # plain tensors: the checks below would all pass
-            loss = _margin_ranking_unreduced(plain_xp, input1, input2, target, float(margin))
-            return reduce_plain(plain_xp, loss, reduction)
+        plain_xp = plain_namespace(reduction, input1, input2, target)
+        if plain_xp is not None:  # plain arrays: the checks below would all pass
+            return reduce_plain_call(
+                plain_xp,
+                reduction,
+                _margin_ranking_unreduced,
+                input1,
+                input2,
+                target,
+                float(margin),
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(input1=input1, input2=input2, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
@@ -305,10 +312,11 @@ def hinge_embedding_loss(
     True
     """
     if at_defaults(size_average, reduce, empty, sample_weight) and is_python_number(margin):
-        plain_xp = plain_torch_namespace(reduction, input, target)
-        if plain_xp is not None:  # plain tensors: the checks below would all pass
-            loss = _hinge_embedding_unreduced(plain_xp, input, target, float(margin))
-            return reduce_plain(plain_xp, loss, reduction)
+        plain_xp = plain_namespace(reduction, input, target)
+        if plain_xp is not None:  # plain arrays: the checks below would all pass
+            return reduce_plain_call(
+                plain_xp, reduction, _hinge_embedding_unreduced, input, target, float(margin)
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

@@ -16,8 +16,8 @@ from ._dispatch import (
     jax_auto_jit,
     namespace_of,
     native_elementwise,
+    plain_namespace,
     plain_torch_class_index_kernel,
-    plain_torch_namespace,
 )
 from ._errors import ArrayLossValueError
 from ._numerics import compute_dtype, log_sigmoid
@@ -25,7 +25,7 @@ from ._reduction import (
     apply_reduction,
     at_defaults,
     legacy_reduction,
-    reduce_plain,
+    reduce_plain_call,
     sample_weight_kept,
     validate_empty,
     zero_where_unweighted,
@@ -112,11 +112,9 @@ def soft_margin_loss(
     True
     """
     if at_defaults(size_average, reduce, empty, sample_weight):
-        plain_xp = plain_torch_namespace(reduction, input, target)
-        if plain_xp is not None:  # plain tensors: the checks below would all pass
-            return reduce_plain(
-                plain_xp, _soft_margin_unreduced(plain_xp, input, target), reduction
-            )
+        plain_xp = plain_namespace(reduction, input, target)
+        if plain_xp is not None:  # plain arrays: the checks below would all pass
+            return reduce_plain_call(plain_xp, reduction, _soft_margin_unreduced, input, target)
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.

@@ -17,7 +17,7 @@ from ._dispatch import (
     jax_auto_jit,
     namespace_of,
     native_elementwise,
-    plain_torch_namespace,
+    plain_namespace,
     stop_gradient,
 )
 from ._errors import ArrayLossTypeError
@@ -27,7 +27,7 @@ from ._reduction import (
     apply_reduction,
     at_defaults,
     legacy_reduction,
-    reduce_plain,
+    reduce_plain_call,
     validate_empty,
     zero_unweighted_samples,
 )
@@ -191,10 +191,18 @@ def poisson_nll_loss(
         and type(full) is bool
         and is_python_number(eps)
     ):
-        plain_xp = plain_torch_namespace(reduction, input, target)
-        if plain_xp is not None:  # plain tensors: the checks below would all pass
-            loss = _poisson_nll_unreduced(plain_xp, input, target, log_input, full, float(eps))
-            return reduce_plain(plain_xp, loss, reduction)
+        plain_xp = plain_namespace(reduction, input, target)
+        if plain_xp is not None:  # plain arrays: the checks below would all pass
+            return reduce_plain_call(
+                plain_xp,
+                reduction,
+                _poisson_nll_unreduced,
+                input,
+                target,
+                log_input,
+                full,
+                float(eps),
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
     # Under torch.autocast: half-precision tensors to float32, as PyTorch.
@@ -314,6 +322,12 @@ def _gaussian_nll_unreduced(xp: Any, x: Any, y: Any, var: Any, full: bool) -> An
     return loss
 
 
+def _plain_gaussian_nll(xp: Any, x: Any, y: Any, var: Any, eps: float, full: bool) -> Any:
+    # The full path's kernel for a plain call (_dispatch.plain_namespace): var clamped,
+    # then the terms.
+    return _gaussian_nll_unreduced(xp, x, y, _clamp_variance(xp, var, eps), full)
+
+
 def _scalar_var(var: object) -> float | None:
     """A Python number ``var`` as a float (None for an array); rejects bool and
     negative numbers (``ValueError`` as PyTorch, on every backend: no array is read)."""
@@ -412,12 +426,12 @@ def gaussian_nll_loss(
         and type(full) is bool
         and is_python_number(eps)
     ):
-        plain_xp = plain_torch_namespace(reduction, input, target, var)
-        if plain_xp is not None:  # plain tensors: the checks below (but var's) would pass
+        plain_xp = plain_namespace(reduction, input, target, var)
+        if plain_xp is not None:  # plain arrays: the checks below (but var's) would pass
             _raise_if_negative(plain_xp, var)
-            v = _clamp_variance(plain_xp, var, float(eps))
-            loss = _gaussian_nll_unreduced(plain_xp, input, target, v, full)
-            return reduce_plain(plain_xp, loss, reduction)
+            return reduce_plain_call(
+                plain_xp, reduction, _plain_gaussian_nll, input, target, var, float(eps), full
+            )
     empty = validate_empty(empty)
     scalar = _scalar_var(var)
     ctx = namespace_of(

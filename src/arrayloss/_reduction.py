@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal
 
 from ._dispatch import ArrayContext, array_size
@@ -278,7 +279,7 @@ def reduce_plain(xp: Any, loss: Any, reduction: str) -> Any:
     """:func:`apply_reduction` without weights, counts or ``empty='zero'``: 'none'
     keeps ``loss``, 'sum' is ``sum(loss)``, 'mean' ``sum(loss) / loss.size`` (NaN for
     no elements, as PyTorch). What the full path computes in that case, and what the
-    plain-call lanes (``_dispatch.plain_torch_namespace``) compute, with no context."""
+    plain-call lanes (``_dispatch.plain_namespace``, :func:`reduce_plain_call`) compute."""
     if reduction == "none":
         return loss
     total = xp.sum(loss)
@@ -287,6 +288,28 @@ def reduce_plain(xp: Any, loss: Any, reduction: str) -> Any:
     if reduction == "mean":
         return total / array_size(loss)
     raise AssertionError(reduction)  # pragma: no cover - callers validate first
+
+
+def reduce_plain_call(xp: Any, reduction: str | None, kernel: Any, *args: Any) -> Any:
+    """The result of a plain-call lane (``_dispatch.plain_namespace``): the loss
+    ``kernel(xp, *args)`` reduced by :func:`reduce_plain` (``reduction`` None: the
+    kernel reduces itself). On NumPy, as the full path's context computes it: NumPy's
+    floating-point warnings silenced (``ArrayContext.quiet_floating_point``) and a 0-d
+    array where NumPy's reduction gives a NumPy scalar (``ArrayContext.as_array``)."""
+    if xp.__name__ != "array_api_compat.numpy":
+        loss = kernel(xp, *args)
+        return loss if reduction is None else reduce_plain(xp, loss, reduction)
+    numpy = sys.modules["numpy"]
+    with numpy.errstate(all="ignore"):
+        loss = kernel(xp, *args)
+        if reduction is None or reduction == "none":
+            return numpy.asarray(loss)
+        # reduce_plain's sum: array-api-compat's NumPy sum is numpy.sum, a Python wrapper
+        # around this reduction (the same pairwise sum, the same bits); 1.2 us a call.
+        total = numpy.add.reduce(loss, axis=None)
+        if reduction == "mean":
+            total = total / loss.size
+    return numpy.asarray(total)
 
 
 def at_defaults(size_average: object, reduce: object, empty: object, sample_weight: object) -> bool:

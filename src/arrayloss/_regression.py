@@ -32,6 +32,7 @@ from ._dispatch import (
     jax_auto_jit,
     namespace_of,
     native_kernel,
+    plain_namespace,
     plain_torch_kernel,
 )
 from ._errors import ArrayLossValueError
@@ -40,6 +41,7 @@ from ._reduction import (
     apply_reduction,
     legacy_reduction,
     mean_of,
+    reduce_plain_call,
     sample_weight_kept,
     validate_empty,
     validate_reduction,
@@ -89,6 +91,11 @@ def _smooth_l1_unreduced(xp: Any, x: Any, y: Any, beta: float) -> Any:
     d = x - y
     m = clip(xp, d, -beta, beta)
     return (m / beta) * (d - 0.5 * m)
+
+
+def _smooth_l1_or_l1_unreduced(xp: Any, x: Any, y: Any, beta: float) -> Any:
+    # smooth_l1_loss's kernel for any beta >= 0: l1's at beta = 0, as PyTorch.
+    return _smooth_l1_unreduced(xp, x, y, beta) if beta > 0 else _l1_unreduced(xp, x, y)
 
 
 # --- shared front ------------------------------------------------------------------------
@@ -222,12 +229,21 @@ def _finish(
 # --- the losses ----------------------------------------------------------------------------
 
 
-def _plain_torch_call(loss: str, input: Any, target: Any, reduction: str, **option: Any) -> Any:
-    """``loss`` by PyTorch's kernel at once, for plain tensors whose every check would
-    pass (``_dispatch.plain_torch_kernel``), or None. Asked only with the other
-    arguments at their defaults, and with ``option`` (delta, beta) already valid."""
-    kernel = plain_torch_kernel(loss, reduction, input, target)
-    return None if kernel is None else kernel(input, target, reduction=reduction, **option)
+def _plain_call(
+    loss: str, kernel: Any, input: Any, target: Any, reduction: str, **option: Any
+) -> Any:
+    """``loss`` at once for plain arrays whose every check would pass, or None: plain
+    tensors by PyTorch's kernel (``_dispatch.plain_torch_kernel``), plain NumPy arrays
+    by the composed ``kernel`` (``_dispatch.plain_namespace``). Asked only with the
+    other arguments at their defaults, and with ``option`` (delta, beta) already
+    valid."""
+    native = plain_torch_kernel(loss, reduction, input, target)
+    if native is not None:
+        return native(input, target, reduction=reduction, **option)
+    plain_xp = plain_namespace(reduction, input, target)
+    if plain_xp is None:
+        return None
+    return reduce_plain_call(plain_xp, reduction, kernel, input, target, *option.values())
 
 
 def _l1_or_mse(
@@ -246,7 +262,7 @@ def _l1_or_mse(
     # (empty is validated already, by the caller.)
     plain = size_average is None and reduce is None and weight is None and sample_weight is None
     if plain and empty == "nan":
-        result = _plain_torch_call(name, input, target, reduction)
+        result = _plain_call(name, kernel, input, target, reduction)
         if result is not None:
             return result
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
@@ -521,7 +537,9 @@ def huber_loss(
         and is_python_number(delta)
         and delta > 0
     ):
-        result = _plain_torch_call("huber_loss", input, target, reduction, delta=float(delta))
+        result = _plain_call(
+            "huber_loss", _huber_unreduced, input, target, reduction, delta=float(delta)
+        )
         if result is not None:
             return result
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
@@ -628,7 +646,9 @@ def smooth_l1_loss(
         and is_python_number(beta)
         and beta >= 0
     ):
-        result = _plain_torch_call("smooth_l1_loss", input, target, reduction, beta=float(beta))
+        result = _plain_call(
+            "smooth_l1_loss", _smooth_l1_or_l1_unreduced, input, target, reduction, beta=float(beta)
+        )
         if result is not None:
             return result
     ctx = namespace_of(input=input, target=target, sample_weight=sample_weight)
