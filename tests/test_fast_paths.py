@@ -619,6 +619,80 @@ def test_torch_in_place_terms_only_for_constants_and_to_the_bit(name: str) -> No
         torch.testing.assert_close(grad, expected_grad)
 
 
+def _ctc_calls() -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+    # (T, N, C) = (6, 4, 5) log-probabilities; padded and concatenated targets; an
+    # impossible alignment (sample 1: 3 labels with a repeat in 3 frames), an empty
+    # target, a length-0 input, blank = 4; unbatched (T, C); lengths as lists.
+    rng = np.random.default_rng(11)
+    logits = rng.normal(size=(6, 4, 5))
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    targets = np.array([[1, 2, 3], [2, 2, 1], [1, 0, 0], [3, 1, 0]])
+    input_lengths = np.array([6, 3, 5, 0])
+    target_lengths = np.array([3, 3, 0, 0])
+    flat = np.concatenate([t[:n] for t, n in zip(targets, target_lengths, strict=True)])
+    return [
+        ("padded", (log_probs, targets, input_lengths, target_lengths), {}),
+        ("concatenated", (log_probs, flat, input_lengths, target_lengths), {}),
+        ("lists", (log_probs, targets, [6, 6, 5, 4], [3, 2, 1, 0]), {"blank": 4}),
+        ("unbatched", (log_probs[:, 0], targets[0], np.array(6), np.array(3)), {}),
+        (
+            "zero_infinity",
+            (log_probs, targets, input_lengths, target_lengths),
+            {"zero_infinity": True},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_torch_ctc_forward_without_a_gradient_is_atens(
+    dtype: torch.dtype, reduction: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # native_ctc_loss: log-probabilities that need no gradient take ATen's forward after
+    # arrayloss's checks: PyTorch's values (to the bit for 'none'), the composed
+    # recursion's within rounding (+inf, or 0 with zero_infinity, where no alignment
+    # exists). With a gradient, the composed recursion (its exact derivative).
+    from arrayloss import _ctc
+
+    taken: list[bool] = []
+    real = _dispatch.native_ctc_loss
+
+    def spy(*args: Any) -> Any:
+        kernel = real(*args)
+        taken.append(kernel is not None)
+        return kernel
+
+    monkeypatch.setattr(_ctc, "native_ctc_loss", spy)
+    for label, arrays, options in _ctc_calls():
+        args = [
+            torch.asarray(a, dtype=dtype)
+            if i == 0
+            else torch.asarray(a)
+            if isinstance(a, np.ndarray)
+            else a
+            for i, a in enumerate(arrays)
+        ]
+        kwargs = {**options, "reduction": reduction}
+        value = arrayloss.ctc_loss(*args, **kwargs)
+        assert taken.pop() is True, label
+        expected = torch.nn.functional.ctc_loss(*args, **kwargs)
+        with arrayloss.fast_paths(False):
+            composed = arrayloss.ctc_loss(*args, **kwargs)
+        assert taken.pop() is False
+        assert value.dtype == dtype
+        if reduction == "none":
+            torch.testing.assert_close(value, expected, rtol=0, atol=0, msg=label)
+        torch.testing.assert_close(value, expected, msg=label)
+        torch.testing.assert_close(value, composed, msg=label)
+        # With a gradient: the composed recursion, whose gradient PyTorch's is not.
+        x = args[0].clone().requires_grad_(True)
+        arrayloss.ctc_loss(x, *args[1:], **kwargs)
+        assert taken.pop() is False
+        with torch.no_grad():
+            arrayloss.ctc_loss(x, *args[1:], **kwargs)
+        assert taken.pop() is True
+
+
 class _LoggedTensor(torch.Tensor):
     """A torch.Tensor subclass that logs the functions its __torch_function__ sees."""
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import array_api_compat
 
-from ._dispatch import ArrayContext, device_of, namespace_of, scan
+from ._dispatch import ArrayContext, device_of, namespace_of, native_ctc_loss, scan
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
 from ._reduction import apply_reduction, validate_empty, validate_reduction
@@ -344,6 +344,10 @@ def _ctc_unreduced(
     ``log_probs`` (T, N, C) in the compute dtype; ``labels`` (N, S) integers with every
     position past a sample's target length (or out of range) already set to ``blank``.
     """
+    native = native_ctc_loss(ctx, log_probs)
+    if native is not None:
+        # ATen's forward, without a gradient (the fast path says why and when).
+        return native(log_probs, labels, input_lengths, target_lengths, blank)
     xp = ctx.xp
     log_likelihood, _ = _ctc_forward(ctx, log_probs, labels, input_lengths, target_lengths, blank)
     impossible = log_likelihood <= _FLOOR / 2
