@@ -684,13 +684,49 @@ def test_torch_ctc_forward_without_a_gradient_is_atens(
             torch.testing.assert_close(value, expected, rtol=0, atol=0, msg=label)
         torch.testing.assert_close(value, expected, msg=label)
         torch.testing.assert_close(value, composed, msg=label)
-        # With a gradient: the composed recursion, whose gradient PyTorch's is not.
+        # With a gradient: ATen's backward mapped onto the exact derivative, the
+        # composed recursion's gradient within rounding (0 for the impossible sample,
+        # where PyTorch's is NaN without zero_infinity).
         x = args[0].clone().requires_grad_(True)
-        arrayloss.ctc_loss(x, *args[1:], **kwargs)
-        assert taken.pop() is False
-        with torch.no_grad():
-            arrayloss.ctc_loss(x, *args[1:], **kwargs)
+        (grad,) = torch.autograd.grad(arrayloss.ctc_loss(x, *args[1:], **kwargs).sum(), x)
         assert taken.pop() is True
+        with arrayloss.fast_paths(False):
+            composed_value = arrayloss.ctc_loss(x, *args[1:], **kwargs)
+            (composed_grad,) = torch.autograd.grad(composed_value.sum(), x)
+        assert taken.pop() is False
+        assert torch.isfinite(grad).all()
+        torch.testing.assert_close(grad, composed_grad, msg=label)
+
+
+def test_torch_ctc_gradient_of_the_gradient_is_the_composed_recursions() -> None:
+    # native_ctc_loss with create_graph: the backward differentiates the composed
+    # recursion, so a gradient of the gradient exists (ATen's backward has none) and
+    # equals the composed form's (NaN where it has NaN: the impossible sample's and the
+    # -inf entry's frames); a -inf log-probability keeps a finite gradient, 0.
+    _, (log_probs, targets, input_lengths, target_lengths), _ = _ctc_calls()[0]
+    with_inf = np.array(log_probs)
+    with_inf[2, 0, 3] = -np.inf
+    for lp in (log_probs, with_inf):
+        results = []
+        for fast in (True, False):
+            x = torch.asarray(lp).requires_grad_(True)
+            with arrayloss.fast_paths(fast):
+                value = arrayloss.ctc_loss(
+                    x,
+                    torch.asarray(targets),
+                    torch.asarray(input_lengths),
+                    torch.asarray(target_lengths),
+                )
+                (grad,) = torch.autograd.grad(value, x, create_graph=True)
+                (second,) = torch.autograd.grad((grad * grad).sum(), x)
+            results.append((grad.detach(), second))
+        (grad, second), (composed_grad, composed_second) = results
+        assert torch.isfinite(grad).all()
+        torch.testing.assert_close(grad, composed_grad)
+        torch.testing.assert_close(second, composed_second, equal_nan=True)
+        assert torch.isfinite(second).any()
+        if lp is with_inf:
+            assert grad[2, 0, 3] == 0
 
 
 class _LoggedTensor(torch.Tensor):

@@ -346,8 +346,27 @@ def _ctc_unreduced(
     """
     native = native_ctc_loss(ctx, log_probs)
     if native is not None:
-        # ATen's forward, without a gradient (the fast path says why and when).
-        return native(log_probs, labels, input_lengths, target_lengths, blank)
+        # ATen's kernels (the fast path says why and how the gradient stays exact).
+        return native(
+            log_probs,
+            labels,
+            input_lengths,
+            target_lengths,
+            blank,
+            lambda lp: _ctc_composed(ctx, lp, labels, input_lengths, target_lengths, blank),
+        )
+    return _ctc_composed(ctx, log_probs, labels, input_lengths, target_lengths, blank)
+
+
+def _ctc_composed(
+    ctx: ArrayContext,
+    log_probs: Any,
+    labels: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int,
+) -> Any:
+    """:func:`_ctc_unreduced` by the composed recursion."""
     xp = ctx.xp
     log_likelihood, _ = _ctc_forward(ctx, log_probs, labels, input_lengths, target_lengths, blank)
     impossible = log_likelihood <= _FLOOR / 2

@@ -1001,22 +1001,33 @@ def _warn_at_caller(message: str, category: type[Warning]) -> None:
 
 
 def native_ctc_loss(ctx: ArrayContext, log_probs: Any) -> Callable[..., Any] | None:
-    """Fast path: ATen's CTC forward for ``_ctc._ctc_unreduced``, on torch tensors that
-    need no gradient: ``kernel(log_probs, labels, input_lengths, target_lengths,
-    blank)`` gives the negative log-likelihood per sample (N,), +inf where no alignment
-    exists, as the composed recursion does (within rounding: the same log-space
-    recursion, with -inf where arrayloss's has a finite floor); or None.
+    """Fast path: ATen's CTC kernels for ``_ctc._ctc_unreduced`` on torch tensors:
+    ``kernel(log_probs, labels, input_lengths, target_lengths, blank, composed)`` gives
+    the negative log-likelihood per sample (N,), +inf where no alignment exists, as the
+    composed recursion does (within rounding: the same log-space recursion, with -inf
+    where arrayloss's has a finite floor); or None. ``composed(log_probs)`` is that
+    recursion, for a gradient of the gradient.
 
-    Only without a gradient (``log_probs`` not tracked, or ``torch.no_grad``): PyTorch's
-    backward is not the exact derivative arrayloss gives (it assumes normalized
-    log-probabilities, and differs from it by ``exp(log_probs)``; docs/losses/ctc.md). float32
-    and float64 tensors, fast paths on, outside ``torch.compile`` and torch.func
+    - Without a gradient (``log_probs`` not tracked, or ``torch.no_grad``): ATen's
+      forward (``torch.ctc_loss``, reduction 'none').
+    - With one: :func:`_torch_ctc_function`, ATen's forward and backward with the
+      backward mapped onto the exact derivative arrayloss gives. PyTorch's backward
+      returns ``g_n (exp(lp) - gamma)`` for the frames t < T_n (docs/losses/ctc.md:
+      it assumes normalized log-probabilities), the exact derivative is
+      ``-g_n gamma``; an impossible sample's gradient is 0 (PyTorch's is NaN without
+      ``zero_infinity``), and so is that of a log-probability at or below arrayloss's
+      floor (-1e30, -inf included), which the composed recursion clamps. A gradient
+      taken with ``create_graph`` differentiates the composed recursion instead, so
+      that it is differentiable again (ATen's backward is not).
+
+    float32 and float64 tensors, fast paths on, outside ``torch.compile`` and torch.func
     transforms. arrayloss's checks of the lengths and labels have run already, and the
     labels past each target's length are blanks.
 
-    Why: the composed recursion dispatches a few small operations per frame. The
-    benchmark's forward (T = 50, 20 classes, 10 labels a sample) took 68x torch's time
-    at 20 samples and 2.6x at 20,000, with 5.3x one input of peak memory at N = 1e7
+    Why: the composed recursion dispatches a few small operations per frame, and
+    autograd records each. The benchmark (T = 50, 20 classes, 10 labels a sample) took
+    68x torch's time in the forward at 20 samples and 2.6x at 20,000, 3.98x with the
+    backward at 2,000, with 5.3x one input of peak memory in the forward at N = 1e7
     (the benchmark of 2026-12-05, 12:04 UTC).
     """
     if not _fast_paths_enabled or not _is_torch_namespace(ctx.xp) or torch_is_compiling():
@@ -1024,19 +1035,95 @@ def native_ctc_loss(ctx: ArrayContext, log_probs: Any) -> Callable[..., Any] | N
     torch = sys.modules["torch"]
     if log_probs.dtype not in (torch.float32, torch.float64):
         return None
-    if torch.is_grad_enabled() and log_probs.requires_grad:
-        return None
     if torch._C._are_functorch_transforms_active():
         return None
     return _torch_ctc_nll
 
 
 def _torch_ctc_nll(
-    log_probs: Any, labels: Any, input_lengths: Any, target_lengths: Any, blank: int
+    log_probs: Any,
+    labels: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int,
+    composed: Callable[[Any], Any],
 ) -> Any:
-    # reduction 0 ('none'), zero_infinity False: ctc_loss applies its own afterwards.
     torch = sys.modules["torch"]
+    if torch.is_grad_enabled() and log_probs.requires_grad:
+        nll, _ = _torch_ctc_function().apply(
+            log_probs, labels, input_lengths, target_lengths, blank, composed
+        )
+        return nll
+    # reduction 0 ('none'), zero_infinity False: ctc_loss applies its own afterwards.
     return torch.ctc_loss(log_probs, labels, input_lengths, target_lengths, blank, 0, False)
+
+
+#: The log-probability at or below which arrayloss's CTC recursion clamps an emission
+#: (``_ctc._FLOOR``): its gradient there is 0.
+_CTC_FLOOR = -1e30
+
+
+@functools.cache
+def _torch_ctc_function() -> Any:
+    """The ``torch.autograd.Function`` of :func:`native_ctc_loss`: ATen's ``_ctc_loss``
+    forward (the per-sample negative log-likelihood and the forward variables) and its
+    ``_ctc_loss_backward`` mapped onto the exact derivative (see there)."""
+    torch = sys.modules["torch"]
+
+    class CTCNegativeLogLikelihood(torch.autograd.Function):  # type: ignore[misc,name-defined]
+        @staticmethod
+        def forward(
+            log_probs: Any,
+            labels: Any,
+            input_lengths: Any,
+            target_lengths: Any,
+            blank: int,
+            composed: Callable[[Any], Any],
+        ) -> Any:
+            # zero_infinity=True matters to the backward only: an impossible sample's
+            # gradient is 0 (arrayloss's), not NaN. The forward's +inf stays.
+            return torch.ops.aten._ctc_loss.Tensor(
+                log_probs, labels, input_lengths, target_lengths, blank, True
+            )
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+            log_probs, labels, input_lengths, target_lengths, blank, composed = inputs
+            nll, log_alpha = output
+            ctx.save_for_backward(log_probs, labels, input_lengths, target_lengths, nll, log_alpha)
+            ctx.blank = blank
+            ctx.composed = composed
+            ctx.mark_non_differentiable(log_alpha)
+
+        @staticmethod
+        def backward(ctx: Any, grad_nll: Any, _: Any) -> tuple[Any, ...]:
+            log_probs, labels, input_lengths, target_lengths, nll, log_alpha = ctx.saved_tensors
+            if torch.is_grad_enabled():
+                # create_graph: the composed recursion's gradient, differentiable again.
+                with torch.enable_grad():
+                    again = ctx.composed(log_probs)
+                (grad,) = torch.autograd.grad(again, log_probs, grad_nll, create_graph=True)
+                return grad, None, None, None, None, None
+            grad = torch.ops.aten._ctc_loss_backward.Tensor(
+                grad_nll,
+                log_probs,
+                labels,
+                input_lengths,
+                target_lengths,
+                nll,
+                log_alpha,
+                ctx.blank,
+                True,
+            )
+            # Minus g_n exp(lp) on the frames t < T_n of the possible samples.
+            steps = torch.arange(log_probs.shape[0], device=log_probs.device)
+            active = steps[:, None] < input_lengths.to(log_probs.device)[None, :]
+            scale = torch.where(torch.isfinite(nll), grad_nll, 0.0)
+            term = torch.exp(log_probs).mul_((active * scale)[:, :, None])
+            grad.sub_(term).masked_fill_(log_probs <= _CTC_FLOOR, 0.0)
+            return grad, None, None, None, None, None
+
+    return CTCNegativeLogLikelihood
 
 
 def _torch_clamp_min_zero(z: Any) -> Any:
