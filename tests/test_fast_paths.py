@@ -940,6 +940,7 @@ KL_TARGET = np.where(BINARY > 0, np.exp(LOG_PROBS), 0.0)
 # to call with beside the defaults.
 COMPOSED_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[str, Any]]]] = {
     "soft_margin_loss": ("_margin", (LOGITS, SIGN_GRID), [{}]),
+    "multilabel_soft_margin_loss": ("_margin", (LOGITS, BINARY), [{}]),
     "kl_div": (
         "_divergence",
         (LOG_PROBS, KL_TARGET),
@@ -1018,7 +1019,9 @@ def test_torch_plain_call_of_a_composed_loss_skips_only_the_checks(
         loss(*(a.to(torch.float16) for a in arrays))
         loss(*(a.as_subclass(_LoggedTensor) for a in arrays))
         loss(*arrays, empty="zero")
-        loss(*arrays, sample_weight=torch.ones(head.shape, dtype=torch.float64))
+        per_sample = loss(*arrays, reduction="none").shape  # the 'none' output's shape
+        assert taken.pop() is True
+        loss(*arrays, sample_weight=torch.ones(per_sample, dtype=torch.float64))
         with arrayloss.fast_paths(False):
             loss(*arrays)
     if "size_average" in inspect.signature(loss).parameters:
@@ -1107,7 +1110,9 @@ def test_numpy_plain_call_skips_only_the_checks(name: str, monkeypatch: pytest.M
         loss(*(a.astype(">f8") for a in arrays))  # not native-endian
         loss(*(a.view(_Subclass) for a in arrays))
         loss(*arrays, empty="zero")
-        loss(*arrays, sample_weight=np.ones(head.shape))
+        per_sample = loss(*arrays, reduction="none").shape  # the 'none' output's shape
+        assert taken.pop() is True
+        loss(*arrays, sample_weight=np.ones(per_sample))
         with arrayloss.fast_paths(False):
             loss(*arrays)
         if "size_average" in inspect.signature(loss).parameters:

@@ -212,6 +212,12 @@ def multilabel_soft_margin_loss(
     >>> bool(np.isclose(loss, np.log(2.0)))
     True
     """
+    if weight is None and at_defaults(size_average, reduce, empty, sample_weight):
+        plain_xp = plain_namespace(reduction, input, target)
+        if plain_xp is not None and input.ndim > 0:  # plain arrays: the checks would pass
+            return reduce_plain_call(
+                plain_xp, reduction, _multilabel_soft_margin_unreduced, input, target, None
+            )
     empty = validate_empty(empty)
     ctx = namespace_of(input=input, target=target, weight=weight, sample_weight=sample_weight)
     xp = ctx.xp
