@@ -586,15 +586,17 @@ def test_torch_in_place_terms_only_for_constants_and_to_the_bit(name: str) -> No
     # "kl_div_terms" (xlogy(t, t) - t x) and "poisson_log_terms" (exp(x) - y x) subtract
     # the product in place from the fresh first term: the composed form's bits, taken
     # only where nothing requires a gradient (in place over a tensor autograd keeps
-    # would fail); a broadcast pair computes out of place.
+    # would fail), and from 65,536 elements on; a broadcast pair computes out of place.
     block = {"kl_div": "kl_div_terms", "poisson_nll_loss": "poisson_log_terms"}[name]
     first = {"kl_div": lambda x, t: torch.xlogy(t, t), "poisson_nll_loss": lambda x, t: x.exp()}
     loss = getattr(arrayloss, name)
     options = {"reduction": "none"}
+    copies = (_dispatch._IN_PLACE_MIN_ELEMENTS // PROBS.size + 1, 1)  # (13110, 5): enough
     for dtype in (torch.float32, torch.float64):
-        x = torch.asarray(np.log(PROBS), dtype=dtype)
-        t = torch.asarray(np.where(BINARY > 0, PROBS, 0.0), dtype=dtype)
+        x = torch.asarray(np.tile(np.log(PROBS), copies), dtype=dtype)
+        t = torch.asarray(np.tile(np.where(BINARY > 0, PROBS, 0.0), copies), dtype=dtype)
         xp = _dispatch.namespace_of(x=x).xp
+        assert _dispatch.native_elementwise(xp, dtype, block, x[:6], t[:6]) is None  # small
         native = _dispatch.native_elementwise(xp, dtype, block, x, t)
         assert native is not None
         composed = first[name](x, t) - t * x
