@@ -353,6 +353,7 @@ def _ctc_unreduced(
             input_lengths,
             target_lengths,
             blank,
+            _FLOOR,
             lambda lp: _ctc_composed(ctx, lp, labels, input_lengths, target_lengths, blank),
         )
     return _ctc_composed(ctx, log_probs, labels, input_lengths, target_lengths, blank)

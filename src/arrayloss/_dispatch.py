@@ -1002,7 +1002,7 @@ def _warn_at_caller(message: str, category: type[Warning]) -> None:
 
 def native_ctc_loss(ctx: ArrayContext, log_probs: Any) -> Callable[..., Any] | None:
     """Fast path: ATen's CTC kernels for ``_ctc._ctc_unreduced`` on torch tensors:
-    ``kernel(log_probs, labels, input_lengths, target_lengths, blank, composed)`` gives
+    ``kernel(log_probs, labels, input_lengths, target_lengths, blank, floor, composed)`` gives
     the negative log-likelihood per sample (N,), +inf where no alignment exists, as the
     composed recursion does (within rounding: the same log-space recursion, with -inf
     where arrayloss's has a finite floor); or None. ``composed(log_probs)`` is that
@@ -1016,7 +1016,7 @@ def native_ctc_loss(ctx: ArrayContext, log_probs: Any) -> Callable[..., Any] | N
       it assumes normalized log-probabilities), the exact derivative is
       ``-g_n gamma``; an impossible sample's gradient is 0 (PyTorch's is NaN without
       ``zero_infinity``), and so is that of a log-probability at or below arrayloss's
-      floor (-1e30, -inf included), which the composed recursion clamps. A gradient
+      floor (``floor``, -1e30; -inf included), which the composed recursion clamps. A gradient
       taken with ``create_graph`` differentiates the composed recursion instead, so
       that it is differentiable again (ATen's backward is not).
 
@@ -1046,21 +1046,17 @@ def _torch_ctc_nll(
     input_lengths: Any,
     target_lengths: Any,
     blank: int,
+    floor: float,
     composed: Callable[[Any], Any],
 ) -> Any:
     torch = sys.modules["torch"]
     if torch.is_grad_enabled() and log_probs.requires_grad:
         nll, _ = _torch_ctc_function().apply(
-            log_probs, labels, input_lengths, target_lengths, blank, composed
+            log_probs, labels, input_lengths, target_lengths, blank, floor, composed
         )
         return nll
     # reduction 0 ('none'), zero_infinity False: ctc_loss applies its own afterwards.
     return torch.ctc_loss(log_probs, labels, input_lengths, target_lengths, blank, 0, False)
-
-
-#: The log-probability at or below which arrayloss's CTC recursion clamps an emission
-#: (``_ctc._FLOOR``): its gradient there is 0.
-_CTC_FLOOR = -1e30
 
 
 @functools.cache
@@ -1078,6 +1074,7 @@ def _torch_ctc_function() -> Any:
             input_lengths: Any,
             target_lengths: Any,
             blank: int,
+            floor: float,
             composed: Callable[[Any], Any],
         ) -> Any:
             # zero_infinity=True matters to the backward only: an impossible sample's
@@ -1088,10 +1085,11 @@ def _torch_ctc_function() -> Any:
 
         @staticmethod
         def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-            log_probs, labels, input_lengths, target_lengths, blank, composed = inputs
+            log_probs, labels, input_lengths, target_lengths, blank, floor, composed = inputs
             nll, log_alpha = output
             ctx.save_for_backward(log_probs, labels, input_lengths, target_lengths, nll, log_alpha)
             ctx.blank = blank
+            ctx.floor = floor
             ctx.composed = composed
             ctx.mark_non_differentiable(log_alpha)
 
@@ -1103,7 +1101,7 @@ def _torch_ctc_function() -> Any:
                 with torch.enable_grad():
                     again = ctx.composed(log_probs)
                 (grad,) = torch.autograd.grad(again, log_probs, grad_nll, create_graph=True)
-                return grad, None, None, None, None, None
+                return grad, None, None, None, None, None, None
             grad = torch.ops.aten._ctc_loss_backward.Tensor(
                 grad_nll,
                 log_probs,
@@ -1120,8 +1118,8 @@ def _torch_ctc_function() -> Any:
             active = steps[:, None] < input_lengths.to(log_probs.device)[None, :]
             scale = torch.where(torch.isfinite(nll), grad_nll, 0.0)
             term = torch.exp(log_probs).mul_((active * scale)[:, :, None])
-            grad.sub_(term).masked_fill_(log_probs <= _CTC_FLOOR, 0.0)
-            return grad, None, None, None, None, None
+            grad.sub_(term).masked_fill_(log_probs <= ctx.floor, 0.0)
+            return grad, None, None, None, None, None, None
 
     return CTCNegativeLogLikelihood
 
