@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
+import array_api_compat
 import numpy as np
 import pytest
 
@@ -854,7 +855,16 @@ PLAIN_LOSSES = {
     "huber_loss": {"delta": 0.7},
     "smooth_l1_loss": {"beta": 0.0},
     "binary_cross_entropy_with_logits": {},
+    "hinge_embedding_loss": {"margin": 0.7},
 }
+# The module that asks for each lane, and its targets.
+PLAIN_LOSS_MODULES = {
+    "binary_cross_entropy_with_logits": "_binary",
+    "hinge_embedding_loss": "_embedding",
+}
+SIGN_GRID = np.where(BINARY > 0, 1.0, -1.0)
+# hinge_embedding_loss's targets: -1 and 1, and others (which get both terms).
+HINGE_TARGETS = np.where(OTHER > 1.0, 0.5, SIGN_GRID)
 
 
 def _spy_on_lane(monkeypatch: pytest.MonkeyPatch, module: Any, lane: str) -> list[bool]:
@@ -880,14 +890,17 @@ def test_torch_plain_call_goes_straight_to_the_kernel(
     # with every other argument at its default, skips arrayloss's checks (all of which
     # would pass) for ATen's kernel: F's values and gradients to the bit. Any call that is
     # not plain takes the full path, with its promotion, warnings and errors.
-    from arrayloss import _binary, _regression
+    import importlib
 
-    module = _binary if name.startswith("binary") else _regression
+    module = importlib.import_module(f"arrayloss.{PLAIN_LOSS_MODULES.get(name, '_regression')}")
     taken = _spy_on_lane(monkeypatch, module, "plain_torch_kernel")
     loss = getattr(arrayloss, name)
     functional = getattr(torch.nn.functional, name)
     options = PLAIN_LOSSES[name]
-    t_values = BINARY if name.startswith("binary") else np.where(BINARY > 0, LOGITS, OTHER)
+    t_values = {
+        "binary_cross_entropy_with_logits": BINARY,
+        "hinge_embedding_loss": HINGE_TARGETS,
+    }.get(name, np.where(BINARY > 0, LOGITS, OTHER))
     for dtype in (torch.float32, torch.float64):
         for reduction in ("none", "mean", "sum"):
             results = []
@@ -908,6 +921,8 @@ def test_torch_plain_call_goes_straight_to_the_kernel(
     if name.startswith("binary"):
         with pytest.raises(ValueError, match="must have the shape of `input`"):
             loss(x, t[:1], **options)  # a target of another shape
+    elif name == "hinge_embedding_loss":
+        loss(x, t[:1], **options)  # a broadcast target (PyTorch does not warn)
     else:
         with pytest.warns(UserWarning, match="target size"):
             loss(x, t[:1], **options)  # a broadcast target
@@ -932,7 +947,39 @@ def test_torch_plain_call_goes_straight_to_the_kernel(
     assert not any(taken)
 
 
-SIGN_GRID = np.where(BINARY > 0, 1.0, -1.0)
+def test_torch_hinge_embedding_lane_stops_at_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    # hinge_embedding_loss's ATen lane (_dispatch.plain_torch_kernel) stops above
+    # _PLAIN_TORCH_MAX_ELEMENTS, where ATen's form holds one more full-size block: there
+    # the plain call computes the composed form (_dispatch.plain_namespace). Both are
+    # ATen's operations in ATen's order, so the values and gradients agree to the bit on
+    # either side of the limit, also for targets other than -1 and 1.
+    from arrayloss import _embedding
+
+    aten = _spy_on_lane(monkeypatch, _embedding, "plain_torch_kernel")
+    composed = _spy_on_lane(monkeypatch, _embedding, "plain_namespace")
+    most = _dispatch._PLAIN_TORCH_MAX_ELEMENTS["hinge_embedding_loss"]
+    rng = np.random.default_rng(3)
+    for n in (most, most + 1):
+        x_values = rng.normal(size=n)
+        t_values = rng.choice([-1.0, 1.0, 0.0, 2.0], size=n, p=[0.45, 0.45, 0.05, 0.05])
+        for dtype in (torch.float32, torch.float64):
+            for reduction in ("none", "mean", "sum"):
+                results = []
+                for f in (arrayloss.hinge_embedding_loss, torch.nn.functional.hinge_embedding_loss):
+                    x = torch.asarray(x_values, dtype=dtype).requires_grad_(True)
+                    t = torch.asarray(t_values, dtype=dtype)
+                    value = f(x, t, margin=0.5, reduction=reduction)
+                    (grad,) = torch.autograd.grad(value.sum(), x)
+                    results.append((value.detach(), grad))
+                (value, grad), (expected, expected_grad) = results
+                torch.testing.assert_close(value, expected, rtol=0, atol=0)
+                torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+        assert aten == [n <= most] * 6
+        assert composed == ([] if n <= most else [True] * 6)
+        aten.clear()
+        composed.clear()
+
+
 LOG_PROBS = np.log(PROBS / PROBS.sum(axis=1, keepdims=True))
 # KL's target: probabilities with zeros (0 log 0 = 0), as log-probabilities for log_target.
 KL_TARGET = np.where(BINARY > 0, np.exp(LOG_PROBS), 0.0)
@@ -959,8 +1006,43 @@ COMPOSED_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[st
         [{"full": True, "eps": 0.25}],
     ),
     "margin_ranking_loss": ("_embedding", (LOGITS, OTHER, SIGN_GRID), [{"margin": 0.3}]),
-    "hinge_embedding_loss": ("_embedding", (np.abs(LOGITS), SIGN_GRID), [{"margin": 2}]),
 }
+
+
+def test_torch_mean_on_the_cpu_is_the_sum_over_the_size() -> None:
+    # _dispatch.native_mean: ATen's CPU mean is its sum divided by the number of
+    # elements, so 'mean' by torch.mean gives sum(loss) / size to the bit (the value the
+    # generic path computes), with the same gradient, at sizes where the sum runs in one
+    # block, in several, and on both threads. None (sum / size) elsewhere.
+    from arrayloss import _reduction
+
+    xp = array_api_compat.array_namespace(torch.zeros(1))
+    rng = np.random.default_rng(11)
+    for n in (1, 7, 1000, 65_537, 1_000_003):
+        for shape in ((n,), (1, n), (n, 1)):
+            values = np.exp(rng.normal(size=n)).reshape(shape) * 1e3
+            for dtype in (torch.float32, torch.float64):
+                results = []
+                for fast in (True, False):
+                    loss = torch.asarray(values, dtype=dtype).requires_grad_(True)
+                    with arrayloss.fast_paths(fast):
+                        mean = _reduction.reduce_plain(xp, loss, "mean")
+                    (grad,) = torch.autograd.grad(mean, loss)
+                    results.append((mean.detach(), grad))
+                (mean, grad), (expected, expected_grad) = results
+                torch.testing.assert_close(mean, expected, rtol=0, atol=0)
+                torch.testing.assert_close(grad, expected_grad, rtol=0, atol=0)
+                torch.testing.assert_close(
+                    mean, torch.sum(loss.detach()) / loss.numel(), rtol=0, atol=0
+                )
+    assert _dispatch.native_mean(xp, torch.ones(3)) is not None
+    assert _dispatch.native_mean(xp, torch.ones(3, dtype=torch.float16)) is None
+    assert _dispatch.native_mean(xp, torch.ones(3, device="meta")) is None  # not the CPU
+    with arrayloss.fast_paths(False):
+        assert _dispatch.native_mean(xp, torch.ones(3)) is None
+    assert _dispatch.native_mean(array_api_compat.array_namespace(np.ones(3)), np.ones(3)) is None
+    # Nothing to average: NaN, as sum / 0.
+    assert torch.isnan(_reduction.reduce_plain(xp, torch.ones(0), "mean"))
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSED_PLAIN_LOSSES))
@@ -1053,6 +1135,7 @@ NUMPY_PLAIN_LOSSES: dict[str, tuple[str, tuple[np.ndarray, ...], list[dict[str, 
     "huber_loss": ("_regression", (LOGITS, OTHER), [{"delta": 0.5}]),
     "smooth_l1_loss": ("_regression", (LOGITS, OTHER), [{"beta": 0.5}, {"beta": 0.0}]),
     "binary_cross_entropy_with_logits": ("_binary", (LOGITS * 1e3, BINARY), [{}]),
+    "hinge_embedding_loss": ("_embedding", (np.abs(LOGITS), HINGE_TARGETS), [{"margin": 2}]),
     "poisson_nll_loss": (
         "_probabilistic",
         (np.abs(LOGITS) * 1e3, np.floor(3 * PROBS)),  # exp overflows: inf, as PyTorch
@@ -1541,6 +1624,7 @@ VMAP_CALLS: dict[str, tuple[np.ndarray, ...]] = {
     },
     "mse_loss": (LOGITS, OTHER),
     "binary_cross_entropy_with_logits": (LOGITS, BINARY),
+    "hinge_embedding_loss": (LOGITS, HINGE_TARGETS),
     "cosine_embedding_loss": (LOGITS, OTHER, SIGNS),
     "triplet_margin_loss": (LOGITS, OTHER, np.flip(LOGITS, 0)),
     "triplet_margin_with_distance_loss": (LOGITS, OTHER, np.flip(LOGITS, 0)),

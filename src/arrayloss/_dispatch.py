@@ -50,6 +50,7 @@ __all__ = [
     "namespace_of",
     "native_elementwise",
     "native_kernel",
+    "native_mean",
     "record_warning",
     "remembered",
     "scan",
@@ -1395,6 +1396,34 @@ def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callab
     return _TORCH_ELEMENTWISE[name]()
 
 
+def native_mean(xp: Any, loss: Any) -> Any:
+    """Fast path: ``torch.mean(loss)`` for a CPU torch tensor of float32 or float64, or
+    None (the caller then computes ``sum(loss) / size``).
+
+    The same bits and gradient: ATen's CPU mean *is* ``at::sum_out(...).div_(numel)``
+    (aten/src/ATen/native/ReduceOps.cpp, ``TORCH_IMPL_FUNC(mean_out)``; checked to the
+    bit against ``sum / numel`` at 36 sizes from 1 to 10^7, 1-d and 2-d, float32 and
+    float64, one and two threads; tests/test_fast_paths.py checks a few), and its
+    backward spreads
+    ``g / numel``, as autograd does through the division. Not on other devices, where
+    ``mean_stub`` is a reduction of its own, nor under ``torch.compile``.
+
+    Why: dividing the 0-d sum by a Python integer wraps the integer into a tensor at
+    each call, 2.6 us; ATen's mean does the division in C++. 'mean' at N = 1 went from
+    4.1-4.4 us to 3.4 us, a sixth of a plain call of soft_margin_loss (13.5 us, where
+    PyTorch's whole loss takes 6.6).
+    """
+    if not _fast_paths_enabled or not _is_torch_namespace(xp) or not loss.is_cpu:
+        return None
+    torch = sys.modules["torch"]
+    dtype = loss.dtype
+    if (dtype is not torch.float32 and dtype is not torch.float64) or (
+        torch.compiler.is_compiling()
+    ):
+        return None
+    return torch.mean(loss)
+
+
 # PyTorch's own kernels that arrayloss may hand a loss to, once arrayloss's checks have
 # passed: the name of the torch.nn.functional function, for each loss. A loss asks for
 # its kernel with native_kernel(ctx, name); None means "compute it yourself".
@@ -1477,10 +1506,26 @@ def plain_torch_kernel(
     Why: those checks cost about 7 us of mse_loss's 14 us a call at N = 1, against
     4.4 us for its ATen binding, and at N = 1e5 they were most of what kept the
     regression losses above torch's time (1.21x-1.36x).
+
+    ``hinge_embedding_loss`` (``kernel(input, target, margin, reduction=...)``): ATen's
+    is the composed form's formula, operation for operation (Loss.cpp:
+    ``where(y != 1, clamp_min(margin - x, 0), 0) + where(y != -1, x, 0)``, built of
+    differentiable ATen operations), so the same values and gradients; in C++ the nine
+    operations cost 12.7 us a call at N = 1 where the composed form's Python calls
+    cost 26.7 us. Only up to ``_PLAIN_TORCH_MAX_ELEMENTS`` elements: from about 10^5
+    the two take the same time, and ATen's form holds one more full-size block (peak
+    forward memory at N = 1e7: 5x one input against the composed form's 4x).
     """
     if loss not in _PLAIN_TORCH_LOSSES or _plain_torch_arrays(reduction, input, (target,)) is None:
         return None
+    most = _PLAIN_TORCH_MAX_ELEMENTS.get(loss)
+    if most is not None and input.numel() > most:
+        return None
     return _aten_binding(loss)
+
+
+# The plain-call lanes of plain_torch_kernel that stop at a size (its note says why).
+_PLAIN_TORCH_MAX_ELEMENTS = {"hinge_embedding_loss": 1 << 16}
 
 
 def plain_torch_binary_cross_entropy(reduction: str, input: Any, target: Any) -> Any:
@@ -1628,12 +1673,21 @@ def plain_torch_class_index_kernel(
             return None
     elif ndim < 2 or target.shape != input.shape[:1] + input.shape[2:]:
         return None
-    # The margin losses: (N, C) only, with samples and classes: ATen's 'mean' over no
-    # sample reads uninitialized memory (PyTorch 2.13 gave 3.8e9 and -6.3e-39), and
-    # C = 0 is arrayloss's error.
-    if loss in _PLAIN_MARGIN_LOSSES and (ndim != 2 or 0 in input.shape):
-        return None
-    return _aten_binding(loss) if loss in _PLAIN_CLASS_INDEX_LOSSES else None
+    if loss in _PLAIN_MARGIN_LOSSES:
+        # (N, C) only, with samples and classes: ATen's 'mean' over no sample reads
+        # uninitialized memory (PyTorch 2.13 gave 3.8e9 and -6.3e-39), and C = 0 is
+        # arrayloss's error.
+        if ndim != 2 or 0 in input.shape:
+            return None
+        return _aten_binding(loss)
+    # nll_loss and cross_entropy: their lane's binding, built once (beside the full
+    # path's, under its own key).
+    kernel = _torch_aten_kernels.get((loss, "lane"))
+    if kernel is None:
+        if loss not in _PLAIN_CLASS_INDEX_LOSSES:
+            return None
+        kernel = _torch_aten_kernels[loss, "lane"] = _torch_class_index_lane_binding(loss)
+    return kernel
 
 
 def plain_torch_linear_cross_entropy(
@@ -1841,7 +1895,7 @@ def kernel_checks_class_indices(ctx: ArrayContext) -> bool:
 # ATen kernel, so the values and gradient are PyTorch's to the bit. Subclasses of
 # torch.Tensor still go through F, whose __torch_function__ dispatch names F's function.
 _TORCH_REDUCTION_ENUM = {"none": 0, "mean": 1, "sum": 2}  # torch.nn._reduction.get_enum
-_torch_aten_kernels: dict[str, Callable[..., Any]] = {}
+_torch_aten_kernels: dict[Any, Callable[..., Any]] = {}
 
 
 def _torch_pointwise_binding(name: str) -> Callable[..., Any]:
@@ -1924,13 +1978,41 @@ def _torch_class_index_binding(name: str) -> Callable[..., Any]:
     return kernel
 
 
+def _torch_class_index_lane_binding(name: str) -> Callable[..., Any]:
+    """:func:`_torch_class_index_binding` for the plain-call lane's arguments, which
+    :func:`plain_torch_class_index_kernel` and its caller have checked (tensors exactly
+    ``torch.Tensor``, no ``weight``, the legacy arguments None): the binding at once,
+    without the kernel's own checks of them. They cost 0.3 us of nll_loss's 3.9 us a
+    call at N = 1 (torch: 1.8 us)."""
+    torch = sys.modules["torch"]
+    bindings = getattr(torch._C, "_nn", None)
+    binding = getattr(bindings, "nll_loss_nd" if name == "nll_loss" else "cross_entropy_loss", None)
+    if binding is None:
+        return _torch_class_index_binding(name)  # F itself
+    enum = _TORCH_REDUCTION_ENUM
+
+    def kernel(
+        input: Any,
+        target: Any,
+        weight: None,
+        size_average: None,
+        ignore_index: int,
+        reduce: None,
+        reduction: str,
+        *smoothing: float,
+    ) -> Any:
+        return binding(input, target, None, enum[reduction], ignore_index, *smoothing)
+
+    return kernel
+
+
 def _torch_reduction_last_binding(name: str) -> Callable[..., Any]:
     """``F.<name>(*arguments, reduction=...)`` without the legacy arguments, as F's own
     last step: the ATen binding (``torch._C._nn.<name>``, else ``torch.<name>``) with
     PyTorch's reduction enum appended; F itself where there is no binding. For the
     plain-call lanes' tensors only (exactly ``torch.Tensor``): multi_margin_loss,
     multilabel_margin_loss, binary_cross_entropy (its weight passed as None),
-    cosine_embedding_loss, triplet_margin_loss."""
+    cosine_embedding_loss, triplet_margin_loss, hinge_embedding_loss."""
     torch = sys.modules["torch"]
     functional: Callable[..., Any] = getattr(torch.nn.functional, name)
     binding = getattr(getattr(torch._C, "_nn", None), name, None) or getattr(torch, name, None)
@@ -1954,7 +2036,14 @@ _PLAIN_CLASS_INDEX_LOSSES = frozenset({"nll_loss", "cross_entropy", *_PLAIN_MARG
 # The losses that may take plain_torch_kernel's path (their kernel's arguments are the
 # input, the target and the reduction, with a Python number at most).
 _PLAIN_TORCH_LOSSES = frozenset(
-    {"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy_with_logits"}
+    {
+        "mse_loss",
+        "l1_loss",
+        "huber_loss",
+        "smooth_l1_loss",
+        "binary_cross_entropy_with_logits",
+        "hinge_embedding_loss",
+    }
 )
 
 _TORCH_ATEN_BINDING: dict[str, Callable[[str], Callable[..., Any]]] = {
@@ -1965,6 +2054,7 @@ _TORCH_ATEN_BINDING: dict[str, Callable[[str], Callable[..., Any]]] = {
     "binary_cross_entropy": _torch_reduction_last_binding,
     "cosine_embedding_loss": _torch_reduction_last_binding,
     "triplet_margin_loss": _torch_reduction_last_binding,
+    "hinge_embedding_loss": _torch_reduction_last_binding,
     "mse_loss": _torch_pointwise_binding,
     "l1_loss": _torch_pointwise_binding,
     "huber_loss": _torch_pointwise_binding,

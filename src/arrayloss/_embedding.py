@@ -20,6 +20,7 @@ from ._dispatch import (
     native_elementwise,
     plain_namespace,
     plain_torch_embedding_kernel,
+    plain_torch_kernel,
 )
 from ._errors import ArrayLossTypeError, ArrayLossValueError
 from ._numerics import compute_dtype
@@ -312,8 +313,13 @@ def hinge_embedding_loss(
     True
     """
     if at_defaults(size_average, reduce, empty, sample_weight) and is_python_number(margin):
+        # Plain arrays: the checks below would all pass. Small plain tensors by ATen's
+        # kernel, which is this formula (the fast path says why).
+        kernel = plain_torch_kernel("hinge_embedding_loss", reduction, input, target)
+        if kernel is not None:
+            return kernel(input, target, float(margin), reduction=reduction)
         plain_xp = plain_namespace(reduction, input, target)
-        if plain_xp is not None:  # plain arrays: the checks below would all pass
+        if plain_xp is not None:
             return reduce_plain_call(
                 plain_xp, reduction, _hinge_embedding_unreduced, input, target, float(margin)
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Literal
 
-from ._dispatch import ArrayContext, array_size
+from ._dispatch import ArrayContext, array_size, native_mean
 from ._errors import ArrayLossValueError
 from ._validation import warn_at_caller
 
@@ -282,11 +282,13 @@ def reduce_plain(xp: Any, loss: Any, reduction: str) -> Any:
     plain-call lanes (``_dispatch.plain_namespace``, :func:`reduce_plain_call`) compute."""
     if reduction == "none":
         return loss
-    total = xp.sum(loss)
-    if reduction == "sum":
-        return total
     if reduction == "mean":
-        return total / array_size(loss)
+        mean = native_mean(xp, loss)  # the same bits (the fast path says why)
+        if mean is not None:
+            return mean
+        return xp.sum(loss) / array_size(loss)
+    if reduction == "sum":
+        return xp.sum(loss)
     raise AssertionError(reduction)  # pragma: no cover - callers validate first
 
 
