@@ -1397,16 +1397,20 @@ def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callab
 
 
 def native_mean(xp: Any, loss: Any) -> Any:
-    """Fast path: ``torch.mean(loss)`` for a CPU torch tensor of float32 or float64, or
-    None (the caller then computes ``sum(loss) / size``).
+    """Fast path: ``torch.mean(loss)`` for a CPU torch tensor of float32 or float64 that
+    needs no gradient, or None (the caller then computes ``sum(loss) / size``).
 
-    The same bits and gradient: ATen's CPU mean *is* ``at::sum_out(...).div_(numel)``
+    The same bits: ATen's CPU mean *is* ``at::sum_out(...).div_(numel)``
     (aten/src/ATen/native/ReduceOps.cpp, ``TORCH_IMPL_FUNC(mean_out)``; checked to the
     bit against ``sum / numel`` at 36 sizes from 1 to 10^7, 1-d and 2-d, float32 and
-    float64, one and two threads; tests/test_fast_paths.py checks a few), and its
-    backward spreads
-    ``g / numel``, as autograd does through the division. Not on other devices, where
-    ``mean_stub`` is a reduction of its own, nor under ``torch.compile``.
+    float64, one and two threads; tests/test_fast_paths.py checks a few). Not on other
+    devices, where ``mean_stub`` is a reduction of its own, nor under ``torch.compile``.
+    Not with a gradient wanted: mean's backward materializes ``g / numel`` as a
+    full-size block, where the division's backward is 0-d and the sum's an expanded
+    view; at N = 1e7 that added one input's bytes to the peak memory of
+    binary_cross_entropy (3.5x -> 4.5x), poisson_nll_loss (3x -> 4x) and
+    margin_ranking_loss (2.24x -> 3.24x) with the backward (the benchmark of
+    2026-12-05, 18:16 UTC).
 
     Why: dividing the 0-d sum by a Python integer wraps the integer into a tensor at
     each call, 2.6 us; ATen's mean does the division in C++. 'mean' at N = 1 went from
@@ -1417,8 +1421,10 @@ def native_mean(xp: Any, loss: Any) -> Any:
         return None
     torch = sys.modules["torch"]
     dtype = loss.dtype
-    if (dtype is not torch.float32 and dtype is not torch.float64) or (
-        torch.compiler.is_compiling()
+    if (
+        (dtype is not torch.float32 and dtype is not torch.float64)
+        or (loss.requires_grad and torch.is_grad_enabled())
+        or torch.compiler.is_compiling()
     ):
         return None
     return torch.mean(loss)
