@@ -306,6 +306,14 @@ def test_l1_gradient_at_zero_is_zero(backend: Backend) -> None:
         gx, gy = _gradients(backend, name, x, np.zeros(3), reduction="sum", **options)
         np.testing.assert_array_equal(gx, [0.0, 1.0, -1.0])
         np.testing.assert_array_equal(gy, [0.0, -1.0, 1.0])
+        # |-0.0 - 0.0| is +0.0, as PyTorch's abs gives (JAX's form is a maximum).
+        zero = getattr(arrayloss, name)(
+            backend.asarray(np.array([-0.0])),
+            backend.asarray(np.zeros(1)),
+            reduction="none",
+            **options,
+        )
+        assert not np.signbit(backend.to_numpy(zero)).any()
 
 
 @pytest.mark.parametrize("backend", AUTODIFF)

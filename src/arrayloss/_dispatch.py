@@ -47,6 +47,7 @@ __all__ = [
     "fast_paths",
     "fast_paths_enabled",
     "jax_auto_jit",
+    "magnitude",
     "namespace_of",
     "native_elementwise",
     "native_kernel",
@@ -567,8 +568,8 @@ def remembered(cache: dict[Any, _T], key: Any, answer: Callable[[], _T]) -> _T:
         return answer()
 
 
-def clip(xp: Any, x: Any, lowest: float, highest: float) -> Any:
-    """``xp.clip(x, lowest, highest)`` for Python-number bounds.
+def clip(xp: Any, x: Any, lowest: float | None, highest: float | None) -> Any:
+    """``xp.clip(x, lowest, highest)`` for Python-number bounds (None: unbounded).
 
     Fast path (NumPy): array-api-compat's NumPy ``clip`` broadcasts both bounds to
     ``x``'s shape in Python first (9.9 us at N = 1, against 2.2 us for ``numpy.clip``;
@@ -605,6 +606,28 @@ def stop_gradient(xp: Any, x: Any) -> Any:
     if array_api_compat.is_jax_namespace(xp):
         return sys.modules["jax"].lax.stop_gradient(x)
     return x
+
+
+def magnitude(xp: Any, d: Any) -> Any:
+    """``|d|`` with PyTorch's derivative, ``sgn(d)``: 0 at d = 0 (NaN stays NaN); ``xp``
+    is ``d``'s namespace.
+
+    Why here: under ``jax.grad`` the derivative of ``abs`` at 0 is 1, so JAX takes
+    ``maximum(d, -d)``, the same values (+0.0 at both zeros, as JAX's ``maximum``
+    gives), whose derivative splits the tie at 0 evenly: 0. PyTorch's ``abs`` backward
+    is ``sgn`` already; NumPy, CuPy, Dask and array-api-strict have no autodiff: there
+    ``abs`` itself (``maximum`` would be no better: torch's splits ties with masks, 9x
+    the backward's time, and NumPy's ``maximum(0.0, -0.0)`` is -0.0).
+
+    Not the former ``where(d == 0, 0, abs(d))`` on every library: on XLA's CPU backend
+    the comparison keeps the loss out of the fused reduction (its YNNPACK fusion takes
+    ``maximum`` and ``abs`` but not comparisons), so each step became a pass over
+    memory: ``l1_loss`` under ``jax.jit`` at N = 1e7 took 15.5 ms, 17.6 ms in this
+    form alone, against 3.2 ms for ``maximum(d, -d)`` (torch: 25 ms).
+    """
+    if xp.__name__ in _JAX_NAMESPACE_NAMES:
+        return xp.maximum(d, -d)
+    return xp.abs(d)
 
 
 @functools.cache
