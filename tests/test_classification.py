@@ -358,6 +358,67 @@ def test_gradients_equal_torch_autograd(
     np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("shapes", SHAPES[1:], ids=lambda s: str(s[0]))
+def test_cross_entropy_is_log_softmax_then_gather_to_the_bit(
+    backend: Backend, rng: np.random.Generator, shapes: Any
+) -> None:
+    # Without label smoothing, cross_entropy makes the log-probabilities at the targets
+    # only (_numerics.log_softmax_parts): the same operations as log_softmax followed by
+    # nll_loss's gather, so the same bits, and on autodiff backends the same gradient
+    # (fast paths off: torch would take ATen's kernel). Under jax.jit XLA compiles the
+    # two programs apart (its fusions may contract or vectorize differently): there the
+    # gradients agree within rounding. Extreme logits, -inf included, and an ignored
+    # sample.
+    import array_api_compat
+
+    from arrayloss import _dispatch, _numerics
+
+    x_shape, t_shape = shapes
+    x = rng.normal(size=x_shape) * 30
+    x.flat[1] = -np.inf
+    t = index_target(rng, t_shape, ignore=True)
+    w = rng.uniform(0.5, 2.0, size=C)
+    tb = backend.asarray(t, "int64")
+    xp = array_api_compat.array_namespace(tb)
+    for dtype in ("float32", "float64"):
+        for options in ({"reduction": "none"}, {"reduction": "sum", "weight": w}):
+            kw = b_kwargs(backend, options)
+            if "weight" in kw:
+                kw["weight"] = backend.asarray(w, dtype)
+
+            def direct(xb: Any, kw: dict[str, Any] = kw) -> Any:
+                return arrayloss.cross_entropy(xb, tb, **kw)
+
+            def composed(xb: Any, kw: dict[str, Any] = kw) -> Any:
+                logp = _numerics.log_softmax(xp, xb, 1)
+                return arrayloss.nll_loss(logp, tb, **kw)
+
+            with _dispatch.fast_paths(False):
+                got = backend.to_numpy(direct(backend.asarray(x, dtype)))
+                expected = backend.to_numpy(composed(backend.asarray(x, dtype)))
+                np.testing.assert_array_equal(got, expected, strict=True)
+                if not backend.autodiff:
+                    continue
+                grads = []
+                for f in (direct, composed):
+                    if backend.module == "torch":
+                        xb = backend.asarray(x, dtype).requires_grad_(True)
+                        f(xb).sum().backward()
+                        grads.append(backend.to_numpy(xb.grad))
+                    else:
+                        import jax
+                        import jax.numpy as jnp
+
+                        grad = jax.grad(lambda xx, f=f: jnp.sum(f(xx)))
+                        grad = jax.jit(grad) if backend.jit else grad
+                        grads.append(backend.to_numpy(grad(backend.asarray(x, dtype))))
+                if backend.jit:
+                    rtol = 1e-6 if dtype == "float32" else 1e-14
+                    np.testing.assert_allclose(grads[0], grads[1], rtol=rtol, atol=0)
+                else:
+                    np.testing.assert_array_equal(grads[0], grads[1], strict=True)
+
+
 def test_jax_vmap(backend: Backend, rng: np.random.Generator) -> None:
     if backend.module != "jax" or backend.jit:
         pytest.skip("jax.vmap on the eager JAX backend")

