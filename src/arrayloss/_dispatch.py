@@ -610,7 +610,7 @@ def stop_gradient(xp: Any, x: Any) -> Any:
 
 def magnitude(xp: Any, d: Any) -> Any:
     """``|d|`` with PyTorch's derivative, ``sgn(d)``: 0 at d = 0 (NaN stays NaN); ``xp``
-    is ``d``'s namespace.
+    is ``d``'s namespace. For l1_loss and the p-norms of the pairwise distances.
 
     Why here: under ``jax.grad`` the derivative of ``abs`` at 0 is 1, so JAX takes
     ``maximum(d, -d)``, the same values (+0.0 at both zeros, as JAX's ``maximum``
@@ -1984,8 +1984,7 @@ def _torch_class_index_binding(name: str) -> Callable[..., Any]:
     F.nll_loss's preamble about 2.5 us of its 6 us."""
     torch = sys.modules["torch"]
     functional: Callable[..., Any] = getattr(torch.nn.functional, name)
-    bindings = getattr(torch._C, "_nn", None)
-    binding = getattr(bindings, "nll_loss_nd" if name == "nll_loss" else "cross_entropy_loss", None)
+    binding = _class_index_aten_binding(name)
     if binding is None:
         return functional
     tensor = torch.Tensor
@@ -2007,15 +2006,20 @@ def _torch_class_index_binding(name: str) -> Callable[..., Any]:
     return kernel
 
 
+def _class_index_aten_binding(name: str) -> Callable[..., Any] | None:
+    # F.nll_loss's and F.cross_entropy's last step: torch._C._nn.nll_loss_nd and
+    # torch._C._nn.cross_entropy_loss (None if this torch lacks it).
+    bindings = getattr(sys.modules["torch"]._C, "_nn", None)
+    return getattr(bindings, "nll_loss_nd" if name == "nll_loss" else "cross_entropy_loss", None)
+
+
 def _torch_class_index_lane_binding(name: str) -> Callable[..., Any]:
     """:func:`_torch_class_index_binding` for the plain-call lane's arguments, which
     :func:`plain_torch_class_index_kernel` and its caller have checked (tensors exactly
     ``torch.Tensor``, no ``weight``, the legacy arguments None): the binding at once,
     without the kernel's own checks of them. They cost 0.3 us of nll_loss's 3.9 us a
     call at N = 1 (torch: 1.8 us)."""
-    torch = sys.modules["torch"]
-    bindings = getattr(torch._C, "_nn", None)
-    binding = getattr(bindings, "nll_loss_nd" if name == "nll_loss" else "cross_entropy_loss", None)
+    binding = _class_index_aten_binding(name)
     if binding is None:
         return _torch_class_index_binding(name)  # F itself
     enum = _TORCH_REDUCTION_ENUM

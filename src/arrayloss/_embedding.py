@@ -16,6 +16,7 @@ from typing import Any
 
 from ._dispatch import (
     jax_auto_jit,
+    magnitude,
     namespace_of,
     native_elementwise,
     plain_namespace,
@@ -503,11 +504,6 @@ def cosine_embedding_loss(
 # --- pairwise distance and the triplet losses --------------------------------------------
 
 
-def _abs(xp: Any, d: Any) -> Any:
-    # |d| with PyTorch's norm gradient sign(d), 0 at d = 0 (JAX's d|x|/dx at 0 is 1).
-    return d * xp.sign(d)
-
-
 def _safe_root(xp: Any, s: Any, root: Callable[[Any], Any]) -> Any:
     # root(s), 0 at s = 0 with gradient 0 there (PyTorch masks its norm gradient where
     # the norm is 0; autodiff of sqrt(0) would give inf * 0 = NaN).
@@ -537,7 +533,7 @@ def _vector_norm(xp: Any, d: Any, p: float) -> Any:
         return xp.sum(xp.where(d != 0, 1.0, d * 0.0), axis=-1)
     if p == 2:
         return _safe_root(xp, xp.sum(d * d, axis=-1), xp.sqrt)
-    a = _abs(xp, d)
+    a = magnitude(xp, d)  # |d| with PyTorch's norm gradient sign(d), 0 at d = 0
     if p == 1:
         return xp.sum(a, axis=-1)
     if p == math.inf:
