@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -259,6 +263,86 @@ def test_jax_kernels_are_keyed_on_options_and_their_types() -> None:
     arrayloss.multi_margin_loss(x, jnp.asarray(CLASSES), margin=1)
     arrayloss.multi_margin_loss(x, jnp.asarray(CLASSES), margin=1.0)
     assert _keys("multi_margin_loss") == 2
+
+
+def test_jax_lane_runs_a_calls_kernel_again_without_a_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    # _dispatch._open_jit_lane: after a call with only positional JAX arrays and options
+    # that are strings or None, a call like it runs the same kernel without _jit_plan.
+    plans: list[int] = []
+    real_plan = _dispatch._jit_plan
+
+    def counting_plan(*args: Any) -> Any:
+        plans.append(1)
+        return real_plan(*args)
+
+    monkeypatch.setattr(_dispatch, "_jit_plan", counting_plan)
+    x, t = jnp.asarray(LOGITS), jnp.asarray(OTHER)
+    for options, planned in (
+        ({}, 1),
+        ({"reduction": "sum"}, 1),
+        ({"reduction": "none"}, 1),
+        ({"delta": 2.0}, 3),  # a number: 1, 1.0 and True are equal keys, so no lane
+    ):
+        del plans[:]
+        expected = _generic(arrayloss.huber_loss, x, t, **options)
+        planned_call = arrayloss.huber_loss(x, t, **options)
+        np.testing.assert_allclose(np.asarray(planned_call), np.asarray(expected), rtol=1e-12)
+        for _ in range(2):  # the same kernel: the same bits
+            got = arrayloss.huber_loss(x, t, **options)
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(planned_call))
+        assert len(plans) == planned, options
+    assert _keys("huber_loss") == 4
+    # A positional option, an array of another library: the plan each time.
+    del plans[:]
+    for _ in range(2):
+        arrayloss.huber_loss(x, t, "sum")
+    assert len(plans) == 2
+    with pytest.raises(TypeError, match=r"`input` is jax\.Array but `target` is numpy\.ndarray"):
+        arrayloss.huber_loss(x, OTHER)
+    # Fast paths off: neither lane nor plan. A kernel gone from the cache: planned again.
+    del plans[:]
+    with arrayloss.fast_paths(False):
+        arrayloss.huber_loss(x, t)
+    assert not plans
+    _dispatch._jit_cache.clear()
+    arrayloss.huber_loss(x, t)
+    arrayloss.huber_loss(x, t)
+    assert len(plans) == 1
+    assert _keys("huber_loss") == 1
+
+
+def test_jax_lane_keeps_the_device_check_on_two_jax_cpu_devices() -> None:
+    # Arrays on two devices: the lane's kernel raises (all committed) or is not taken
+    # (committed and uncommitted mixed; jax.jit would move the uncommitted one), and the
+    # loss names the devices as with fast paths off. A process where XLA splits the CPU
+    # into two devices (the flag must be set before JAX starts).
+    script = """
+import jax, jax.numpy as jnp, pytest, arrayloss
+first, second = jax.devices()
+assert (first.id, second.id) == (0, 1)
+x, t = jnp.asarray([0.0, 1.0, 2.0]), jnp.asarray([1.0, 1.0, 1.0])
+on = lambda a, device: jax.device_put(a, device)
+for fast in (True, False):
+    with arrayloss.fast_paths(fast):
+        for _ in range(2):  # the first call opens the lane
+            assert abs(float(arrayloss.mse_loss(x, t)) - 2 / 3) < 1e-6
+            assert abs(float(arrayloss.mse_loss(on(x, second), on(t, second))) - 2 / 3) < 1e-6
+        assert arrayloss.mse_loss(on(x, second), on(t, second)).devices() == {second}
+        for a, b, where in (
+            (on(x, first), on(t, second), "cpu:0 but `target` is on cpu:1"),
+            (x, on(t, second), "cpu:0 but `target` is on cpu:1"),
+            (on(x, second), t, "cpu:1 but `target` is on cpu:0"),
+        ):
+            with pytest.raises(ValueError, match="`input` is on " + where):
+                arrayloss.mse_loss(a, b)
+print("ok")
+"""
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "ok", done.stdout[-3000:]
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))

@@ -905,12 +905,44 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
     and its recursion is a ``lax.scan`` compiled once per shape already).
     ``multilabel_margin_loss`` reads the most target slots of a sample first
     (:func:`concrete_jax_hint`) and passes it to its wrapped kernel as an option.
+
+    A call like an earlier one (positional arrays, options that are strings or None)
+    goes straight to that call's kernel, without the plan (:func:`_open_jit_lane`).
     """
 
     @functools.wraps(loss)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if args and type(args[0]) in _NON_JAX_ARRAY_TYPES:
-            return loss(*args, **kwargs)  # a torch or NumPy call: no plan to look for
+        if args:
+            first = type(args[0])
+            if first is _concrete_jax_array_type[0] and _fast_paths_enabled:
+                # The lane of an earlier call like this one: its kernel at once, without
+                # _jit_plan (_open_jit_lane says why and when). Inline: a function call
+                # here costs a tenth of what the lane saves.
+                try:
+                    lane = (loss, len(args), *kwargs.items())
+                    kernel = _jit_cache.get(_jit_lanes[lane])
+                except (KeyError, TypeError):  # no lane, or an unhashable option (an array)
+                    kernel = None
+                if kernel is not None and not _recording.frames:
+                    committed = args[0]._committed
+                    for value in args:
+                        # All uncommitted (on the default device) or all committed (jit
+                        # raises for two devices); else the plan compares the devices.
+                        if type(value) is not first or value._committed is not committed:
+                            break
+                    else:
+                        try:
+                            result, bad = kernel.jitted(*args)
+                        except Exception:  # the full wrapper below calls it again
+                            pass
+                        else:
+                            if kernel.warns[0] or bad is not None:
+                                return _kernel_result(
+                                    loss, kernel, args, result, bad, True, args, kwargs
+                                )
+                            return result
+            elif first in _NON_JAX_ARRAY_TYPES:
+                return loss(*args, **kwargs)  # a torch or NumPy call: no plan to look for
         jax = sys.modules.get("jax")
         if jax is None or not _fast_paths_enabled or _recording.frames:
             # Inside another auto-jitted loss's trace (a loss calling a loss), run inline:
@@ -940,15 +972,86 @@ def jax_auto_jit(loss: Callable[..., Any]) -> Callable[..., Any]:
             _not_jittable.add(key)
             _jit_cache.pop(key, None)
             return loss(*args, **kwargs)
-        if kernel.warns[0]:
-            shapes = tuple((a.shape, a.dtype) for a in arrays)
-            for message, category in kernel.traced.get(shapes, ()):
-                _warn_at_caller(message, category)
-        if concrete and bad is not None and bool(bad):
-            return loss(*args, **kwargs)  # eagerly: raises the check's own error
-        return result
+        if concrete:
+            _open_jit_lane(loss, key, args, kwargs, len(arrays))
+        return _kernel_result(loss, kernel, arrays, result, bad, concrete, args, kwargs)
 
     return wrapper
+
+
+def _kernel_result(
+    loss: Callable[..., Any],
+    kernel: _JitKernel,
+    arrays: Any,
+    result: Any,
+    bad: Any,
+    concrete: bool,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """What an auto-jitted call returns once its kernel ran: the warnings its trace
+    recorded, emitted at the caller; the eager loss's own error where a value check of
+    the kernel failed on concrete arrays; else the kernel's result."""
+    if kernel.warns[0]:
+        shapes = tuple((a.shape, a.dtype) for a in arrays)
+        for message, category in kernel.traced.get(shapes, ()):
+            _warn_at_caller(message, category)
+    if concrete and bad is not None and bool(bad):
+        return loss(*args, **kwargs)  # eagerly: raises the check's own error
+    return result
+
+
+class _NoJaxArrayYet:
+    """Stands for JAX's concrete array type until the first auto-jitted call meets it."""
+
+
+#: The type of JAX's concrete arrays (``jaxlib``'s ``ArrayImpl``), once met.
+_concrete_jax_array_type: list[type] = [_NoJaxArrayYet]
+#: The lanes of :func:`_open_jit_lane`: (loss, number of positional arrays, keyword
+#: options) -> the key of its kernel in ``_jit_cache``.
+_jit_lanes: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_JIT_LANES_SIZE = 1024
+
+
+def _open_jit_lane(
+    loss: Callable[..., Any],
+    key: tuple[Any, ...],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    n_arrays: int,
+) -> None:
+    """Fast path: remembers a lane to the kernel ``key`` for later calls like this one
+    (concrete arrays), where its shape allows: every positional argument a concrete JAX
+    array of one type, and every keyword option a string or None (equal only to values
+    of its own type, so an equal key is an equal set of options). A later call of the
+    loss with as many positional arrays (of that type) and equal keyword options runs
+    the kernel at once (:func:`jax_auto_jit`'s wrapper), without :func:`_jit_plan`.
+
+    Why: the plan (a key built argument by argument, ``isinstance`` against JAX's array
+    ABC, the devices of each array) cost 1.4 us of the wrapper's 2.8 us over a bare
+    jitted call at N = 1: ``mse_loss`` took 7.5 us a call, where optax's loss under
+    ``jax.jit`` takes 4.7 us; with the lane, 6.0 us.
+
+    What the plan guarded stays guarded: the lane takes arrays that are all uncommitted
+    (on the default device) or all committed (placed by ``jax.device_put``: on devices
+    that do not match, ``jax.jit`` raises, and the full wrapper then runs, where the
+    loss names the two arguments' devices, as before); a mix goes to the plan, as
+    ``jax.jit`` would move the uncommitted ones to the committed ones' device; any error of the kernel sends the call to the full
+    wrapper, which raises it or falls back as it always did. Tracers (a user's ``jit``,
+    ``vmap`` or ``grad``; a loss calling a loss) are not of the concrete type: never a
+    lane. A kernel dropped from ``_jit_cache`` closes its lane."""
+    if n_arrays != len(args):
+        return
+    array_type = type(args[0])
+    if any(type(a) is not array_type for a in args) or not hasattr(args[0], "_committed"):
+        return  # (_committed: whether jax.device_put placed the array; JAX's own field)
+    if any(type(v) is not str and v is not None for v in kwargs.values()):
+        return
+    if len(_jit_lanes) >= _JIT_LANES_SIZE:
+        _jit_lanes.clear()
+    lane = (loss, len(args), *kwargs.items())
+    _jit_lanes[lane] = key
+    _concrete_jax_array_type[0] = array_type
 
 
 def concrete_jax_hint(read: Callable[[Any, Any], Any], array: Any) -> int | None:
