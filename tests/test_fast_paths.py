@@ -1837,20 +1837,23 @@ def test_torch_binary_cross_entropy_function_gradient_is_the_composed_forms(
     # with respect to the target too; and differentiable again.
     p_values = np.array([0.0, 1e-45, 1e-30, 0.25, 0.5, 1 - 1e-7, 1.0, 0.0, 1.0, 0.75, 1e-320])
     t_values = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.3, 1.0])
-    for dtype in (torch.float32, torch.float64):
+    # A gradient for the target too, or for p alone (the backward then frees 1 - p
+    # before it makes p's term).
+    for dtype, target_grad in itertools.product((torch.float32, torch.float64), (True, False)):
         weight = torch.asarray(PROBS[1, :1], dtype=dtype)
         results = []
         for fast in (True, False):
             p = torch.asarray(p_values, dtype=dtype).requires_grad_(True)
-            t = torch.asarray(t_values, dtype=dtype).requires_grad_(True)
+            t = torch.asarray(t_values, dtype=dtype).requires_grad_(target_grad)
             with arrayloss.fast_paths(fast):
                 value = arrayloss.binary_cross_entropy(p, t, weight=weight, reduction=reduction)
             # The Function sits under the weight and the reduction, on the fast path only.
             assert _graph_has(value.grad_fn, "BinaryCrossEntropyTermsBackward") is fast
-            results.append(torch.autograd.grad(value.sum(), (p, t)))
-        (grad_p, grad_t), (expected_p, expected_t) = results
-        torch.testing.assert_close(grad_p, expected_p, rtol=0, atol=0)
-        torch.testing.assert_close(grad_t, expected_t, rtol=0, atol=0)
+            results.append(torch.autograd.grad(value.sum(), (p, t) if target_grad else (p,)))
+        got, expected = results
+        for grad, grad_expected in zip(got, expected, strict=True):
+            torch.testing.assert_close(grad, grad_expected, rtol=0, atol=0)
+        grad_p = got[0]
         assert torch.isfinite(grad_p).all()
         assert grad_p[7] == 0  # p = 0, t = 1: the clamped log(p) is not differentiated
     p = torch.asarray(PROBS.ravel()[:12]).requires_grad_(True)

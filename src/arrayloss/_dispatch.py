@@ -1391,19 +1391,26 @@ def _torch_bce_function() -> Any:
             # (Masks only: the logs are not kept, one full-size block each, while the
             # gradient for p is made; a gradient for the target, rare, takes them again.)
             clamped_q = torch.log(q) < floor
-            clamped_p = torch.log(p) < floor
             grad_p = grad_t = None
             if ctx.needs_input_grad[0]:
                 # As autograd through (t - 1) L1 - t L0: (-g) t / p - g (t - 1) / q.
                 if in_place:
                     through_q = torch.sub(t, 1.0).mul_(grad).div_(q).masked_fill_(clamped_q, 0)
+                    if not ctx.needs_input_grad[1]:
+                        # q's term is made: 1 - p freed before p's (with the backward,
+                        # peak memory 3.5x -> 2.25x one input at N = 1e7).
+                        del q, clamped_q
+                    clamped_p = torch.log(p) < floor
                     # -(g t) is (-g) t to the bit (negation is exact), one allocation.
                     through_p = torch.mul(grad, t).neg_().div_(p).masked_fill_(clamped_p, 0)
                     grad_p = through_p.sub_(through_q)
                 else:
+                    clamped_p = torch.log(p) < floor
                     through_q = ((t - 1.0) * grad / q).masked_fill(clamped_q, 0)
                     through_p = (-grad * t / p).masked_fill(clamped_p, 0)
                     grad_p = through_p - through_q
+            else:
+                clamped_p = torch.log(p) < floor
             if ctx.needs_input_grad[1]:
                 log_p = torch.log(p).masked_fill(clamped_p, floor)
                 log_q = torch.log(q).masked_fill(clamped_q, floor)
