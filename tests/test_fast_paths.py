@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import itertools
+import math
 import os
 import subprocess
 import sys
@@ -704,6 +705,60 @@ def test_torch_in_place_terms_only_for_constants_and_to_the_bit(name: str) -> No
         (expected_grad,) = torch.autograd.grad(expected, x)
         torch.testing.assert_close(value, expected)
         torch.testing.assert_close(grad, expected_grad)
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_torch_gaussian_nll_terms_in_place_only_for_constants_and_to_the_bit(full: bool) -> None:
+    # "gaussian_nll_terms": the variance clamped at eps, then 0.5 (log v + (x - y)^2 / v),
+    # in place on two fresh blocks: the composed form's bits (variances of 0, below eps,
+    # inf and NaN among them) and PyTorch's, only where nothing requires a gradient,
+    # from 65,536 elements on, and with x, y and var of one shape.
+    rng = np.random.default_rng(5)
+    n = _dispatch._IN_PLACE_MIN_ELEMENTS + 3
+    var = rng.uniform(0.0, 2.0, size=n)
+    var[:4] = [0.0, 1e-9, np.inf, np.nan]
+    for dtype in (torch.float32, torch.float64):
+        x, y, v = (
+            torch.asarray(a, dtype=dtype) for a in (rng.normal(size=n), rng.normal(size=n), var)
+        )
+        xp = _dispatch.namespace_of(x=x).xp
+        block = "gaussian_nll_terms"
+        assert _dispatch.native_elementwise(xp, dtype, block, x[:6], y[:6], v[:6]) is None
+        assert _dispatch.native_elementwise(xp, dtype, block, x, y, v) is not None
+        got = arrayloss.gaussian_nll_loss(x, y, v, full=full, reduction="none")
+        composed = _generic(arrayloss.gaussian_nll_loss, x, y, v, full=full, reduction="none")
+        expected = torch.nn.functional.gaussian_nll_loss(x, y, v, full=full, reduction="none")
+        torch.testing.assert_close(got, composed, rtol=0, atol=0, equal_nan=True)
+        torch.testing.assert_close(got, expected, rtol=0, atol=0, equal_nan=True)
+        # var 0 and 1e-9 clamped at eps (finite), var inf: log(inf) / 2, var NaN: NaN.
+        assert torch.isfinite(got[:2]).all()
+        assert got[2] == math.inf
+        assert torch.isnan(got[3])
+
+        # A variance per sample broadcast over the classes: the composed form.
+        wide = (x.reshape(-1, 1).expand(-1, 2), y.reshape(-1, 1).expand(-1, 2), v.reshape(-1, 1))
+        torch.testing.assert_close(
+            arrayloss.gaussian_nll_loss(*wide, full=full, reduction="none"),
+            torch.nn.functional.gaussian_nll_loss(*wide, full=full, reduction="none"),
+            rtol=0,
+            atol=0,
+            equal_nan=True,
+        )
+        # With a gradient: not the block (it writes in place), PyTorch's gradient.
+        for tracked in (x, y, v):
+            tracked.requires_grad_(True)
+            assert _dispatch.native_elementwise(xp, dtype, block, x, y, v) is None
+            with torch.no_grad():
+                assert _dispatch.native_elementwise(xp, dtype, block, x, y, v) is not None
+            tracked.requires_grad_(False)
+        finite = slice(4, None)
+        xs = x[finite].clone().requires_grad_(True)
+        value = arrayloss.gaussian_nll_loss(xs, y[finite], v[finite], full=full)
+        reference = torch.nn.functional.gaussian_nll_loss(xs, y[finite], v[finite], full=full)
+        torch.testing.assert_close(value, reference)
+        torch.testing.assert_close(
+            torch.autograd.grad(value, xs)[0], torch.autograd.grad(reference, xs)[0]
+        )
 
 
 def _ctc_calls() -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:

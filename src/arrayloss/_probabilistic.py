@@ -322,9 +322,14 @@ def _gaussian_nll_unreduced(xp: Any, x: Any, y: Any, var: Any, full: bool) -> An
     return loss
 
 
-def _plain_gaussian_nll(xp: Any, x: Any, y: Any, var: Any, eps: float, full: bool) -> Any:
-    # The full path's kernel for a plain call (_dispatch.plain_namespace): var clamped,
-    # then the terms.
+def _gaussian_nll_terms(xp: Any, x: Any, y: Any, var: Any, eps: float, full: bool) -> Any:
+    # var clamped, then the terms: the full path's kernel and a plain call's
+    # (_dispatch.plain_namespace). On torch constants of one shape, from 65,536 elements
+    # on, the same steps in place (the fast path says why).
+    if x.shape == y.shape == var.shape:
+        native = native_elementwise(xp, x.dtype, "gaussian_nll_terms", x, y, var)
+        if native is not None:
+            return native(x, y, var, eps, _HALF_LOG_2PI if full else None)
     return _gaussian_nll_unreduced(xp, x, y, _clamp_variance(xp, var, eps), full)
 
 
@@ -430,7 +435,7 @@ def gaussian_nll_loss(
         if plain_xp is not None:  # plain arrays: the checks below (but var's) would pass
             _raise_if_negative(plain_xp, var)
             return reduce_plain_call(
-                plain_xp, reduction, _plain_gaussian_nll, input, target, var, float(eps), full
+                plain_xp, reduction, _gaussian_nll_terms, input, target, var, float(eps), full
             )
     empty = validate_empty(empty)
     scalar = _scalar_var(var)
@@ -467,8 +472,8 @@ def gaussian_nll_loss(
     x, y = zero_unweighted_samples(ctx, sample_weight, shape, x, y)
     with ctx.quiet_floating_point():
         if scalar is None:
-            v = _clamp_variance(xp, xp.astype(var, work_dtype, copy=False), eps)
-            loss = _gaussian_nll_unreduced(xp, x, y, v, full)
+            v = xp.astype(var, work_dtype, copy=False)
+            loss = _gaussian_nll_terms(xp, x, y, v, eps, full)
         else:
             loss = _gaussian_nll_scalar_var(x, y, max(scalar, eps), full)
         return apply_reduction(
