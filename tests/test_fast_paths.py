@@ -761,6 +761,38 @@ def test_torch_gaussian_nll_terms_in_place_only_for_constants_and_to_the_bit(ful
         )
 
 
+def test_torch_hinge_embedding_terms_in_place_by_blocks_and_to_the_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "hinge_embedding_terms": the first term in place, the second added in place block
+    # by block: the composed form's bits (signs of zero included) and PyTorch's, for
+    # targets of -1, 1, 0, 2 and NaN and inputs of NaN and +-inf; blocks of 1,000 here,
+    # so the last block is partial. Only without a gradient and from 65,536 elements on.
+    monkeypatch.setattr(_dispatch, "_TERMS_BLOCK_ELEMENTS", 1000)
+    rng = np.random.default_rng(6)
+    n = _dispatch._IN_PLACE_MIN_ELEMENTS + 3
+    x_values = rng.normal(size=n)
+    x_values[:5] = [np.nan, np.inf, -np.inf, 1.0, -0.0]
+    y_values = rng.choice([-1.0, 1.0, 0.0, 2.0, np.nan], size=n)
+    y_values[:5] = [-1.0, -1.0, 1.0, -1.0, 1.0]
+    for dtype, margin in itertools.product((torch.float32, torch.float64), (1.0, 0.3)):
+        x, y = torch.asarray(x_values, dtype=dtype), torch.asarray(y_values, dtype=dtype)
+        xp = _dispatch.namespace_of(x=x).xp
+        block = "hinge_embedding_terms"
+        assert _dispatch.native_elementwise(xp, dtype, block, x[:6], y[:6]) is None
+        assert _dispatch.native_elementwise(xp, dtype, block, x, y) is not None
+        got = arrayloss.hinge_embedding_loss(x, y, margin, reduction="none")
+        composed = _generic(arrayloss.hinge_embedding_loss, x, y, margin, reduction="none")
+        expected = torch.nn.functional.hinge_embedding_loss(x, y, margin, reduction="none")
+        for reference in (composed, expected):
+            torch.testing.assert_close(got, reference, rtol=0, atol=0, equal_nan=True)
+            assert torch.equal(torch.signbit(got), torch.signbit(reference))
+        for tracked in (x, y):
+            tracked.requires_grad_(True)
+            assert _dispatch.native_elementwise(xp, dtype, block, x, y) is None
+            tracked.requires_grad_(False)
+
+
 def _ctc_calls() -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
     # (T, N, C) = (6, 4, 5) log-probabilities; padded and concatenated targets; an
     # impossible alignment (sample 1: 3 labels with a repeat in 3 frames), an empty

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._dispatch import (
+    device_of,
     jax_auto_jit,
     magnitude,
     namespace_of,
@@ -246,7 +247,11 @@ def _hinge_embedding_unreduced(xp: Any, x: Any, y: Any, margin: float) -> Any:
     # aten/src/ATen/native/Loss.cpp, hinge_embedding_loss:
     #   where(y != 1, clamp_min(margin - x, 0), 0) + where(y != -1, x, 0)
     # so a target other than -1 and 1 gets both terms.
-    zero = xp.zeros_like(x)
+    if x.shape == y.shape:
+        native = native_elementwise(xp, x.dtype, "hinge_embedding_terms", x, y)
+        if native is not None:
+            return native(x, y, margin)  # the same terms, in place (the fast path says why)
+    zero = xp.zeros((), dtype=x.dtype, device=device_of(x))  # 0-d: no full-size block
     hinge = xp.where(y != 1, _clamp_min_zero(xp, margin - x), zero)
     return hinge + xp.where(y != -1, x, zero)
 
