@@ -767,7 +767,7 @@ def test_torch_hinge_embedding_terms_in_place_by_blocks_and_to_the_bit(
     # "hinge_embedding_terms": the first term in place, the second added in place block
     # by block: the composed form's bits (signs of zero included) and PyTorch's, for
     # targets of -1, 1, 0, 2 and NaN and inputs of NaN and +-inf; blocks of 1,000 here,
-    # so the last block is partial. Only without a gradient and from 65,536 elements on.
+    # so the last block is partial. From 65,536 elements on.
     monkeypatch.setattr(_dispatch, "_TERMS_BLOCK_ELEMENTS", 1000)
     rng = np.random.default_rng(6)
     n = _dispatch._IN_PLACE_MIN_ELEMENTS + 3
@@ -779,18 +779,58 @@ def test_torch_hinge_embedding_terms_in_place_by_blocks_and_to_the_bit(
         x, y = torch.asarray(x_values, dtype=dtype), torch.asarray(y_values, dtype=dtype)
         xp = _dispatch.namespace_of(x=x).xp
         block = "hinge_embedding_terms"
-        assert _dispatch.native_elementwise(xp, dtype, block, x[:6], y[:6]) is None
-        assert _dispatch.native_elementwise(xp, dtype, block, x, y) is not None
+        assert _dispatch.native_elementwise(xp, dtype, block, y[:6]) is None
+        assert _dispatch.native_elementwise(xp, dtype, block, y) is not None
         got = arrayloss.hinge_embedding_loss(x, y, margin, reduction="none")
         composed = _generic(arrayloss.hinge_embedding_loss, x, y, margin, reduction="none")
         expected = torch.nn.functional.hinge_embedding_loss(x, y, margin, reduction="none")
         for reference in (composed, expected):
             torch.testing.assert_close(got, reference, rtol=0, atol=0, equal_nan=True)
             assert torch.equal(torch.signbit(got), torch.signbit(reference))
-        for tracked in (x, y):
-            tracked.requires_grad_(True)
-            assert _dispatch.native_elementwise(xp, dtype, block, x, y) is None
-            tracked.requires_grad_(False)
+        # The block's one operand is the target: it must need no gradient.
+        y.requires_grad_(True)
+        assert _dispatch.native_elementwise(xp, dtype, block, y) is None
+        y.requires_grad_(False)
+        # With a gradient for x: the autograd Function, whose gradient is autograd's
+        # through the composed form with torch's clamp_min (the block's limit raised,
+        # as before the block) and through PyTorch's own, to the bit (signs of zero
+        # included; at x = NaN both give 0, as clamp_min's backward).
+        for reduction in ("none", "mean", "sum"):
+            grads = []
+            for call in ("block", "composed", "torch"):
+                xs = x.clone().requires_grad_(True)
+                limit = _dispatch._IN_PLACE_MIN_ELEMENTS if call == "block" else n + 1
+                with monkeypatch.context() as patch:
+                    patch.setattr(_dispatch, "_IN_PLACE_MIN_ELEMENTS", limit)
+                    loss = (
+                        torch.nn.functional.hinge_embedding_loss
+                        if call == "torch"
+                        else arrayloss.hinge_embedding_loss
+                    )
+                    value = loss(xs, y, margin, reduction=reduction)
+                has_block = _graph_has(value.grad_fn, "HingeEmbeddingTermsBackward")
+                assert has_block is (call == "block")
+                upstream = torch.ones_like(value) if reduction == "none" else None
+                grads.append(torch.autograd.grad(value, xs, upstream)[0])
+            for reference in grads[1:]:
+                torch.testing.assert_close(grads[0], reference, rtol=0, atol=0, equal_nan=True)
+                assert torch.equal(torch.signbit(grads[0]), torch.signbit(reference))
+    # Differentiable again, and under torch.func: on a few elements (the block's limit
+    # lowered; `empty` keeps the call off the plain lane, which takes ATen's kernel).
+    monkeypatch.setattr(_dispatch, "_IN_PLACE_MIN_ELEMENTS", 1)
+    x = torch.asarray(x_values[5:17]).requires_grad_(True)
+    y = torch.asarray(y_values[5:17])
+
+    def loss(x: Any) -> Any:
+        return arrayloss.hinge_embedding_loss(x, y, 0.3, reduction="sum", empty="zero")
+
+    assert _graph_has(loss(x).grad_fn, "HingeEmbeddingTermsBackward")
+    assert torch.autograd.gradcheck(loss, (x,))
+    assert torch.autograd.gradgradcheck(loss, (x,))
+    grad = torch.func.grad(loss)(x.detach())
+    with arrayloss.fast_paths(False):
+        expected = torch.func.grad(loss)(x.detach())
+    torch.testing.assert_close(grad, expected, rtol=0, atol=0)
 
 
 def _ctc_calls() -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:

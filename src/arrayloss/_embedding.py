@@ -248,7 +248,7 @@ def _hinge_embedding_unreduced(xp: Any, x: Any, y: Any, margin: float) -> Any:
     #   where(y != 1, clamp_min(margin - x, 0), 0) + where(y != -1, x, 0)
     # so a target other than -1 and 1 gets both terms.
     if x.shape == y.shape:
-        native = native_elementwise(xp, x.dtype, "hinge_embedding_terms", x, y)
+        native = native_elementwise(xp, x.dtype, "hinge_embedding_terms", y)
         if native is not None:
             return native(x, y, margin)  # the same terms, in place (the fast path says why)
     zero = xp.zeros((), dtype=x.dtype, device=device_of(x))  # 0-d: no full-size block
