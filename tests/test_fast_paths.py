@@ -787,6 +787,15 @@ def test_torch_hinge_embedding_terms_in_place_by_blocks_and_to_the_bit(
         for reference in (composed, expected):
             torch.testing.assert_close(got, reference, rtol=0, atol=0, equal_nan=True)
             assert torch.equal(torch.signbit(got), torch.signbit(reference))
+        # A transposed input: its terms take its layout, which has no flat view.
+        xt, yt = x[:-3].reshape(256, 256).T, y[:-3].reshape(256, 256)
+        torch.testing.assert_close(
+            arrayloss.hinge_embedding_loss(xt, yt, margin, reduction="none"),
+            torch.nn.functional.hinge_embedding_loss(xt, yt, margin, reduction="none"),
+            rtol=0,
+            atol=0,
+            equal_nan=True,
+        )
         # The block's one operand is the target: it must need no gradient.
         y.requires_grad_(True)
         assert _dispatch.native_elementwise(xp, dtype, block, y) is None

@@ -1039,10 +1039,11 @@ def _open_jit_lane(
     (on the default device) or all committed (placed by ``jax.device_put``: on devices
     that do not match, ``jax.jit`` raises, and the full wrapper then runs, where the
     loss names the two arguments' devices, as before); a mix goes to the plan, as
-    ``jax.jit`` would move the uncommitted ones to the committed ones' device; any error of the kernel sends the call to the full
-    wrapper, which raises it or falls back as it always did. Tracers (a user's ``jit``,
-    ``vmap`` or ``grad``; a loss calling a loss) are not of the concrete type: never a
-    lane. A kernel dropped from ``_jit_cache`` closes its lane."""
+    ``jax.jit`` would move the uncommitted ones to the committed ones' device. Any error
+    of the kernel sends the call to the full wrapper, which raises it or falls back as
+    it always did. Tracers (a user's ``jit``, ``vmap`` or ``grad``; a loss calling a
+    loss) are not of the concrete type: never a lane. A kernel dropped from
+    ``_jit_cache`` closes its lane."""
     if n_arrays != len(args):
         return
     array_type = type(args[0])
@@ -1352,6 +1353,8 @@ def _torch_hinge_forward(torch: Any, x: Any, y: Any, margin: float) -> Any:
     # block by block of _TERMS_BLOCK_ELEMENTS (elementwise: the same bits as at once),
     # so that one full-size block and a mask are live where the composed form held four.
     terms = torch.rsub(x, margin).clamp_min_(0.0).masked_fill_(y == 1, 0.0)
+    if not terms.is_contiguous():  # x's layout (a transpose, say): no flat view of it
+        return terms.add_(torch.where(y != -1, x, 0.0))
     flat_terms, flat_x, flat_y = terms.view(-1), x.reshape(-1), y.reshape(-1)
     for start in range(0, flat_terms.shape[0], _TERMS_BLOCK_ELEMENTS):
         block = slice(start, start + _TERMS_BLOCK_ELEMENTS)
