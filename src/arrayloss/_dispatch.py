@@ -1503,7 +1503,7 @@ def _torch_bce_function() -> Any:
                     through_q = torch.sub(t, 1.0).mul_(grad).div_(q).masked_fill_(clamped_q, 0)
                     if not ctx.needs_input_grad[1]:
                         # q's term is made: 1 - p freed before p's (with the backward,
-                        # peak memory 3.5x -> 2.25x one input at N = 1e7).
+                        # peak memory 3.5x -> 2.24x one input at N = 1e7).
                         del q, clamped_q
                     clamped_p = torch.log(p) < floor
                     # -(g t) is (-g) t to the bit (negation is exact), one allocation.
@@ -1608,7 +1608,7 @@ def native_elementwise(xp: Any, dtype: Any, name: str, *operands: Any) -> Callab
       million elements; the composed form's bits (tested). The forward's peak memory at
       N = 1e7 4x -> 1.25x one input (ATen's own: 5x). With a gradient for x, a
       ``torch.autograd.Function`` (:func:`_torch_hinge_function`) whose backward is the
-      composed form's gradient to the bit; with the backward 4.5x -> 2.5x (ATen: 6.5x).
+      composed form's gradient to the bit; with the backward 4.5x -> 2.24x (ATen: 6.5x).
       Its one operand is the target, which must need no gradient (the input may). From
       65,536 elements on (below, a plain call takes ATen's kernel), x and y of one
       shape.
